@@ -1,0 +1,75 @@
+import { Command, CommanderError, Option } from 'commander';
+import { CodegenError, ExitCode, formatDiagnostic } from '../errors.js';
+import { generatorVersion } from '../version.js';
+import { colours, processIO, type CliIO } from './io.js';
+
+/**
+ * The command line. `bin/codegen.js` calls `run(argv)` and exits with the code it returns;
+ * nothing below calls process.exit. Commands are loaded lazily so `--version` stays instant.
+ */
+export async function run(argv: string[], io: CliIO = processIO): Promise<number> {
+  let exitCode: number = ExitCode.ok;
+  const program = new Command('codegen')
+    .description('AsyncAPI → typed event-driven TypeScript for RabbitMQ, Kafka and NATS, and a breaking-change gate.')
+    .version(generatorVersion(), '-v, --version')
+    .exitOverride()
+    .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
+    .showHelpAfterError(false);
+
+  const refOptions = (command: Command) =>
+    command
+      .option('--allow-remote-refs', 'allow $refs to http(s) URLs', false)
+      .option('--allow-outside-refs', "allow $refs to files outside the document's folder", false);
+
+  refOptions(
+    program
+      .command('generate')
+      .description('generate TypeScript from an AsyncAPI document')
+      .argument('<document>', 'AsyncAPI document (YAML or JSON)')
+      .requiredOption('-t, --target <targets>', 'rabbitmq, kafka, nats (comma-separated for several)')
+      .requiredOption('-o, --out <dir>', 'output folder')
+      .option('--templates <dir>', 'folder of templates overriding the built-in ones by file name')
+      .option('--source <uri>', 'CloudEvents source for producers (default: derived from the document title)')
+      .option('--check', 'write nothing; exit 1 when the output folder is not up to date', false)
+      .option('--dry-run', 'show what would be written, changed and removed; write nothing', false)
+      .option('--allow-symlinked-out', 'allow an output folder reached through a symbolic link', false)
+      .option('--json', 'print a machine-readable result on stdout', false),
+  ).action(async (document: string, options) => {
+    const { generateCommand } = await import('../commands/generate.js');
+    exitCode = await generateCommand(document, options, io);
+  });
+
+  refOptions(
+    program
+      .command('validate')
+      .description('validate an AsyncAPI document (2.0–2.6, 3.0, 3.1), with file, line, column and JSON pointer for each finding')
+      .argument('<document>', 'AsyncAPI document (YAML or JSON)')
+      .addOption(new Option('--engine <engine>', 'parser: the full @asyncapi/parser run (reference); fast: the precompiled checks generate uses').choices(['parser', 'fast']).default('parser'))
+      .option('--json', 'print the findings as JSON on stdout', false),
+  ).action(async (document: string, options) => {
+    const { validateCommand } = await import('../commands/validate.js');
+    exitCode = await validateCommand(document, options, io);
+  });
+
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return exitCode;
+  } catch (error) {
+    return reportError(error, io);
+  }
+}
+
+export function reportError(error: unknown, io: CliIO): number {
+  const c = colours(io);
+  if (error instanceof CommanderError) {
+    if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') return ExitCode.ok;
+    return ExitCode.usage;
+  }
+  if (error instanceof CodegenError) {
+    for (const diagnostic of error.diagnostics) io.stderr(`${c.red('✖')} ${formatDiagnostic(diagnostic)}\n`);
+    return error.exitCode;
+  }
+  const message = error instanceof Error ? (error.stack ?? error.message) : String(error);
+  io.stderr(`${c.red('internal error')} (a bug in codegen; please report it with the document that caused it):\n${message}\n`);
+  return ExitCode.usage;
+}

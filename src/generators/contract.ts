@@ -1,0 +1,43 @@
+import type { ApiModel } from '../model/types.js';
+import type { Renderer } from '../render/renderer.js';
+import type { CoreView } from '../view/core-view.js';
+
+/** A file the pipeline will format and write: a path relative to the output folder, and its text. */
+export interface GeneratedFile {
+  path: string;
+  content: string;
+}
+
+/** Everything a generator may read. Generators never touch the disk, the terminal or the process. */
+export interface GeneratorContext {
+  model: ApiModel;
+  view: CoreView;
+  renderer: Renderer;
+  options: GenerationOptions;
+}
+
+/** Options resolved once per run (defaults applied) and passed to every generator. */
+export interface GenerationOptions {
+  targets: string[];
+  generatorVersion: string;
+  /** CloudEvents `source` for producers; defaults to a path derived from the document title. */
+  eventSource?: string;
+}
+
+/** One generator: the types, the validators, the runtime, or a broker target. */
+export interface Generator {
+  name: string;
+  generate(context: GeneratorContext): Promise<GeneratedFile[]> | GeneratedFile[];
+}
+
+/** Renders every template of a folder (`templates/<folder>/x.ts.hbs` → `<outputFolder>/x.ts`). */
+export function renderFolder(context: GeneratorContext, folder: string, outputFolder: string, view: object): GeneratedFile[] {
+  return context.renderer.list(folder).map((name) => ({
+    path: joinOutput(outputFolder, name.slice(folder.length + 1).replace(/\.hbs$/, '')),
+    content: context.renderer.render(name, view),
+  }));
+}
+
+function joinOutput(folder: string, file: string): string {
+  return folder ? `${folder}/${file}` : file;
+}

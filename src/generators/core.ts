@@ -1,0 +1,20 @@
+import { renderFolder, type Generator } from './contract.js';
+
+/** The shared run-time code every target builds on: envelope, validation glue, consumer pipeline. */
+export const runtimeGenerator: Generator = {
+  name: 'runtime',
+  generate(context) {
+    return renderFolder(context, 'runtime', 'runtime', context.view);
+  },
+};
+
+/** The document's operations as broker-independent specs, and the index that exports everything. */
+export const operationsGenerator: Generator = {
+  name: 'operations',
+  generate({ renderer, view, options }) {
+    return [
+      { path: 'operations.ts', content: renderer.render('core/operations.ts.hbs', view) },
+      { path: 'index.ts', content: renderer.render('core/index.ts.hbs', { ...view, targets: options.targets }) },
+    ];
+  },
+};

@@ -1,0 +1,227 @@
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { documentError, usageError, type SourceLocation } from '../errors.js';
+import { appendPointer, getAtPointer, parsePointer } from './pointer.js';
+import { parseSourceText, type SourceFile } from './source-file.js';
+
+export interface LoadOptions {
+  /** Allow `$ref`s to http(s) URLs. Off by default: a document must not make the tool fetch anything. */
+  allowRemoteRefs?: boolean;
+  /** Allow `$ref`s to files outside the root document's folder (symlinks are resolved first). */
+  allowOutsideRefs?: boolean;
+  /** Largest file accepted, in bytes. */
+  maxFileBytes?: number;
+  /** Reads a file instead of the disk (used by `diff --against` to read from git). */
+  readFile?: (absolutePath: string) => Promise<string | undefined>;
+  cwd?: string;
+}
+
+/** A root document and every file it references, parsed, keyed by file id. */
+export interface DocumentSet {
+  root: SourceFile;
+  files: Map<string, SourceFile>;
+  /** Folder that relative references may not leave unless allowed. */
+  baseDir: string;
+  /** Paths as written (through symlinks) mapped to the file id they resolve to. */
+  aliases: Map<string, string>;
+}
+
+/** Where a value lives: a file and a JSON pointer in it. */
+export interface NodeRef {
+  file: SourceFile;
+  pointer: string;
+}
+
+export const DEFAULT_MAX_FILE_BYTES = 128 * 1024 * 1024;
+
+export async function loadDocumentSet(rootPath: string, options: LoadOptions = {}): Promise<DocumentSet> {
+  const cwd = options.cwd ?? process.cwd();
+  const absolute = path.resolve(cwd, rootPath);
+  const real = await realPathOrError(absolute, rootPath, options);
+  const baseDir = path.dirname(real);
+  const root = await readSource(real, rootPath, options, undefined);
+  const files = new Map<string, SourceFile>([[root.id, root]]);
+  const aliases = new Map<string, string>();
+  const queue: SourceFile[] = [root];
+  while (queue.length > 0) {
+    const file = queue.shift()!;
+    for (const { ref, pointer } of collectRefs(file.data)) {
+      const target = splitRef(ref);
+      if (target.file === '') continue;
+      const where: SourceLocation = { file: file.displayPath, pointer: appendPointer(pointer, '$ref') };
+      where.line = file.locate(where.pointer)?.line;
+      const id = await resolveFileId(file, target.file, baseDir, options, where, aliases);
+      if (files.has(id)) continue;
+      const display = isRemote(id) ? id : displayPathOf(id, cwd);
+      const loaded = await readSource(id, display, options, where);
+      files.set(id, loaded);
+      queue.push(loaded);
+    }
+  }
+  return { root, files, baseDir, aliases };
+}
+
+/** Every `$ref` string in a parsed file, with the pointer of the object holding it. */
+export function collectRefs(data: unknown): Array<{ ref: string; pointer: string }> {
+  const found: Array<{ ref: string; pointer: string }> = [];
+  const stack: Array<{ node: unknown; pointer: string }> = [{ node: data, pointer: '' }];
+  while (stack.length > 0) {
+    const { node, pointer } = stack.pop()!;
+    if (node === null || typeof node !== 'object') continue;
+    if (Array.isArray(node)) {
+      node.forEach((child, index) => stack.push({ node: child, pointer: appendPointer(pointer, index) }));
+      continue;
+    }
+    const record = node as Record<string, unknown>;
+    if (typeof record.$ref === 'string') found.push({ ref: record.$ref, pointer });
+    for (const key of Object.keys(record)) {
+      if (key !== '$ref') stack.push({ node: record[key], pointer: appendPointer(pointer, key) });
+    }
+  }
+  return found;
+}
+
+export function splitRef(ref: string): { file: string; pointer: string } {
+  const hash = ref.indexOf('#');
+  if (hash === -1) return { file: ref, pointer: '' };
+  return { file: ref.slice(0, hash), pointer: ref.slice(hash + 1) };
+}
+
+export function isRemote(ref: string): boolean {
+  return /^[a-z][a-z0-9+.-]*:\/\//i.test(ref);
+}
+
+/** Resolves a `$ref` written in `from` to the file and pointer it names. */
+export function resolveRefTarget(set: DocumentSet, from: SourceFile, ref: string): NodeRef | undefined {
+  const { file, pointer } = splitRef(ref);
+  let target = from;
+  if (file !== '') {
+    const id = isRemote(file) ? file : isRemote(from.id) ? new URL(file, from.id).href : path.resolve(path.dirname(from.id), file);
+    const found = set.files.get(id) ?? set.files.get(set.aliases.get(id) ?? '');
+    if (!found) return undefined;
+    target = found;
+  }
+  return { file: target, pointer: decodePointer(pointer) };
+}
+
+function decodePointer(pointer: string): string {
+  try {
+    return pointer === '' ? '' : '/' + parsePointer(pointer).map((s) => s.replace(/~/g, '~0').replace(/\//g, '~1')).join('/');
+  } catch {
+    return pointer;
+  }
+}
+
+/** The value at a node reference. */
+export function valueAt(ref: NodeRef): unknown {
+  return getAtPointer(ref.file.data, parsePointer(ref.pointer));
+}
+
+async function resolveFileId(
+  from: SourceFile,
+  target: string,
+  baseDir: string,
+  options: LoadOptions,
+  where: SourceLocation,
+  aliases: Map<string, string>,
+): Promise<string> {
+  if (isRemote(target) || isRemote(from.id)) {
+    const url = isRemote(target) ? target : new URL(target, from.id).href;
+    if (!options.allowRemoteRefs) {
+      throw documentError(
+        'E_REMOTE_REF',
+        `refused remote $ref "${target}": remote references are off by default; pass --allow-remote-refs to fetch them`,
+        where,
+      );
+    }
+    return url;
+  }
+  const absolute = path.resolve(path.dirname(from.id), target);
+  let real: string;
+  if (options.readFile) {
+    real = absolute;
+  } else {
+    try {
+      real = await fs.realpath(absolute);
+    } catch {
+      throw documentError('E_REF_NOT_FOUND', `unresolvable $ref "${target}": file ${displayPathOf(absolute, process.cwd())} does not exist`, where);
+    }
+  }
+  if (!options.allowOutsideRefs && !isInside(baseDir, real)) {
+    throw documentError(
+      'E_OUTSIDE_REF',
+      `refused $ref "${target}": it leaves the document's folder${real !== absolute ? ' (through a symlink)' : ''}; pass --allow-outside-refs to allow it`,
+      where,
+    );
+  }
+  // Remember the path as written so the resolver finds the file either way.
+  if (real !== absolute) aliases.set(absolute, real);
+  return real;
+}
+
+function isInside(dir: string, file: string): boolean {
+  const relative = path.relative(dir, file);
+  return relative !== '' && !relative.startsWith('..') && !path.isAbsolute(relative);
+}
+
+async function realPathOrError(absolute: string, shown: string, options: LoadOptions): Promise<string> {
+  if (options.readFile) return absolute;
+  try {
+    const stat = await fs.stat(absolute);
+    if (stat.isDirectory()) throw usageError('E_NOT_A_FILE', `${shown} is a directory, not a document`, { file: shown, pointer: '' });
+    return await fs.realpath(absolute);
+  } catch (error) {
+    if (error instanceof Error && error.name === 'CodegenError') throw error;
+    throw usageError('E_FILE_NOT_FOUND', `cannot read ${shown}: no such file`, { file: shown, pointer: '' });
+  }
+}
+
+async function readSource(id: string, display: string, options: LoadOptions, where: SourceLocation | undefined): Promise<SourceFile> {
+  const max = options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
+  let text: string | undefined;
+  if (isRemote(id)) {
+    text = await fetchRemote(id, max, where);
+  } else if (options.readFile) {
+    text = await options.readFile(id);
+    if (text === undefined) {
+      throw documentError('E_REF_NOT_FOUND', `cannot read ${display}: it does not exist at that revision`, where ?? { file: display, pointer: '' });
+    }
+  } else {
+    const stat = await fs.stat(id).catch(() => undefined);
+    if (!stat) throw documentError('E_REF_NOT_FOUND', `cannot read ${display}: no such file`, where ?? { file: display, pointer: '' });
+    if (stat.size > max) {
+      throw documentError('E_TOO_LARGE', `${display} is ${stat.size} bytes, over the ${max}-byte limit`, { file: display, pointer: '' });
+    }
+    const buffer = await fs.readFile(id);
+    text = decodeUtf8(buffer, display);
+  }
+  return parseSourceText(id, display, text);
+}
+
+function decodeUtf8(buffer: Buffer, display: string): string {
+  if (buffer.includes(0)) {
+    throw usageError('E_BINARY_FILE', `${display} is a binary file, not a YAML or JSON document`, { file: display, pointer: '' });
+  }
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(buffer).replace(/^\uFEFF/, '');
+  } catch {
+    throw usageError('E_BINARY_FILE', `${display} is not UTF-8 text`, { file: display, pointer: '' });
+  }
+}
+
+async function fetchRemote(url: string, max: number, where: SourceLocation | undefined): Promise<string> {
+  try {
+    const response = await fetch(url, { signal: AbortSignal.timeout(10_000), redirect: 'error' });
+    if (!response.ok) throw new Error(`HTTP ${response.status}`);
+    const text = await response.text();
+    if (text.length > max) throw new Error('response too large');
+    return text;
+  } catch (error) {
+    throw documentError('E_REF_NOT_FOUND', `cannot fetch ${url}: ${(error as Error).message}`, where ?? { file: url, pointer: '' });
+  }
+}
+
+export function displayPathOf(absolute: string, cwd: string): string {
+  const relative = path.relative(cwd, absolute);
+  return relative.startsWith('..') || path.isAbsolute(relative) ? absolute : relative || '.';
+}

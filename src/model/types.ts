@@ -1,0 +1,145 @@
+/**
+ * The intermediate model: one shape for AsyncAPI 2.x and 3.x, independent of any broker.
+ * Every node keeps where it came from (file + JSON pointer), so errors and diff findings can point there.
+ * Identifiers (`name`, `typeName`, ...) are already valid, unique TypeScript names: templates only place them.
+ */
+
+export type JsonSchema = Record<string, unknown> | boolean;
+
+export interface Origin {
+  /** File as shown to the user. */
+  file: string;
+  /** JSON pointer inside that file. */
+  pointer: string;
+}
+
+export type Action = 'send' | 'receive';
+
+/** Raw binding objects per protocol (`amqp`, `kafka`, `nats`, ...), traits already applied. */
+export type Bindings = Record<string, Record<string, unknown>>;
+
+export interface ApiModel {
+  /** The `asyncapi` field as written, e.g. "2.6.0". */
+  asyncapiVersion: string;
+  info: { title: string; version: string; description?: string };
+  defaultContentType: string;
+  servers: ServerModel[];
+  channels: ChannelModel[];
+  operations: OperationModel[];
+  messages: MessageModel[];
+  /**
+   * Every named JSON Schema used by payloads, headers and parameters. Schemas refer to each other
+   * with `{ "$ref": "#/definitions/<typeName>" }`, so recursion stays finite.
+   */
+  schemas: Record<string, JsonSchema>;
+  /** Where each entry of `schemas` came from. */
+  schemaOrigins: Record<string, Origin>;
+  origin: Origin;
+}
+
+export interface ServerModel {
+  id: string;
+  /** host[:port] (3.x `host`, or the 2.x `url` without protocol). */
+  host: string;
+  protocol: string;
+  protocolVersion?: string;
+  pathname?: string;
+  description?: string;
+  bindings: Bindings;
+  origin: Origin;
+}
+
+export interface ParameterModel {
+  /** Name as in the address: `{region}` → `region`. */
+  name: string;
+  /** Property name in the generated parameters type (same as `name`, quoted when needed). */
+  propertyName: string;
+  description?: string;
+  /** A JSON Schema for the value; 3.x parameters are strings with optional enum/default. */
+  schema: JsonSchema;
+  /** Literal values when the parameter is an enum. */
+  enum?: string[];
+  default?: string;
+  origin: Origin;
+}
+
+export interface ChannelModel {
+  /** Key in the document (3.x) or the address (2.x). */
+  id: string;
+  /** Identifier stem, unique among channels: `lightingMeasured`. */
+  name: string;
+  /** The address with `{param}` placeholders; null when the document leaves it unknown. */
+  address: string | null;
+  parameters: ParameterModel[];
+  /** Type name of the channel-parameter set, when there are parameters. */
+  parametersTypeName?: string;
+  /** Ids of the messages that may travel on this channel. */
+  messageIds: string[];
+  description?: string;
+  bindings: Bindings;
+  servers: string[];
+  origin: Origin;
+}
+
+export interface ReplyModel {
+  /** Channel the reply travels on, when the document fixes it. */
+  channelId?: string;
+  /** Address of the reply channel (may be null: dynamic, via replyTo). */
+  address: string | null;
+  /** Runtime expression for a dynamic reply address (`$message.header#/replyTo`). */
+  addressLocation?: string;
+  messageIds: string[];
+  origin: Origin;
+}
+
+export interface OperationModel {
+  /** Key (3.x) or operationId (2.x), or a derived name. */
+  id: string;
+  /** Identifier stem, unique among operations: `receiveLightMeasurement`. */
+  name: string;
+  /** From the application's point of view. */
+  action: Action;
+  channelId: string;
+  messageIds: string[];
+  reply?: ReplyModel;
+  summary?: string;
+  description?: string;
+  bindings: Bindings;
+  origin: Origin;
+}
+
+export interface CorrelationIdModel {
+  /** Runtime expression, e.g. `$message.header#/correlationId`. */
+  location: string;
+  description?: string;
+}
+
+export interface MessageExample {
+  name?: string;
+  payload?: unknown;
+  headers?: Record<string, unknown>;
+}
+
+export interface MessageModel {
+  /** Key in components.messages, messageId, or name: unique. */
+  id: string;
+  /** Identifier stem, unique among messages: `lightMeasured`. */
+  name: string;
+  /** The `name` field of the message, as written (used as the CloudEvents `type` default). */
+  messageName?: string;
+  title?: string;
+  summary?: string;
+  description?: string;
+  contentType: string;
+  /** schemaFormat of the payload (AsyncAPI/JSON Schema, or Avro...). */
+  schemaFormat: string;
+  /** Type name in `schemas` for the payload (always present: `unknown` payloads get `{}`). */
+  payloadTypeName: string;
+  /** Type name in `schemas` for the headers, when the message defines headers. */
+  headersTypeName?: string;
+  correlationId?: CorrelationIdModel;
+  examples: MessageExample[];
+  bindings: Bindings;
+  deprecated?: boolean;
+  origin: Origin;
+}

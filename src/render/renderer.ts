@@ -1,0 +1,73 @@
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import Handlebars from 'handlebars';
+import { usageError } from '../errors.js';
+
+/** The templates shipped with the tool: `<package>/templates`. */
+export const BUILTIN_TEMPLATES_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../templates');
+
+export interface Renderer {
+  /** Renders `templates/<name>` (e.g. `core/index.ts.hbs`) with a prepared view. */
+  render(name: string, view: object): string;
+  /** Template names under a folder of the template tree, e.g. `rabbitmq` → [`rabbitmq/client.ts.hbs`]. */
+  list(folder: string): string[];
+}
+
+/**
+ * Handlebars without HTML escaping (wrong for TypeScript) and in strict mode (a missing field
+ * throws instead of printing nothing). Templates only place values the view already escaped.
+ * A user's template folder overrides any built-in template with the same relative path or file name.
+ */
+export function createRenderer(overrideDir?: string): Renderer {
+  const handlebars = Handlebars.create();
+  const compiled = new Map<string, Handlebars.TemplateDelegate>();
+  const partialsDir = path.join(BUILTIN_TEMPLATES_DIR, 'partials');
+  if (overrideDir && !existsSync(overrideDir)) {
+    throw usageError('E_TEMPLATES_DIR', `template folder ${overrideDir} does not exist`);
+  }
+  for (const file of existsSync(partialsDir) ? readdirSync(partialsDir).sort() : []) {
+    const name = file.replace(/\.hbs$/, '');
+    handlebars.registerPartial(name, readTemplate(`partials/${file}`, overrideDir));
+  }
+  handlebars.registerHelper('eq', (a: unknown, b: unknown) => a === b);
+
+  return {
+    render(name, view) {
+      let template = compiled.get(name);
+      if (!template) {
+        template = handlebars.compile(readTemplate(name, overrideDir), { noEscape: true, strict: true });
+        compiled.set(name, template);
+      }
+      try {
+        return template(view);
+      } catch (error) {
+        throw new Error(`template ${name}: ${(error as Error).message}`);
+      }
+    },
+    list(folder) {
+      const dir = path.join(BUILTIN_TEMPLATES_DIR, folder);
+      return walk(dir).map((file) => path.posix.join(folder, file));
+    },
+  };
+}
+
+function readTemplate(name: string, overrideDir: string | undefined): string {
+  if (overrideDir) {
+    for (const candidate of [path.join(overrideDir, name), path.join(overrideDir, path.basename(name))]) {
+      if (existsSync(candidate)) return readFileSync(candidate, 'utf8');
+    }
+  }
+  return readFileSync(path.join(BUILTIN_TEMPLATES_DIR, name), 'utf8');
+}
+
+function walk(dir: string, prefix = ''): string[] {
+  if (!existsSync(dir)) return [];
+  const out: string[] = [];
+  for (const entry of readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
+    const relative = prefix ? `${prefix}/${entry.name}` : entry.name;
+    if (entry.isDirectory()) out.push(...walk(path.join(dir, entry.name), relative));
+    else if (entry.name.endsWith('.hbs')) out.push(relative);
+  }
+  return out;
+}
