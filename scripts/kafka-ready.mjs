@@ -44,7 +44,9 @@ export async function waitForKafka(broker = '127.0.0.1:9092', timeoutMs = 60_000
       step = 'group coordinator';
       await admin.describeGroups([PROBE_TOPIC]);
       step = 'transaction coordinator';
-      await producer.connect(); // InitProducerId with a transactionalId
+      await producer.connect();
+      const tx = await producer.transaction(); // FindCoordinator(TRANSACTION) + InitProducerId
+      await tx.abort(); // nothing was sent: no EndTxn goes out
       return;
     } catch (e) {
       lastErr = e;

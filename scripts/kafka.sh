@@ -49,7 +49,12 @@ port_open() {  # $1 = port
   timeout 1 bash -c "exec 3<>/dev/tcp/$HOST/$1" 2>/dev/null
 }
 
-alive() { [ -n "${1:-}" ] && kill -0 "$1" 2>/dev/null; }
+# alive and not a zombie: the detached broker is reaped by whatever adopted it, maybe late.
+alive() {
+  [ -n "${1:-}" ] && kill -0 "$1" 2>/dev/null || return 1
+  local stat; stat="$(cat "/proc/$1/stat" 2>/dev/null)" || return 1
+  stat="${stat##*) }"; [ "${stat%% *}" != Z ]
+}
 
 # pid of the broker this script started: the pid file, else a JVM running our server.properties
 # (so a lost pid file does not leave an orphan broker behind). Never matches other brokers.

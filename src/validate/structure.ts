@@ -7,7 +7,8 @@ import { parsePointer } from '../load/pointer.js';
 import { DocumentReader, isRecord, type Located } from '../model/reader.js';
 
 const require = createRequire(import.meta.url);
-const SCHEMAS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../asyncapi-schemas');
+// Precompiled by scripts/build-schemas.mjs into <package>/dist/asyncapi-schemas (the same path from src/ and dist/).
+const SCHEMAS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../dist/asyncapi-schemas');
 
 export const SUPPORTED_VERSIONS = ['2.0.0', '2.1.0', '2.2.0', '2.3.0', '2.4.0', '2.5.0', '2.6.0', '3.0.0', '3.1.0'];
 

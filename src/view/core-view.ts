@@ -1,4 +1,4 @@
-import { camelCase, commentText, pascalCase, stringLiteral } from '../model/names.js';
+import { camelCase, commentText, pascalCase, stringLiteral, UniqueNames } from '../model/names.js';
 import type { ApiModel, ChannelModel, MessageModel, OperationModel } from '../model/types.js';
 
 /**
@@ -74,6 +74,11 @@ export type AddressPart = { kind: 'literal'; text: string } | { kind: 'parameter
 export interface OperationView {
   id: string;
   name: string;
+  /**
+   * The client method for this operation, the same on every broker: `publishX` for a send,
+   * `requestX` for a send with a reply, `onX` for a receive (the verb is not doubled: `publishOrder` stays).
+   */
+  methodName: string;
   pascalName: string;
   action: 'send' | 'receive';
   isSend: boolean;
@@ -112,7 +117,8 @@ export interface ReplyView {
 export function buildCoreView(model: ApiModel, generatorVersion: string, eventSource?: string): CoreView {
   const messages = new Map(model.messages.map((m) => [m.id, messageView(m, model)]));
   const channels = new Map(model.channels.map((c) => [c.id, channelView(c)]));
-  const operations = model.operations.map((operation) => operationView(operation, channels, messages));
+  const methodNames = new UniqueNames();
+  const operations = model.operations.map((operation) => operationView(operation, channels, messages, methodNames));
   const title = model.info.title || 'AsyncAPI document';
   return {
     title,
@@ -191,7 +197,19 @@ function channelView(channel: ChannelModel): ChannelView {
   };
 }
 
-function operationView(operation: OperationModel, channels: Map<string, ChannelView>, messages: Map<string, MessageView>): OperationView {
+function methodName(operation: OperationModel): string {
+  const verb = operation.action === 'receive' ? 'on' : operation.reply ? 'request' : 'publish';
+  const name = operation.name.replace(/_+$/, '');
+  if (name.startsWith(verb) && /^[A-Z0-9_]/.test(name.slice(verb.length))) return name;
+  return verb + pascalCase(name);
+}
+
+function operationView(
+  operation: OperationModel,
+  channels: Map<string, ChannelView>,
+  messages: Map<string, MessageView>,
+  methodNames: UniqueNames,
+): OperationView {
   const channel = channels.get(operation.channelId)!;
   const operationMessages = operation.messageIds.map((id) => messages.get(id)!).filter(Boolean);
   const headerTypes = operationMessages.map((m) => m.headersType).filter((t): t is string => t !== undefined);
@@ -199,6 +217,7 @@ function operationView(operation: OperationModel, channels: Map<string, ChannelV
   return {
     id: operation.id,
     name: operation.name,
+    methodName: methodNames.claim(methodName(operation)),
     pascalName: pascalCase(operation.name),
     action: operation.action,
     isSend: operation.action === 'send',
