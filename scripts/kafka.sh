@@ -13,7 +13,8 @@
 #   logs                print the path of the broker log
 #
 # Environment (all optional):
-#   KAFKA_VERSION          3.9.2     must be a version of org.apache.kafka:kafka_2.13
+#   KAFKA_VERSION          3.9.2     another 3.x release of org.apache.kafka:kafka_2.13 (4.x needs
+#                                    a log4j2 backend in the pom instead of reload4j)
 #   KAFKA_PORT             9092      client listener (PLAINTEXT, 127.0.0.1)
 #   KAFKA_CONTROLLER_PORT  9093      KRaft controller listener
 #   KAFKA_CACHE_DIR        <project>/.cache/kafka   jars (libs-<version>/) and run/ (data, logs)
@@ -80,7 +81,8 @@ cmd_fetch() {
   # outputDirectory must be absolute: Maven resolves a relative one against the POM's folder.
   mvn -B -q -Dstyle.color=never -f "$POM" -Dkafka.version="$KAFKA_VERSION" \
     "$MVN_DEPENDENCY_PLUGIN:copy-dependencies" \
-    -DincludeScope=runtime -DoutputDirectory="$LIBS" >&2
+    -DincludeScope=runtime -DoutputDirectory="$LIBS" 2>&1 |
+    sed -e 's/\x1b\[[0-9;]*m//g' -e '/^[[:space:]]*$/d' >&2   # Maven 3.8 -q still emits color resets
   ls "$LIBS"/kafka_2.13-"$KAFKA_VERSION".jar >/dev/null 2>&1 || die "fetch failed: no kafka_2.13-$KAFKA_VERSION.jar in $LIBS"
   touch "$LIBS/.complete"
 }
@@ -199,7 +201,7 @@ cmd_start() {
     ${extra[@]+"${extra[@]}"} -Djava.awt.headless=true -Dkafka.logs.dir="$RUN" \
     -Dlog4j.configuration="file:$RUN/log4j.properties" \
     -cp "$cp" kafka.Kafka "$RUN/server.properties" \
-    >>"$LOG" 2>&1 </dev/null &
+    >>"$LOG" 2>&1 </dev/null 9>&- &   # 9>&-: the broker must not inherit (and hold) the lock
   pid=$!
   echo "$pid" >"$PIDFILE"
   say "pid $pid, listening on $HOST:$PORT soon; log: $LOG"
@@ -263,13 +265,21 @@ cmd_status() {
   return 1
 }
 
+# start/stop/restart/fetch from several processes at once (parallel test runs) take turns.
+lock() {
+  mkdir -p "$CACHE"
+  exec 9>"$CACHE/.lock"
+  command -v flock >/dev/null && flock 9
+  return 0
+}
+
 cmd="${1:-}"; [ $# -gt 0 ] && shift
 case "$cmd" in
-  fetch) cmd_fetch ;;
-  start) cmd_start "$@" ;;
+  fetch) lock; cmd_fetch ;;
+  start) lock; cmd_start "$@" ;;
   wait) cmd_wait ;;
-  stop) cmd_stop ;;
-  restart) cmd_stop; cmd_start --keep-data; cmd_wait ;;
+  stop) lock; cmd_stop ;;
+  restart) lock; cmd_stop; cmd_start --keep-data; cmd_wait ;;
   status) cmd_status ;;
   logs) echo "$LOG" ;;
   *) echo "usage: $0 fetch|start [--keep-data]|wait|stop|restart|status|logs" >&2; exit 2 ;;

@@ -33,6 +33,7 @@ export async function run(argv: string[], io: CliIO = processIO): Promise<number
       .option('--check', 'write nothing; exit 1 when the output folder is not up to date', false)
       .option('--dry-run', 'show what would be written, changed and removed; write nothing', false)
       .option('--allow-symlinked-out', 'allow an output folder reached through a symbolic link', false)
+      .option('--no-cache', 'do not read or write the content-hash cache (node_modules/.cache/codegen)')
       .option('--json', 'print a machine-readable result on stdout', false),
   ).action(async (document: string, options) => {
     const { generateCommand } = await import('../commands/generate.js');

@@ -4,6 +4,8 @@ import { ExitCode, formatDiagnostic } from '../errors.js';
 import { checkTargets, generateFiles } from '../pipeline/generate.js';
 import { applyOutput, planOutput, type OutputPlan } from '../write/output.js';
 import { generatorVersion } from '../version.js';
+import { defaultCacheDir, disabledCache, openCache } from '../cache/cache.js';
+import { SHIPPED_FORMAT_CACHE } from '../format/prettier.js';
 
 export interface GenerateFlags {
   target: string;
@@ -16,6 +18,8 @@ export interface GenerateFlags {
   allowRemoteRefs: boolean;
   allowOutsideRefs: boolean;
   allowSymlinkedOut: boolean;
+  /** commander's `--no-cache` sets this to false. */
+  cache: boolean;
 }
 
 export async function generateCommand(document: string, flags: GenerateFlags, io: CliIO): Promise<number> {
@@ -28,6 +32,7 @@ export async function generateCommand(document: string, flags: GenerateFlags, io
     templatesDir: flags.templates ? path.resolve(io.cwd, flags.templates) : undefined,
     eventSource: flags.source,
     load: { allowRemoteRefs: flags.allowRemoteRefs, allowOutsideRefs: flags.allowOutsideRefs, cwd: io.cwd },
+    cache: flags.cache && io.env.CODEGEN_CACHE !== '0' ? openCache(defaultCacheDir(io.cwd, io.env), [SHIPPED_FORMAT_CACHE]) : disabledCache,
   });
   for (const diagnostic of result.diagnostics) io.stderr(formatDiagnostic(diagnostic) + '\n');
   const outDir = path.resolve(io.cwd, flags.out);

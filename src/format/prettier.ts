@@ -1,3 +1,6 @@
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { disabledCache, hashOf, type Cache } from '../cache/cache.js';
 import type { GeneratedFile } from '../generators/contract.js';
 
 /**
@@ -6,22 +9,59 @@ import type { GeneratedFile } from '../generators/contract.js';
  */
 export const PRETTIER_OPTIONS = { parser: 'typescript', printWidth: 120, singleQuote: true, trailingComma: 'all' } as const;
 
-/** Formats TypeScript files in memory with prettier's standalone build (lighter to load than the CLI entry). */
-export async function formatFiles(files: GeneratedFile[]): Promise<GeneratedFile[]> {
-  const [{ format }, typescript, estree] = await Promise.all([
-    import('prettier/standalone'),
-    import('prettier/plugins/typescript'),
-    import('prettier/plugins/estree'),
-  ]);
-  const plugins = [typescript.default ?? typescript, estree.default ?? estree];
-  return Promise.all(
-    files.map(async (file) => {
-      if (!file.path.endsWith('.ts')) return file;
-      try {
-        return { path: file.path, content: await format(file.content, { ...PRETTIER_OPTIONS, plugins: plugins as never }) };
-      } catch (error) {
-        throw new Error(`internal: generated ${file.path} is not valid TypeScript: ${(error as Error).message.split('\n')[0]}`);
-      }
-    }),
-  );
+/** Formatted bodies of the static run-time files, produced at build time (scripts/warm-format-cache.mjs). */
+export const SHIPPED_FORMAT_CACHE = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../dist/format-cache');
+
+const FORMAT_KEY = JSON.stringify(PRETTIER_OPTIONS) + '|prettier3';
+
+type FormatFn = (source: string) => Promise<string>;
+let loadedFormatter: Promise<FormatFn> | undefined;
+
+/** prettier's standalone build with the TypeScript parser: loaded only when a file is not in the cache. */
+function formatter(): Promise<FormatFn> {
+  loadedFormatter ??= (async () => {
+    const [{ format }, typescript, estree] = await Promise.all([
+      import('prettier/standalone'),
+      import('prettier/plugins/typescript'),
+      import('prettier/plugins/estree'),
+    ]);
+    const plugins = [typescript.default ?? typescript, estree.default ?? estree] as never;
+    return (source: string) => format(source, { ...PRETTIER_OPTIONS, plugins });
+  })();
+  return loadedFormatter;
+}
+
+/**
+ * Formats TypeScript files in memory. The leading header comment (document title and versions)
+ * is set aside, so a file whose code did not change is found in the cache whatever the header says.
+ */
+export async function formatFiles(files: GeneratedFile[], cache: Cache = disabledCache): Promise<GeneratedFile[]> {
+  return Promise.all(files.map((file) => (file.path.endsWith('.ts') && file.format !== false ? formatFile(file, cache) : stripFlag(file))));
+}
+
+function stripFlag(file: GeneratedFile): GeneratedFile {
+  return { path: file.path, content: file.content.endsWith('\n') ? file.content : file.content + '\n' };
+}
+
+async function formatFile(file: GeneratedFile, cache: Cache): Promise<GeneratedFile> {
+  const { header, body } = splitHeader(file.content);
+  const key = hashOf(FORMAT_KEY, body);
+  let formatted = cache.get('format', key);
+  if (formatted === undefined) {
+    try {
+      formatted = await (await formatter())(body);
+    } catch (error) {
+      throw new Error(`internal: generated ${file.path} is not valid TypeScript: ${(error as Error).message.split('\n')[0]}`);
+    }
+    cache.set('format', key, formatted);
+  }
+  return { path: file.path, content: header + formatted };
+}
+
+/** A file's leading `/** ... *\/` block (and the line ending after it), and the rest. */
+export function splitHeader(content: string): { header: string; body: string } {
+  if (!content.startsWith('/**')) return { header: '', body: content };
+  const end = content.indexOf('*/\n');
+  if (end === -1) return { header: '', body: content };
+  return { header: content.slice(0, end + 3), body: content.slice(end + 3) };
 }

@@ -6,6 +6,11 @@ import type { CoreView } from '../view/core-view.js';
 export interface GeneratedFile {
   path: string;
   content: string;
+  /**
+   * False for machine code emitted as its compiler writes it (ajv's standalone validators):
+   * prettier would take ~30 s and triple the size on a 500-channel document (docs/DECISIONS.md).
+   */
+  format?: boolean;
 }
 
 /** Everything a generator may read. Generators never touch the disk, the terminal or the process. */

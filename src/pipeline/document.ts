@@ -4,6 +4,7 @@ import { buildModel } from '../model/build.js';
 import type { ApiModel } from '../model/types.js';
 import { validateRules } from '../validate/rules.js';
 import { validateStructure } from '../validate/structure.js';
+import { stageTimer, type StageTimer } from './timing.js';
 
 export interface LoadedDocument {
   set: DocumentSet;
@@ -16,12 +17,20 @@ export interface LoadedDocument {
  * load → validate → model: the first three stages, shared by generate, validate and diff.
  * A document with any error never reaches the model stage.
  */
-export async function loadValidatedDocument(file: string, options: LoadOptions = {}): Promise<LoadedDocument> {
+export async function loadValidatedDocument(file: string, options: LoadOptions = {}, timer: StageTimer = stageTimer()): Promise<LoadedDocument> {
   const set = await loadDocumentSet(file, options);
+  timer.lap('load');
+  return { set, ...validateAndModel(set, timer) };
+}
+
+/** validate → model on a loaded document set. */
+export function validateAndModel(set: DocumentSet, timer: StageTimer = stageTimer()): { model: ApiModel; diagnostics: Diagnostic[] } {
   const structural = validateStructure(set);
   const diagnostics = structural.length > 0 ? structural : validateRules(set);
+  timer.lap('validate');
   const errors = diagnostics.filter((d) => d.severity === 'error');
   if (errors.length > 0) throw new CodegenError(ExitCode.findings, errors);
   const model = buildModel(set);
-  return { set, model, diagnostics };
+  timer.lap('model');
+  return { model, diagnostics };
 }

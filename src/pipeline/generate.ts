@@ -1,17 +1,12 @@
-import type { LoadOptions } from '../load/document-set.js';
-import type { Diagnostic } from '../errors.js';
-import { usageError } from '../errors.js';
-import type { GeneratedFile, Generator, GeneratorContext } from '../generators/contract.js';
-import { operationsGenerator, runtimeGenerator } from '../generators/core.js';
-import { typesGenerator } from '../generators/types.js';
-import { validatorsGenerator } from '../generators/validators.js';
-import { formatFiles } from '../format/prettier.js';
+import path from 'node:path';
+import { disabledCache, hashOf, type Cache } from '../cache/cache.js';
+import { buildFingerprint, templatesFingerprint } from '../cache/fingerprint.js';
+import { usageError, type Diagnostic } from '../errors.js';
+import type { GeneratedFile } from '../generators/contract.js';
+import { loadDocumentSet, type DocumentSet, type LoadOptions } from '../load/document-set.js';
 import type { ApiModel } from '../model/types.js';
-import { createRenderer } from '../render/renderer.js';
-import { isTarget, loadTarget, TARGET_NAMES } from '../targets/registry.js';
-import { buildCoreView } from '../view/core-view.js';
-import { generatorVersion } from '../version.js';
-import { loadValidatedDocument } from './document.js';
+import { isTarget, TARGET_NAMES } from '../targets/registry.js';
+import { stageTimer } from './timing.js';
 
 export interface GenerateRequest {
   document: string;
@@ -19,15 +14,19 @@ export interface GenerateRequest {
   templatesDir?: string;
   eventSource?: string;
   load?: LoadOptions;
+  /** Where formatted files and whole runs are remembered (see src/cache). */
+  cache?: Cache;
 }
 
 export interface GenerateResult {
   files: GeneratedFile[];
-  model: ApiModel;
+  /** Absent when the whole run came from the cache. */
+  model?: ApiModel;
   diagnostics: Diagnostic[];
+  /** Absolute paths of the document's files, for watchers and hooks. */
+  inputs: string[];
+  fromCache: boolean;
 }
-
-const CORE_GENERATORS: Generator[] = [typesGenerator, validatorsGenerator, runtimeGenerator, operationsGenerator];
 
 /** Checks the requested targets before any work is done. */
 export function checkTargets(targets: string[]): void {
@@ -39,24 +38,40 @@ export function checkTargets(targets: string[]): void {
 
 /**
  * The whole pipeline in memory: load → validate → model → render → format. Returns files; writes nothing.
- * If any generator fails, nothing is returned, so nothing is written.
+ * If any generator fails, nothing is returned, so nothing is written. A run whose inputs were seen
+ * before is answered from the content-hash cache without loading the heavy stages at all.
  */
 export async function generateFiles(request: GenerateRequest): Promise<GenerateResult> {
+  const timer = stageTimer();
   checkTargets(request.targets);
   const targets = [...new Set(request.targets)].sort();
-  const targetGenerators = await Promise.all(targets.map(loadTarget));
-  const renderer = createRenderer(request.templatesDir);
-  const { model, diagnostics } = await loadValidatedDocument(request.document, request.load);
-  const version = generatorVersion();
-  const context: GeneratorContext = {
-    model,
-    view: buildCoreView(model, version, request.eventSource),
-    renderer,
-    options: { targets, generatorVersion: version, eventSource: request.eventSource },
-  };
-  const rendered: GeneratedFile[] = [];
-  for (const generator of [...CORE_GENERATORS, ...targetGenerators]) rendered.push(...(await generator.generate(context)));
-  const files = await formatFiles(rendered);
-  files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-  return { files, model, diagnostics };
+  const cache = request.cache ?? disabledCache;
+  const set = await loadDocumentSet(request.document, request.load);
+  timer.lap('load');
+  const inputs = [...set.files.keys()];
+  const runKey = runCacheKey(set, targets, request);
+  const cached = cache.get('run', runKey);
+  if (cached !== undefined) {
+    const entry = JSON.parse(cached) as { files: GeneratedFile[]; diagnostics: Diagnostic[] };
+    timer.lap('cache-hit');
+    timer.report();
+    return { files: entry.files, diagnostics: entry.diagnostics, inputs, fromCache: true };
+  }
+  const { renderDocument } = await import('./render-document.js');
+  const { files, model, diagnostics } = await renderDocument(set, { targets, templatesDir: request.templatesDir, eventSource: request.eventSource, cache }, timer);
+  cache.set('run', runKey, JSON.stringify({ files, diagnostics }));
+  timer.report();
+  return { files, model, diagnostics, inputs, fromCache: false };
+}
+
+/** Everything a run's output depends on: the generator, its templates, the inputs and the options. */
+function runCacheKey(set: DocumentSet, targets: string[], request: GenerateRequest): string {
+  const documents = [...set.files.values()].map((file) => `${path.relative(set.baseDir, file.id)}\n${file.text}`);
+  return hashOf(
+    buildFingerprint(),
+    request.templatesDir ? templatesFingerprint(request.templatesDir) : '',
+    targets.join(','),
+    request.eventSource ?? '',
+    ...documents,
+  );
 }

@@ -1,11 +1,11 @@
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import Handlebars from 'handlebars';
 import { usageError } from '../errors.js';
 
-/** The templates shipped with the tool: `<package>/templates`. */
-export const BUILTIN_TEMPLATES_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../templates');
+import { BUILTIN_TEMPLATES_DIR } from './paths.js';
+
+export { BUILTIN_TEMPLATES_DIR };
 
 export interface Renderer {
   /** Renders `templates/<name>` (e.g. `core/index.ts.hbs`) with a prepared view. */
