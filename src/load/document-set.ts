@@ -1,6 +1,6 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { documentError, usageError, type SourceLocation } from '../errors.js';
+import { CodegenError, documentError, usageError, type Diagnostic, type SourceLocation } from '../errors.js';
 import { appendPointer, getAtPointer, parsePointer } from './pointer.js';
 import { parseSourceText, type SourceFile } from './source-file.js';
 
@@ -24,6 +24,11 @@ export interface DocumentSet {
   baseDir: string;
   /** Paths as written (through symlinks) mapped to the file id they resolve to. */
   aliases: Map<string, string>;
+  /**
+   * References that were refused or could not be read. They are reported together with the
+   * document's other errors (so a document is refused for all its reasons at once), never ignored.
+   */
+  problems: Diagnostic[];
 }
 
 /** Where a value lives: a file and a JSON pointer in it. */
@@ -42,6 +47,7 @@ export async function loadDocumentSet(rootPath: string, options: LoadOptions = {
   const root = await readSource(real, rootPath, options, undefined);
   const files = new Map<string, SourceFile>([[root.id, root]]);
   const aliases = new Map<string, string>();
+  const problems: Diagnostic[] = [];
   const queue: SourceFile[] = [root];
   while (queue.length > 0) {
     const file = queue.shift()!;
@@ -50,15 +56,20 @@ export async function loadDocumentSet(rootPath: string, options: LoadOptions = {
       if (target.file === '') continue;
       const where: SourceLocation = { file: file.displayPath, pointer: appendPointer(pointer, '$ref') };
       where.line = file.locate(where.pointer)?.line;
-      const id = await resolveFileId(file, target.file, baseDir, options, where, aliases);
-      if (files.has(id)) continue;
-      const display = isRemote(id) ? id : displayPathOf(id, cwd);
-      const loaded = await readSource(id, display, options, where);
-      files.set(id, loaded);
-      queue.push(loaded);
+      try {
+        const id = await resolveFileId(file, target.file, baseDir, options, where, aliases);
+        if (files.has(id)) continue;
+        const display = isRemote(id) ? id : displayPathOf(id, cwd);
+        const loaded = await readSource(id, display, options, where);
+        files.set(id, loaded);
+        queue.push(loaded);
+      } catch (error) {
+        if (!(error instanceof CodegenError) || error.exitCode !== 1) throw error;
+        problems.push(...error.diagnostics);
+      }
     }
   }
-  return { root, files, baseDir, aliases };
+  return { root, files, baseDir, aliases, problems };
 }
 
 /** Every `$ref` string in a parsed file, with the pointer of the object holding it. */

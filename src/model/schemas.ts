@@ -41,6 +41,11 @@ export class SchemaRegistry {
     return name;
   }
 
+  /** A schema to embed in another (a parameter's): copied inline, its `$ref`s named as usual. */
+  inline(node: Located): JsonSchema {
+    return this.sub(node, 0);
+  }
+
   /** Registers a schema built by the model (e.g. a parameter set) under a name. */
   addSynthetic(suggested: string, schema: JsonSchema, origin: Origin): string {
     const name = this.names.claim(suggested);

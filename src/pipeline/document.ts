@@ -26,7 +26,7 @@ export async function loadValidatedDocument(file: string, options: LoadOptions =
 /** validate → model on a loaded document set. */
 export function validateAndModel(set: DocumentSet, timer: StageTimer = stageTimer()): { model: ApiModel; diagnostics: Diagnostic[] } {
   const structural = validateStructure(set);
-  const diagnostics = structural.length > 0 ? structural : validateRules(set);
+  const diagnostics = [...set.problems, ...(structural.length > 0 || set.problems.length > 0 ? structural : validateRules(set))];
   timer.lap('validate');
   const errors = diagnostics.filter((d) => d.severity === 'error');
   if (errors.length > 0) throw new CodegenError(ExitCode.findings, errors);

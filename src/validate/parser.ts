@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { Diagnostic } from '../errors.js';
 import type { DocumentSet } from '../load/document-set.js';
 import { toPointer } from '../load/pointer.js';
@@ -11,9 +12,23 @@ const SEVERITIES: Array<Diagnostic['severity']> = ['error', 'warning', 'info', '
  */
 export async function parserDiagnostics(set: DocumentSet): Promise<Diagnostic[]> {
   const { Parser } = await import('@asyncapi/parser');
-  const parser = new Parser();
+  // The parser reads references only from the files the loader already read and allowed:
+  // it never fetches a URL or opens a file the user did not allow.
+  const fromLoadedSet = (schema: string) => ({
+    schema,
+    order: 1,
+    read: (uri: unknown) => {
+      const href = String(uri);
+      const id = schema === 'file' ? (href.startsWith('file:') ? fileURLToPath(href) : decodeURIComponent(href)) : href;
+      const file = set.files.get(id) ?? set.files.get(set.aliases.get(id) ?? '');
+      // A refused or unreadable file is already reported (set.problems). The parser's own readers
+      // would run after a throw and fetch it anyway, so it gets an empty document instead.
+      return file ? file.text : '{}';
+    },
+  });
+  const parser = new Parser({ __unstable: { resolver: { resolvers: ['file', 'http', 'https'].map(fromLoadedSet) } } } as never);
   const { diagnostics } = await parser.parse(set.root.text, { source: set.root.id });
-  return diagnostics.map((d) => {
+  const mapped: Diagnostic[] = diagnostics.map((d) => {
     const source = d.source && d.source !== set.root.id ? displayOf(set, d.source) : set.root.displayPath;
     return {
       code: String(d.code),
@@ -27,6 +42,7 @@ export async function parserDiagnostics(set: DocumentSet): Promise<Diagnostic[]>
       },
     };
   });
+  return [...set.problems, ...mapped];
 }
 
 function displayOf(set: DocumentSet, source: string): string {

@@ -47,6 +47,7 @@ export function validateStructure(set: DocumentSet): Diagnostic[] {
   const validator = loadValidator(version);
   const resolved = resolveForValidation(reader, reader.root(), new Set());
   if (validator(resolved)) return [];
+  const seen = new Set<string>();
   return prepareErrors(validator.errors ?? []).map((error) => {
     const at = locatePath(reader, parsePointer(error.instancePath));
     const position = at.node.at.file.locate(at.node.at.pointer);
@@ -56,6 +57,12 @@ export function validateStructure(set: DocumentSet): Diagnostic[] {
       message: `${error.message ?? error.keyword}${at.rest.length ? ` (at ${error.instancePath})` : ''}`,
       location: { file: at.node.at.file.displayPath, pointer: at.node.at.pointer, ...position },
     };
+  }).filter((d) => {
+    // A shared component is reached once per reference in the resolved document: report it once.
+    const key = `${d.message}|${d.location.file}|${d.location.pointer}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
   });
 }
 
@@ -64,7 +71,13 @@ export function validateStructure(set: DocumentSet): Diagnostic[] {
  * (a recursive schema) stays a `$ref`, which the AsyncAPI schema accepts as a Reference Object.
  */
 function resolveForValidation(reader: DocumentReader, node: Located, path: Set<string>): unknown {
-  const resolved = reader.resolve(node);
+  let resolved: Located;
+  try {
+    resolved = reader.resolve(node);
+  } catch {
+    // An unresolvable reference is reported by the loader or the rules; here it stays a Reference Object.
+    return node.value;
+  }
   const key = reader.key(resolved);
   if (path.has(key)) return node.value;
   const value = resolved.value;
@@ -88,7 +101,14 @@ function resolveForValidation(reader: DocumentReader, node: Located, path: Set<s
 function locatePath(reader: DocumentReader, segments: string[]): { node: Located; rest: string[] } {
   let node = reader.root();
   for (let i = 0; i < segments.length; i++) {
-    const next = reader.child(node, segments[i]!);
+    let next: Located | undefined;
+    try {
+      next = reader.child(node, segments[i]!);
+    } catch {
+      // The path goes through a reference that could not be resolved: point at the reference.
+      next = reader.rawChild(node, segments[i]!);
+      if (next) return { node: next, rest: segments.slice(i + 1) };
+    }
     if (!next) return { node, rest: segments.slice(i) };
     node = next;
   }

@@ -23,7 +23,7 @@ export interface CliResult {
 export async function runInProcess(args: string[], cwd = ROOT): Promise<CliResult> {
   let stdout = '';
   let stderr = '';
-  const io: CliIO = { stdout: (t) => void (stdout += t), stderr: (t) => void (stderr += t), isTTY: false, env: { NO_COLOR: '1' }, cwd };
+  const io: CliIO = { stdout: (t) => void (stdout += t), stderr: (t) => void (stderr += t), isTTY: false, env: { NO_COLOR: '1', CODEGEN_CACHE: process.env.CODEGEN_CACHE }, cwd };
   const code = await run(args, io);
   return { code, stdout, stderr };
 }
@@ -100,6 +100,16 @@ export async function importGenerated<T = Record<string, unknown>>(folder: strin
   const js = emitted.get(folder);
   if (!js) throw new Error(`compile ${folder} with { emit: true } first`);
   return (await import(pathToFileURL(path.join(js, file)).href)) as T;
+}
+
+/**
+ * The folder holding the JavaScript emitted for a generated folder by `compileStrict(..., { emit: true })`,
+ * for child processes (e.g. a consumer killed with SIGKILL) that import the generated code themselves.
+ */
+export function emittedFolder(folder: string): string {
+  const js = emitted.get(folder);
+  if (!js) throw new Error(`compile ${folder} with { emit: true } first`);
+  return js;
 }
 
 /** A name unique to this test run, for queues, topics, subjects and streams. */
