@@ -26,7 +26,7 @@ export async function run(argv: string[], io: CliIO = processIO): Promise<number
       .command('generate')
       .description('generate TypeScript from an AsyncAPI document')
       .argument('<document>', 'AsyncAPI document (YAML or JSON)')
-      .requiredOption('-t, --target <targets>', 'rabbitmq, kafka, nats (comma-separated for several)')
+      .option('-t, --target <targets>', 'rabbitmq, kafka, nats (comma-separated for several); none: types, validators and envelope only', '')
       .requiredOption('-o, --out <dir>', 'output folder')
       .option('--templates <dir>', 'folder of templates overriding the built-in ones by file name')
       .option('--source <uri>', 'CloudEvents source for producers (default: derived from the document title)')
@@ -50,6 +50,23 @@ export async function run(argv: string[], io: CliIO = processIO): Promise<number
   ).action(async (document: string, options) => {
     const { validateCommand } = await import('../commands/validate.js');
     exitCode = await validateCommand(document, options, io);
+  });
+
+  refOptions(
+    program
+      .command('diff')
+      .description('report breaking changes between two versions of an AsyncAPI document (exit 1 on findings at or above --fail-on)')
+      .argument('<documents...>', 'old and new document; with --against, only the new one; with --transitive, several old ones then the new one')
+      .option('--against <ref>', 'compare with the document (and every file it references) at this git revision; repeat with --transitive', (value: string, previous: string[]) => [...previous, value], [] as string[])
+      .addOption(new Option('--mode <mode>', 'compatibility mode for every message (default: by direction: send FORWARD, receive BACKWARD)').choices(['backward', 'forward', 'full', 'none']))
+      .option('--transitive', 'check the new version against every old version given', false)
+      .addOption(new Option('--format <format>', 'output format').choices(['text', 'json', 'markdown', 'junit', 'github']).default('text'))
+      .addOption(new Option('--fail-on <severity>', 'exit 1 when a finding has this severity or a higher one').choices(['breaking', 'warning', 'info', 'never']).default('breaking'))
+      .option('--ignore <file>', 'ignore file accepting findings on purpose (default: .codegen-diff-ignore.yaml when present)')
+      .option('--no-ignore', 'do not read any ignore file'),
+  ).action(async (documents: string[], options) => {
+    const { diffCommand } = await import('../commands/diff.js');
+    exitCode = await diffCommand(documents, options, io);
   });
 
   try {

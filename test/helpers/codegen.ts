@@ -53,7 +53,7 @@ export function freshDir(label: string): string {
 /** Generates code for a document into `<dir>/out` and returns that folder. Fails the test on any error. */
 export async function generateTo(document: string, targets: string[], dir = freshDir(path.basename(document))): Promise<string> {
   const out = path.join(dir, 'out');
-  const result = await runInProcess(['generate', document, '--target', targets.join(','), '--out', out]);
+  const result = await runInProcess(['generate', document, ...(targets.length ? ['--target', targets.join(',')] : []), '--out', out]);
   if (result.code !== 0) throw new Error(`generate ${document} failed (${result.code}):\n${result.stderr}`);
   return out;
 }
