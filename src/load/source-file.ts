@@ -1,4 +1,6 @@
-import { LineCounter, parseDocument, isMap, isSeq, isPair, isScalar, type Document, type Node } from 'yaml';
+import { createRequire } from 'node:module';
+import type { Document, LineCounter, Node } from 'yaml';
+import jsYaml from 'js-yaml';
 import { documentError, usageError } from '../errors.js';
 import { parsePointer } from './pointer.js';
 
@@ -12,6 +14,14 @@ export interface SourceFile {
   data: unknown;
   /** Line and column (1-based) of the value at a JSON pointer, when it can be found. */
   locate(pointer: string): { line: number; column: number } | undefined;
+}
+
+// The `yaml` package is loaded only when needed (aliases, errors, locations): it costs ~40 ms to import.
+const require = createRequire(import.meta.url);
+let yamlModule: typeof import('yaml') | undefined;
+function yamlLib(): typeof import('yaml') {
+  yamlModule ??= require('yaml') as typeof import('yaml');
+  return yamlModule;
 }
 
 /** YAML aliases beyond this count are refused: a "billion laughs" document never expands. */
@@ -36,6 +46,9 @@ export function parseSourceText(id: string, displayPath: string, text: string): 
       // Fall through: the YAML parser gives the line and column of the syntax error.
     }
   }
+  const fast = hasAliases(text) ? undefined : parseWithoutAliases(text);
+  if (fast) return makeSourceFile(id, displayPath, text, fast.data);
+  // Aliases (or a syntax error): the `yaml` parser limits alias expansion and locates errors precisely.
   const { document, lineCounter } = parseYaml(text);
   const firstError = document.errors[0];
   if (firstError) {
@@ -66,6 +79,24 @@ export function parseSourceText(id: string, displayPath: string, text: string): 
   return file;
 }
 
+/** Any YAML alias token (`*name` where a node may start); false positives only cost the slower parser. */
+function hasAliases(text: string): boolean {
+  return /(?:^|[\s[{,:-])\*[^\s,[\]{}]/m.test(text);
+}
+
+/**
+ * js-yaml with the YAML 1.2 core schema (timestamps stay strings, as in JSON) is several times faster
+ * than the `yaml` package. It is used only for documents without aliases: js-yaml shares aliased
+ * nodes, which a later walk would expand without limit.
+ */
+function parseWithoutAliases(text: string): { data: unknown } | undefined {
+  try {
+    return { data: jsYaml.load(text, { schema: jsYaml.CORE_SCHEMA }) };
+  } catch {
+    return undefined;
+  }
+}
+
 function makeSourceFile(id: string, displayPath: string, text: string, data: unknown): SourceFile {
   let cached: { document: Document; lineCounter: LineCounter } | undefined;
   return {
@@ -82,12 +113,14 @@ function makeSourceFile(id: string, displayPath: string, text: string, data: unk
 }
 
 function parseYaml(text: string): { document: Document; lineCounter: LineCounter } {
+  const { LineCounter, parseDocument } = yamlLib();
   const lineCounter = new LineCounter();
   const document = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: false, strict: true });
   return { document, lineCounter };
 }
 
 function locateInYaml(document: Document, lineCounter: LineCounter, pointer: string) {
+  const { isMap, isSeq, isPair, isScalar } = yamlLib();
   let node: unknown = document.contents;
   let offset = (node as Node | null)?.range?.[0];
   let segments: string[];
