@@ -1,4 +1,12 @@
 #!/usr/bin/env node
-import { run } from '../dist/cli/run.js';
+// A thin binary: `run(argv)` returns the exit code. `--version` is answered before loading the CLI,
+// so version checks in scripts cost only Node's own start-up.
+import { readFileSync } from 'node:fs';
 
-process.exitCode = await run(process.argv.slice(2));
+const argv = process.argv.slice(2);
+if (argv.length === 1 && (argv[0] === '--version' || argv[0] === '-v')) {
+  process.stdout.write(JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version + '\n');
+} else {
+  const { run } = await import('../dist/cli/run.js');
+  process.exitCode = await run(argv);
+}
