@@ -69,14 +69,21 @@ function compiledModule(model: ApiModel, typeNames: string[], coerce: boolean, h
     throw documentError('E_SCHEMA_INVALID', `a payload or header schema cannot be compiled: ${(error as Error).message}`, model.origin);
   }
   const exports: Record<string, string> = {};
+  // Identical schemas (the same inline header set on many messages, say) share one compiled function.
+  const canonical = new Map<string, string>();
   for (const name of typeNames) {
-    try {
-      ajv.getSchema(`${SCHEMA_ID}#/definitions/${name}`);
-    } catch (error) {
-      const origin = model.schemaOrigins[name];
-      throw documentError('E_SCHEMA_INVALID', `schema ${name} cannot be compiled: ${(error as Error).message}`, origin);
+    const text = JSON.stringify(model.schemas[name]);
+    const first = canonical.get(text) ?? name;
+    if (first === name) {
+      canonical.set(text, name);
+      try {
+        ajv.getSchema(`${SCHEMA_ID}#/definitions/${name}`);
+      } catch (error) {
+        const origin = model.schemaOrigins[name];
+        throw documentError('E_SCHEMA_INVALID', `schema ${name} cannot be compiled: ${(error as Error).message}`, origin);
+      }
     }
-    exports[`validate${name}`] = `${SCHEMA_ID}#/definitions/${name}`;
+    exports[`validate${name}`] = `${SCHEMA_ID}#/definitions/${first}`;
   }
   let code = standaloneCode(ajv, exports);
   for (const [pattern, replacement] of RUNTIME_IMPORTS) code = code.replace(pattern, replacement);
