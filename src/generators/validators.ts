@@ -71,6 +71,7 @@ function compiledModule(model: ApiModel, typeNames: string[], coerce: boolean, h
   const exports: Record<string, string> = {};
   // Identical schemas (the same inline header set on many messages, say) share one compiled function.
   const canonical = new Map<string, string>();
+  const aliases: string[] = [];
   for (const name of typeNames) {
     const text = JSON.stringify(model.schemas[name]);
     const first = canonical.get(text) ?? name;
@@ -83,9 +84,10 @@ function compiledModule(model: ApiModel, typeNames: string[], coerce: boolean, h
         throw documentError('E_SCHEMA_INVALID', `schema ${name} cannot be compiled: ${(error as Error).message}`, origin);
       }
     }
-    exports[`validate${name}`] = `${SCHEMA_ID}#/definitions/${first}`;
+    if (first === name) exports[`validate${name}`] = `${SCHEMA_ID}#/definitions/${name}`;
+    else aliases.push(`export const validate${name} = validate${first};`);
   }
-  let code = standaloneCode(ajv, exports);
+  let code = standaloneCode(ajv, exports) + '\n' + aliases.join('\n');
   for (const [pattern, replacement] of RUNTIME_IMPORTS) code = code.replace(pattern, replacement);
   if (/\brequire\(/.test(code)) throw new Error('internal: a compiled validator still requires an ajv module');
   // The schema ids ajv writes into `sourceURL` comments are ours; drop them anyway (comments carry no meaning).

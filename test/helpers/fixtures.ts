@@ -1,11 +1,16 @@
-import { readdirSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { FIXTURES } from './codegen.js';
 
 /** Documents the parser itself rejects (kept as test data for the refusal path). */
 export const REJECTED_BY_PARSER = new Set(['spec/3.0/adeo-kafka-request-reply-asyncapi.yml']);
 
-/** Every valid AsyncAPI document under fixtures/ (not the broken corpus, not diff pairs, not split-file parts). */
+/** A root AsyncAPI document (parts of split documents have no `asyncapi` field). */
+function isRootDocument(file: string): boolean {
+  return /^asyncapi:|^\s*"asyncapi"\s*:/m.test(readFileSync(file, 'utf8').slice(0, 4096));
+}
+
+/** Every valid AsyncAPI document under fixtures/ (not the broken corpus, diff pairs or hostile inputs; not parts of split documents). */
 export function validFixtureDocuments(): string[] {
   const found: string[] = [];
   const walk = (dir: string) => {
@@ -14,10 +19,8 @@ export function validFixtureDocuments(): string[] {
       const relative = path.relative(FIXTURES, full);
       if (statSync(full).isDirectory()) {
         if (['invalid', 'diff', 'hostile'].includes(relative.split(path.sep)[0]!)) continue;
-        if (relative.startsWith('multi-file') && relative !== 'multi-file') continue;
         walk(full);
-      } else if (/\.(ya?ml|json)$/.test(name) && !REJECTED_BY_PARSER.has(relative)) {
-        if (relative.startsWith('multi-file') && name !== 'asyncapi.yaml') continue;
+      } else if (/\.(ya?ml|json)$/.test(name) && !REJECTED_BY_PARSER.has(relative) && isRootDocument(full)) {
         found.push(relative);
       }
     }
