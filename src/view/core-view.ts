@@ -60,6 +60,8 @@ export interface ChannelView {
   addressParts: AddressPart[];
   /** TypeScript expression that builds the address from `parameters` (each value checked by `segment`). */
   addressExpression: string;
+  /** The builder's parameter list: `parameters`, or nothing when the address has no parameter (no unused parameter). */
+  addressBuilderParameter: string;
   /** String literal of a regular expression matching a concrete address, one group per parameter. */
   addressPatternLiteral: string;
   /** Array literal of the parameter names, in address order. */
@@ -112,6 +114,13 @@ export interface ReplyView {
   channel?: ChannelView;
   messages: MessageView[];
   payloadType: string;
+  /** The reply's payload types qualified by the `types` namespace import (`unknown` when none is declared). */
+  payloadTypeQualified: string;
+  /** Expression (over the `validators` namespace) that validates a reply payload. */
+  payloadValidatorExpression: string;
+  /** Expression of a function `(payload) => CloudEvents type` for a reply. */
+  eventTypeExpression: string;
+  contentTypeLiteral: string;
 }
 
 export function buildCoreView(model: ApiModel, generatorVersion: string, eventSource?: string): CoreView {
@@ -182,6 +191,7 @@ function channelView(channel: ChannelModel): ChannelView {
   const addressOrder = parts.filter((p): p is { kind: 'parameter'; name: string } => p.kind === 'parameter').map((p) => p.name);
   return {
     addressExpression: addressExpression(parts),
+    addressBuilderParameter: addressOrder.length > 0 ? 'parameters' : '',
     addressPatternLiteral: stringLiteral('^' + parts.map((p) => (p.kind === 'literal' ? escapeRegExp(p.text) : SEGMENT_PATTERN)).join('') + '$'),
     parameterNamesLiteral: `[${addressOrder.map((name) => stringLiteral(name)).join(', ')}]`,
     parametersValidator: channel.parametersTypeName ? `validate${channel.parametersTypeName}` : undefined,
@@ -226,24 +236,33 @@ function operationView(
     messages: operationMessages,
     payloadType: unionOf(operationMessages.map((m) => m.payloadType)),
     payloadTypeQualified: unionOf(operationMessages.map((m) => `types.${m.payloadType}`)),
-    headersTypeQualified: headerTypes.length > 0 ? unionOf(headerTypes.map((t) => `types.${t}`)) : 'Record<string, string>',
+    // A message that declares no headers may carry any: then the validator accepts any header set, and the type says so.
+    headersTypeQualified: headerTypes.length > 0 ? unionOf([...headerTypes.map((t) => `types.${t}`), ...(headerTypes.length < operationMessages.length ? ['Record<string, string>'] : [])]) : 'Record<string, string>',
     parametersTypeQualified: channel.hasParameters ? `types.${channel.parametersType}` : 'Record<string, never>',
-    headersType: headerTypes.length > 0 ? unionOf(headerTypes) : 'Record<string, string>',
+    headersType: headerTypes.length > 0 ? unionOf([...headerTypes, ...(headerTypes.length < operationMessages.length ? ['Record<string, string>'] : [])]) : 'Record<string, string>',
     hasDeclaredHeaders: headerTypes.length > 0,
     comment: commentText([operation.summary, operation.description].filter(Boolean).join('\n\n')),
     idLiteral: stringLiteral(operation.id),
     ...validationExpressions(operationMessages, channel),
-    reply: reply
-      ? {
-          channel: reply.channelId ? channels.get(reply.channelId) : undefined,
-          messages: reply.messageIds.map((id) => messages.get(id)!).filter(Boolean),
-          payloadType: unionOf(reply.messageIds.map((id) => messages.get(id)?.payloadType).filter((t): t is string => !!t)),
-        }
-      : undefined,
+    reply: reply ? replyView(reply.channelId, reply.messageIds, channels, messages) : undefined,
   };
 }
 
-function validationExpressions(messages: MessageView[], channel: ChannelView) {
+function replyView(channelId: string | undefined, messageIds: string[], channels: Map<string, ChannelView>, messages: Map<string, MessageView>): ReplyView {
+  const replyMessages = messageIds.map((id) => messages.get(id)!).filter(Boolean);
+  const expressions = validationExpressions(replyMessages, undefined);
+  return {
+    channel: channelId ? channels.get(channelId) : undefined,
+    messages: replyMessages,
+    payloadType: unionOf(replyMessages.map((m) => m.payloadType)),
+    payloadTypeQualified: unionOf(replyMessages.map((m) => `types.${m.payloadType}`)),
+    payloadValidatorExpression: expressions.payloadValidatorExpression,
+    eventTypeExpression: expressions.eventTypeExpression,
+    contentTypeLiteral: expressions.contentTypeLiteral,
+  };
+}
+
+function validationExpressions(messages: MessageView[], channel: ChannelView | undefined) {
   const payloadValidators = messages.map((m) => `validators.${m.payloadValidator}`);
   const headerValidators = messages.map((m) => (m.headersValidator ? `validators.${m.headersValidator}` : undefined));
   const allHaveHeaders = headerValidators.length > 0 && headerValidators.every((v) => v !== undefined);
@@ -255,7 +274,7 @@ function validationExpressions(messages: MessageView[], channel: ChannelView) {
       : headerValidators.length === 1
         ? headerValidators[0]!
         : `(data: unknown) => firstValid(data, [${headerValidators.join(', ')}])`,
-    parametersValidatorExpression: channel.parametersValidator ? `validators.${channel.parametersValidator}` : 'acceptAny',
+    parametersValidatorExpression: channel?.parametersValidator ? `validators.${channel.parametersValidator}` : 'acceptAny',
     eventTypeExpression:
       messages.length <= 1
         ? `() => ${messages[0]?.eventTypeLiteral ?? stringLiteral('event')}`
