@@ -1,7 +1,7 @@
 import { documentError } from '../errors.js';
 import type { DocumentSet } from '../load/document-set.js';
 import { parsePointer } from '../load/pointer.js';
-import { camelCase, pascalCase, propertyKey, UniqueNames } from './names.js';
+import { camelCase, pascalCase, propertyKey, schemaDescription, UniqueNames } from './names.js';
 import { DocumentReader, isRecord, stringField, type Located } from './reader.js';
 import { SchemaRegistry } from './schemas.js';
 import type {
@@ -41,6 +41,7 @@ class ModelBuilder {
   private readonly messagesByLocation = new Map<string, MessageModel>();
   private readonly channelsByLocation = new Map<string, ChannelModel>();
   private readonly channels: ChannelModel[] = [];
+  private readonly parameterSets = new Map<string, string>();
   private readonly operations: OperationModel[] = [];
   private readonly messages: MessageModel[] = [];
   private readonly major: number;
@@ -185,6 +186,12 @@ class ModelBuilder {
   private channel(id: string, node: Located, address: string | null): ChannelModel {
     const name = this.channelNames.claim(camelCase(id, 'channel'));
     const parameters = this.reader.entries(this.reader.child(node, 'parameters')).map(([key, p]) => this.parameter(key, p));
+    // A placeholder the document forgot to declare is still a parameter (a string), so the address can be built.
+    for (const name of placeholders(address)) {
+      if (!parameters.some((p) => p.name === name)) {
+        parameters.push({ name, propertyName: propertyKey(name), schema: { type: 'string' }, origin: this.reader.origin(node) });
+      }
+    }
     const channel: ChannelModel = {
       id,
       name,
@@ -196,21 +203,31 @@ class ModelBuilder {
       servers: this.serverNames(node),
       origin: this.reader.origin(node),
     };
-    if (parameters.length > 0) {
-      channel.parametersTypeName = this.schemas.addSynthetic(
-        `${pascalCase(name)}Parameters`,
-        {
-          type: 'object',
-          properties: Object.fromEntries(parameters.map((p) => [p.name, p.schema])),
-          required: parameters.map((p) => p.name),
-          additionalProperties: false,
-        },
-        this.reader.origin(this.reader.child(node, 'parameters')!),
-      );
-    }
+    if (parameters.length > 0) channel.parametersTypeName = this.parameterSet(parameters, node);
     this.channels.push(channel);
     this.channelsByLocation.set(this.reader.key(node), channel);
     return channel;
+  }
+
+  /**
+   * The type of a channel's parameter set, named after its parameters (`{region}` → `RegionParameters`)
+   * rather than after the channel: 2.x channels have no name but their address, and channels with the
+   * same parameters share one type.
+   */
+  private parameterSet(parameters: ParameterModel[], channel: Located): string {
+    const schema: JsonSchema = {
+      type: 'object',
+      properties: Object.fromEntries(parameters.map((p) => [p.name, p.schema])),
+      required: parameters.map((p) => p.name),
+      additionalProperties: false,
+    };
+    const key = JSON.stringify(schema);
+    const known = this.parameterSets.get(key);
+    if (known) return known;
+    const stem = parameters.map((p) => pascalCase(p.name, 'Parameter')).join('');
+    const name = this.schemas.addSynthetic(`${stem}Parameters`, schema, this.reader.origin(this.reader.child(channel, 'parameters') ?? channel));
+    this.parameterSets.set(key, name);
+    return name;
   }
 
   private serverNames(node: Located): string[] {
@@ -226,14 +243,13 @@ class ModelBuilder {
     const schemaNode = this.reader.child(node, 'schema');
     let schema: JsonSchema;
     if (schemaNode) {
-      const schemaName = this.schemas.add(schemaNode, `${pascalCase(name)}Parameter`);
-      schema = { $ref: `#/definitions/${schemaName}` };
+      schema = this.schemas.inline(this.reader.rawChild(node, 'schema')!);
     } else {
       // 3.x parameters are strings, optionally limited to an enum.
       schema = { type: 'string' };
       if (Array.isArray(value.enum)) schema.enum = value.enum.map(String);
     }
-    if (typeof value.description === 'string' && typeof schema === 'object') schema.description = value.description;
+    if (typeof value.description === 'string' && typeof schema === 'object' && schema.$ref === undefined) schema.description = schemaDescription(value.description);
     const enumValues = Array.isArray(value.enum) ? value.enum.map(String) : enumOf(schemaNode?.value);
     return {
       name,
@@ -266,6 +282,7 @@ class ModelBuilder {
       description: stringField(value, 'description'),
       contentType: stringField(value, 'contentType') ?? this.defaultContentType,
       schemaFormat: payload.schemaFormat,
+      ...(!payload.node && payload.raw ? { payloadRaw: payload.raw.value, payloadOrigin: this.reader.origin(payload.raw) } : {}),
       payloadTypeName: payload.node
         ? this.schemas.add(payload.node, `${pascalCase(name)}Payload`)
         : this.schemas.addSynthetic(`${pascalCase(name)}Payload`, {}, this.reader.origin(node)),
@@ -288,7 +305,7 @@ class ModelBuilder {
     return id;
   }
 
-  private payloadNode(node: Located, merged: unknown): { node?: Located; schemaFormat: string } {
+  private payloadNode(node: Located, merged: unknown): { node?: Located; schemaFormat: string; raw?: Located } {
     const payload = this.traitAwareChild(node, 'payload');
     const messageFormat = stringField(merged, 'schemaFormat');
     if (!payload) return { schemaFormat: messageFormat ?? JSON_SCHEMA_FORMAT };
@@ -296,10 +313,10 @@ class ModelBuilder {
     if (this.major >= 3 && isRecord(payload.value) && typeof payload.value.schemaFormat === 'string' && 'schema' in payload.value) {
       const format = payload.value.schemaFormat;
       const schema = this.reader.child(payload, 'schema');
-      return { node: isJsonSchemaFormat(format) ? schema : undefined, schemaFormat: format };
+      return { node: isJsonSchemaFormat(format) ? schema : undefined, schemaFormat: format, raw: schema };
     }
     const format = messageFormat ?? JSON_SCHEMA_FORMAT;
-    return { node: isJsonSchemaFormat(format) ? payload : undefined, schemaFormat: format };
+    return { node: isJsonSchemaFormat(format) ? payload : undefined, schemaFormat: format, raw: payload };
   }
 
   /** A message field that may come from the message itself or from one of its traits. */
@@ -375,6 +392,10 @@ function bindingsOf(value: unknown, reader: DocumentReader, node: Located): Bind
     if (isRecord(binding)) out[protocol] = binding;
   }
   return out;
+}
+
+function placeholders(address: string | null): string[] {
+  return address === null ? [] : [...address.matchAll(/\{([^{}]+)\}/g)].map((match) => match[1]!);
 }
 
 function messageKey(node: Located): string | undefined {

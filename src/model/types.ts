@@ -135,6 +135,13 @@ export interface MessageModel {
   schemaFormat: string;
   /** Type name in `schemas` for the payload (always present: `unknown` payloads get `{}`). */
   payloadTypeName: string;
+  /**
+   * The payload schema as written (`$ref` to it followed), when its `schemaFormat` is not JSON Schema
+   * (Avro, ...): `schemas[payloadTypeName]` is then `{}`. Used by `diff` to compare Avro payloads.
+   */
+  payloadRaw?: unknown;
+  /** Where `payloadRaw` is written (the `schema` of a 3.x multi-format schema, or `payload`). */
+  payloadOrigin?: Origin;
   /** Type name in `schemas` for the headers, when the message defines headers. */
   headersTypeName?: string;
   correlationId?: CorrelationIdModel;
