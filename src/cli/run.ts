@@ -69,6 +69,41 @@ export async function run(argv: string[], io: CliIO = processIO): Promise<number
     exitCode = await diffCommand(documents, options, io);
   });
 
+  // No subcommand: run the config file (src/commands/run-config.ts). Positional options keep these
+  // flags apart from the subcommands' own (`codegen generate x --check` is generate's --check).
+  program
+    .enablePositionalOptions()
+    .argument('[files...]', 'only the documents these files concern (a document, a file it references, a template, a generated file); default: every document')
+    .option('-c, --config <file>', 'config file (default: codegen.config.{ts,mjs,js,cjs,json,yaml,yml}, .codegenrc*, or "codegen" in package.json, searched from here up to the repository root)')
+    .option('--check', 'write nothing; exit 1 when a generated file is missing, stale or extra, listing them', false)
+    .option('--dry-run', 'show what would be written, changed and removed; write nothing', false)
+    .option('-w, --watch', 'regenerate when a document, a file it references, a template or the config changes', false)
+    .option('--against <ref>', 'also check each document for breaking changes against this git revision (codegen diff, same process)')
+    .option('--baseline', "also check each document against its config's compatibility.baseline revisions", false)
+    .option('--staged', 'only the documents that files staged in git concern (for pre-commit hooks)', false)
+    .option('--json', 'print a machine-readable result on stdout', false)
+    .addOption(new Option('--format <format>', 'text, or github: GitHub Actions annotations on stdout').choices(['text', 'github']).default('text'))
+    .option('--concurrency <n>', 'documents processed at the same time (default: the number of CPUs, 2 to 8)')
+    .option('--no-cache', 'do not read or write the content-hash cache (node_modules/.cache/codegen)')
+    .action(async (files: string[], options) => {
+      const { runConfigCommand } = await import('../commands/run-config.js');
+      exitCode = await runConfigCommand(files, options, io);
+    });
+
+  program
+    .command('init')
+    .description('write a config file, an example document if there is none, and package.json scripts; never overwrites a file')
+    .option('-y, --yes', 'ask nothing; use the flags and defaults (also without a terminal)', false)
+    .option('--document <file>', 'AsyncAPI document (default: one found here, else asyncapi.yaml, written as an example)')
+    .option('-t, --target <targets>', 'rabbitmq, kafka, nats (comma-separated), or none')
+    .option('-o, --out <dir>', 'output folder (default: src/events)')
+    .addOption(new Option('--format <format>', 'config file format (default: ts when the project has typescript and a tsconfig.json, else mjs)').choices(['ts', 'mjs', 'json', 'yaml']))
+    .option('--no-scripts', 'do not add scripts to package.json')
+    .action(async (options) => {
+      const { initCommand } = await import('../commands/init.js');
+      exitCode = await initCommand(options, io);
+    });
+
   try {
     await program.parseAsync(argv, { from: 'user' });
     return exitCode;

@@ -1,7 +1,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { CodegenError, documentError, usageError, type Diagnostic, type SourceLocation } from '../errors.js';
-import { appendPointer, getAtPointer, parsePointer } from './pointer.js';
+import { appendPointer, getAtPointer, parsePointer, parseRefPointer } from './pointer.js';
 import { parseSourceText, type SourceFile } from './source-file.js';
 
 export interface LoadOptions {
@@ -11,6 +11,8 @@ export interface LoadOptions {
   allowOutsideRefs?: boolean;
   /** Largest file accepted, in bytes. */
   maxFileBytes?: number;
+  /** Largest total size of the root file and all the files it references, in bytes. */
+  maxTotalBytes?: number;
   /** Reads a file instead of the disk (used by `diff --against` to read from git). */
   readFile?: (absolutePath: string) => Promise<string | undefined>;
   cwd?: string;
@@ -37,7 +39,14 @@ export interface NodeRef {
   pointer: string;
 }
 
-export const DEFAULT_MAX_FILE_BYTES = 128 * 1024 * 1024;
+/**
+ * Largest file accepted (16 MiB). The largest documents we know are far below (a 2,000-channel
+ * document is 3 MB); time and memory grow with the size, so a bigger file is refused before it is
+ * read (bench/hostile/RESULTS.md has the figures).
+ */
+export const DEFAULT_MAX_FILE_BYTES = 16 * 1024 * 1024;
+/** Largest total of all the files of one document (the root and every file it references). */
+export const DEFAULT_MAX_TOTAL_BYTES = 32 * 1024 * 1024;
 
 export async function loadDocumentSet(rootPath: string, options: LoadOptions = {}): Promise<DocumentSet> {
   const cwd = options.cwd ?? process.cwd();
@@ -49,6 +58,8 @@ export async function loadDocumentSet(rootPath: string, options: LoadOptions = {
   const aliases = new Map<string, string>();
   const problems: Diagnostic[] = [];
   const queue: SourceFile[] = [root];
+  const maxTotal = options.maxTotalBytes ?? DEFAULT_MAX_TOTAL_BYTES;
+  let total = root.text.length;
   while (queue.length > 0) {
     const file = queue.shift()!;
     for (const { ref, pointer } of collectRefs(file.data)) {
@@ -61,6 +72,10 @@ export async function loadDocumentSet(rootPath: string, options: LoadOptions = {
         if (files.has(id)) continue;
         const display = isRemote(id) ? id : displayPathOf(id, cwd);
         const loaded = await readSource(id, display, options, where);
+        total += loaded.text.length;
+        if (total > maxTotal) {
+          throw documentError('E_TOO_LARGE', `refused: the document and the files it references exceed ${maxTotal} bytes together (resource exhaustion guard)`, where);
+        }
         files.set(id, loaded);
         queue.push(loaded);
       } catch (error) {
@@ -117,7 +132,7 @@ export function resolveRefTarget(set: DocumentSet, from: SourceFile, ref: string
 
 function decodePointer(pointer: string): string {
   try {
-    return pointer === '' ? '' : '/' + parsePointer(pointer).map((s) => s.replace(/~/g, '~0').replace(/\//g, '~1')).join('/');
+    return pointer === '' ? '' : '/' + parseRefPointer(pointer).map((s) => s.replace(/~/g, '~0').replace(/\//g, '~1')).join('/');
   } catch {
     return pointer;
   }
@@ -125,7 +140,14 @@ function decodePointer(pointer: string): string {
 
 /** The value at a node reference. */
 export function valueAt(ref: NodeRef): unknown {
-  return getAtPointer(ref.file.data, parsePointer(ref.pointer));
+  let segments: string[];
+  try {
+    segments = parsePointer(ref.pointer);
+  } catch {
+    // Not a JSON pointer (`#anchor`, a malformed `%` escape): nothing there, reported as unresolvable.
+    return undefined;
+  }
+  return getAtPointer(ref.file.data, segments);
 }
 
 async function resolveFileId(
@@ -197,11 +219,16 @@ async function readSource(id: string, display: string, options: LoadOptions, whe
     if (text === undefined) {
       throw documentError('E_REF_NOT_FOUND', `cannot read ${display}: it does not exist at that revision`, where ?? { file: display, pointer: '' });
     }
+    if (text.length > max) {
+      throw documentError('E_TOO_LARGE', `refused: ${display} is ${text.length} characters, over the ${max}-byte limit (resource exhaustion guard)`, { file: display, pointer: '' });
+    }
   } else {
     const stat = await fs.stat(id).catch(() => undefined);
     if (!stat) throw documentError('E_REF_NOT_FOUND', `cannot read ${display}: no such file`, where ?? { file: display, pointer: '' });
+    // A FIFO or a device (`/dev/zero`, `/dev/stdin`) would block or never end: only regular files are read.
+    if (!stat.isFile()) throw documentError('E_NOT_A_FILE', `refused: ${display} is not a regular file`, where ?? { file: display, pointer: '' });
     if (stat.size > max) {
-      throw documentError('E_TOO_LARGE', `${display} is ${stat.size} bytes, over the ${max}-byte limit`, { file: display, pointer: '' });
+      throw documentError('E_TOO_LARGE', `refused: ${display} is ${stat.size} bytes, over the ${max}-byte limit (resource exhaustion guard)`, { file: display, pointer: '' });
     }
     const buffer = await fs.readFile(id);
     text = decodeUtf8(buffer, display);
@@ -224,9 +251,15 @@ async function fetchRemote(url: string, max: number, where: SourceLocation | und
   try {
     const response = await fetch(url, { signal: AbortSignal.timeout(10_000), redirect: 'error' });
     if (!response.ok) throw new Error(`HTTP ${response.status}`);
-    const text = await response.text();
-    if (text.length > max) throw new Error('response too large');
-    return text;
+    // Read at most `max` bytes: a server that sends forever must not fill the memory.
+    const chunks: Uint8Array[] = [];
+    let size = 0;
+    for await (const chunk of response.body ?? []) {
+      size += chunk.byteLength;
+      if (size > max) throw new Error(`response larger than the ${max}-byte limit`);
+      chunks.push(chunk);
+    }
+    return new TextDecoder('utf-8', { fatal: true }).decode(Buffer.concat(chunks)).replace(/^\uFEFF/, '');
   } catch (error) {
     throw documentError('E_REF_NOT_FOUND', `cannot fetch ${url}: ${(error as Error).message}`, where ?? { file: url, pointer: '' });
   }

@@ -11,10 +11,23 @@ export function toPointer(segments: ReadonlyArray<string | number>): string {
   return segments.map((s) => '/' + escapeSegment(s)).join('');
 }
 
+/**
+ * The segments of a JSON pointer as this tool writes them (RFC 6901: only `~0` and `~1` escapes).
+ * Keys may hold any character, `%` included, so no URI decoding happens here: a key `100%` or
+ * `%41` is itself. Pointers written in a `$ref` are URI fragments: read them with `parseRefPointer`.
+ */
 export function parsePointer(pointer: string): string[] {
   if (pointer === '' || pointer === '#') return [];
   const body = pointer.startsWith('#') ? pointer.slice(1) : pointer;
   if (!body.startsWith('/')) throw new Error(`not a JSON pointer: ${pointer}`);
+  return body.slice(1).split('/').map(unescapeSegment);
+}
+
+/** The segments of the JSON pointer in a `$ref`'s fragment, which is URI-encoded (`#/a%20b` → `a b`). */
+export function parseRefPointer(fragment: string): string[] {
+  if (fragment === '' || fragment === '#') return [];
+  const body = fragment.startsWith('#') ? fragment.slice(1) : fragment;
+  if (!body.startsWith('/')) throw new Error(`not a JSON pointer: ${fragment}`);
   return body
     .slice(1)
     .split('/')

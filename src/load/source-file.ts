@@ -39,18 +39,27 @@ export function parseSourceText(id: string, displayPath: string, text: string): 
   }
   const trimmed = text.trimStart();
   if (trimmed.startsWith('{') || trimmed.startsWith('[')) {
+    let json: { data: unknown } | undefined;
     try {
-      const data: unknown = JSON.parse(text);
-      return makeSourceFile(id, displayPath, text, data);
+      json = { data: JSON.parse(text) as unknown };
     } catch {
       // Fall through: the YAML parser gives the line and column of the syntax error.
     }
+    if (json) return makeSourceFile(id, displayPath, text, json.data);
   }
   const fast = hasAliases(text) ? undefined : parseWithoutAliases(text);
   if (fast) return makeSourceFile(id, displayPath, text, fast.data);
   // Aliases (or a syntax error): the `yaml` parser limits alias expansion and locates errors precisely.
-  const { document, lineCounter } = parseYaml(text);
+  let parsed: { document: Document; lineCounter: LineCounter };
+  try {
+    parsed = parseYaml(text);
+  } catch (error) {
+    if (error instanceof RangeError) throw tooDeep(displayPath, '');
+    throw error;
+  }
+  const { document, lineCounter } = parsed;
   const firstError = document.errors[0];
+  if (firstError && /call stack/i.test(firstError.message)) throw tooDeep(displayPath, '');
   if (firstError) {
     const position = lineCounter.linePos(firstError.pos[0]);
     throw documentError('E_SYNTAX', `malformed YAML/JSON: ${firstLine(firstError.message)}`, {
@@ -64,6 +73,7 @@ export function parseSourceText(id: string, displayPath: string, text: string): 
   try {
     data = document.toJS({ maxAliasCount: MAX_YAML_ALIASES });
   } catch (error) {
+    if (error instanceof RangeError) throw tooDeep(displayPath, '');
     const message = error instanceof Error ? error.message : String(error);
     if (/alias/i.test(message)) {
       throw documentError(
@@ -98,6 +108,15 @@ function parseWithoutAliases(text: string): { data: unknown } | undefined {
 }
 
 function makeSourceFile(id: string, displayPath: string, text: string, data: unknown): SourceFile {
+  const problem = inspectData(data);
+  if (problem?.kind === 'unpaired-surrogate') {
+    throw documentError(
+      'E_INVALID_UNICODE',
+      'a string holds an unpaired UTF-16 surrogate (an escape like "\\ud800" alone): it is not valid Unicode and cannot be written to generated code',
+      { file: displayPath, pointer: problem.pointer },
+    );
+  }
+  if (problem?.kind === 'too-deep') throw tooDeep(displayPath, problem.pointer);
   let cached: { document: Document; lineCounter: LineCounter } | undefined;
   return {
     id,
@@ -110,6 +129,49 @@ function makeSourceFile(id: string, displayPath: string, text: string, data: unk
       return locateInYaml(cached.document, cached.lineCounter, pointer);
     },
   };
+}
+
+/**
+ * Deepest nesting of mappings and lists accepted in a file. Real documents stay far below (a schema
+ * nested 100 levels deep is about 210 levels here); deeper input is refused before anything walks it
+ * recursively (the model's own limit, MAX_SCHEMA_DEPTH = 128, stays reachable below this one). The
+ * `yaml` parser itself overflows the stack near 1,000 levels: that is reported as the same refusal.
+ */
+export const MAX_NESTING_DEPTH = 512;
+
+function tooDeep(displayPath: string, pointer: string) {
+  // The place where the nesting starts is what helps; the full pointer would be thousands of characters.
+  const segments = pointer.split('/');
+  const shown = segments.length > 13 ? `${segments.slice(0, 13).join('/')}/…` : pointer;
+  return documentError('E_TOO_DEEP', `refused: the document nests mappings and lists more than ${MAX_NESTING_DEPTH} levels deep (resource exhaustion guard)`, {
+    file: displayPath,
+    pointer: shown,
+  });
+}
+
+const UNPAIRED_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+/**
+ * One walk over the parsed data (without recursion): the first key or string holding an unpaired
+ * surrogate, or the first value nested deeper than MAX_NESTING_DEPTH.
+ */
+function inspectData(data: unknown): { kind: 'unpaired-surrogate' | 'too-deep'; pointer: string } | undefined {
+  const stack: Array<{ node: unknown; pointer: string; depth: number }> = [{ node: data, pointer: '', depth: 0 }];
+  while (stack.length > 0) {
+    const { node, pointer, depth } = stack.pop()!;
+    if (typeof node === 'string') {
+      if (UNPAIRED_SURROGATE.test(node)) return { kind: 'unpaired-surrogate', pointer };
+      continue;
+    }
+    if (node === null || typeof node !== 'object') continue;
+    if (depth >= MAX_NESTING_DEPTH) return { kind: 'too-deep', pointer };
+    for (const key of Object.keys(node)) {
+      const child = pointer + '/' + key.replace(/~/g, '~0').replace(/\//g, '~1');
+      if (UNPAIRED_SURROGATE.test(key)) return { kind: 'unpaired-surrogate', pointer: child };
+      stack.push({ node: (node as Record<string, unknown>)[key], pointer: child, depth: depth + 1 });
+    }
+  }
+  return undefined;
 }
 
 function parseYaml(text: string): { document: Document; lineCounter: LineCounter } {

@@ -65,6 +65,15 @@ export function camelCase(text: string, fallback = 'unnamed'): string {
   return clip(name);
 }
 
+/**
+ * A type name as json-schema-to-typescript writes it (a fixed point of its `toSafeString`): a
+ * lowercase letter after a digit or an underscore is capitalised (`_1st` → `_1St`, `V2x` → `V2X`),
+ * so the name the model chose is the name `types.ts` exports.
+ */
+export function typeName(name: string): string {
+  return name.replace(/([0-9$_])([a-z])/g, (_, before: string, letter: string) => before + letter.toUpperCase());
+}
+
 export function isReservedName(name: string): boolean {
   return RESERVED_WORDS.has(name) || RESERVED_GENERATED_NAMES.has(name);
 }
@@ -93,14 +102,59 @@ export class UniqueNames {
 
 const IDENTIFIER = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
 
-/** A property key as TypeScript source: bare when it is a plain identifier, quoted otherwise. */
+/**
+ * A property key as TypeScript source: bare when it is a plain identifier, quoted otherwise. In an
+ * object literal `__proto__: x` and `"__proto__": x` both SET THE PROTOTYPE instead of defining a
+ * property; only the computed form `["__proto__"]` defines one (and is valid in types too).
+ */
 export function propertyKey(name: string): string {
-  return IDENTIFIER.test(name) && name !== '__proto__' ? name : stringLiteral(name);
+  if (name === '__proto__') return `[${stringLiteral(name)}]`;
+  return IDENTIFIER.test(name) ? name : stringLiteral(name);
 }
 
-/** Any text as a TypeScript/JavaScript string literal. */
+/**
+ * Characters that must not appear raw in generated code, although they may in its strings: controls
+ * (but tab and newline), line and paragraph separators, zero-width characters and byte-order marks,
+ * and the bidirectional controls of "Trojan Source" (CVE-2021-42574), which make code read
+ * differently from what it does. Literals carry them as `\\uXXXX` escapes; comments show them so.
+ */
+const INVISIBLE = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2064\u2066-\u2069\ufeff]/g;
+
+function unicodeEscape(character: string): string {
+  return '\\u' + character.charCodeAt(0).toString(16).padStart(4, '0');
+}
+
+/**
+ * Writes every invisible character of TypeScript source as a `\\uXXXX` escape, keeping the meaning
+ * wherever such a character can legally stand: string, template and regular-expression literals
+ * (where a backslash before it is an identity escape, replaced by the `\\u` escape, or, before a
+ * line or paragraph separator, a line continuation worth nothing), identifiers (`a\\u200d` is the
+ * same name), and comments (which mean nothing). For text produced by other tools (types, validators).
+ */
+export function escapeInvisible(source: string): string {
+  return source.replace(new RegExp(`(\\\\*)(${INVISIBLE.source})`, 'g'), (_, backslashes: string, character: string) => {
+    if (backslashes.length % 2 === 0) return backslashes + unicodeEscape(character);
+    const kept = backslashes.slice(1);
+    return /[\u2028\u2029]/.test(character) ? kept : kept + unicodeEscape(character);
+  });
+}
+
+/** Any text as a TypeScript/JavaScript string literal (the same value; invisible characters escaped). */
 export function stringLiteral(text: string): string {
-  return JSON.stringify(text).replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
+  return JSON.stringify(text).replace(INVISIBLE, unicodeEscape);
+}
+
+/**
+ * A schema's `description` as json-schema-to-typescript will put it in a block comment of types.ts:
+ * it can neither close nor open a comment (`*\/`, `/\*`), hide characters, or carry a compiler
+ * directive. The description is documentation only (no validation keyword), so the text may change.
+ */
+export function schemaDescription(text: string): string {
+  return text
+    .replace(/\*\//g, '*\\/')
+    .replace(/\/\*/g, '/\\*')
+    .replace(INVISIBLE, unicodeEscape)
+    .replace(/@(?=ts-)/g, '&#64;');
 }
 
 /** Text made safe inside a block comment: it cannot close the comment or start a new line of code. */
@@ -110,6 +164,10 @@ export function commentText(text: string | undefined): string {
     .replace(/\r\n?/g, '\n')
     .replace(/\*\//g, '*\\/')
     .replace(/[\u2028\u2029]/g, ' ')
+    // Shown, not hidden: a bidirectional control in a comment can make the code around it read wrongly.
+    .replace(INVISIBLE, unicodeEscape)
+    // `@ts-ignore` / `@ts-expect-error` on a comment's last line would silence (or fail) the compiler.
+    .replace(/@(?=ts-)/g, '&#64;')
     .split('\n')
     .map((line) => line.trimEnd())
     .join('\n * ')

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { documentError } from '../errors.js';
 import { parsePointer } from '../load/pointer.js';
-import { pascalCase, UniqueNames } from './names.js';
+import { pascalCase, schemaDescription, typeName, UniqueNames } from './names.js';
 import { DocumentReader, isRecord, refOf, type Located } from './reader.js';
 import type { JsonSchema, Origin } from './types.js';
 
@@ -11,11 +11,28 @@ const SCHEMA_KEYWORDS = ['additionalProperties', 'items', 'not', 'if', 'then', '
 const SCHEMA_MAP_KEYWORDS = ['properties', 'patternProperties', 'definitions', '$defs', 'dependentSchemas'];
 /** Keywords whose value is a list of schemas. */
 const SCHEMA_LIST_KEYWORDS = ['allOf', 'anyOf', 'oneOf', 'prefixItems'];
-/** Keywords dropped from the copies: names are chosen by the model, not by `title`; ids would confuse the resolver. */
-const DROPPED_KEYWORDS = new Set(['title', '$id', 'id', '$schema', '$comment']);
+/**
+ * Keywords dropped from the copies: names are chosen by the model, not by `title`; ids would confuse the
+ * resolver. json-schema-to-typescript's own extensions (`tsType`, `tsEnumNames`, draft-3 `extends`) would
+ * let a document write TypeScript into types.ts, and ajv's `$async` would make a validator return a
+ * promise (always truthy): none is a JSON Schema keyword, so dropping them changes no validation.
+ */
+const DROPPED_KEYWORDS = new Set(['title', '$id', 'id', '$schema', '$comment', 'tsType', 'tsEnumNames', 'extends', '$async']);
 
-/** Deepest schema nesting accepted; deeper documents are refused rather than overflowing the stack. */
-export const MAX_SCHEMA_DEPTH = 256;
+/**
+ * Most entries in one keyword of one schema (`properties`, `enum`, `required`, `anyOf`, ...). The time
+ * to generate grows faster than linearly with it (formatting a 30,000-member interface takes minutes),
+ * so wider schemas are refused; 10,000 takes seconds (bench/hostile/RESULTS.md).
+ */
+export const MAX_SCHEMA_ENTRIES = 10_000;
+
+/**
+ * Deepest inline schema nesting accepted (a `$ref` to a named schema starts again at 0); deeper
+ * documents are refused rather than overflowing the stack. Formatting types.ts (prettier) overflows
+ * the default stack between 160 and 200 nested object levels: 128 keeps a margin, and is far above
+ * what real documents nest (bench/hostile/RESULTS.md).
+ */
+export const MAX_SCHEMA_DEPTH = 128;
 
 /**
  * Collects the document's schemas into one `definitions` map with generated, unique names.
@@ -36,7 +53,7 @@ export class SchemaRegistry {
     const resolved = this.reader.resolve(node);
     const known = this.byLocation.get(this.reader.key(resolved));
     if (known) return known;
-    const name = this.names.claim(componentName(resolved) ?? suggested);
+    const name = this.names.claim(typeName(componentName(resolved) ?? suggested));
     this.define(name, resolved);
     return name;
   }
@@ -48,7 +65,7 @@ export class SchemaRegistry {
 
   /** Registers a schema built by the model (e.g. a parameter set) under a name. */
   addSynthetic(suggested: string, schema: JsonSchema, origin: Origin): string {
-    const name = this.names.claim(suggested);
+    const name = this.names.claim(typeName(suggested));
     this.definitions[name] = schema;
     this.origins[name] = origin;
     return name;
@@ -63,7 +80,11 @@ export class SchemaRegistry {
 
   private copy(node: Located, depth: number): JsonSchema {
     if (depth > MAX_SCHEMA_DEPTH) {
-      throw documentError('E_SCHEMA_TOO_DEEP', `schema nesting deeper than ${MAX_SCHEMA_DEPTH} levels`, this.reader.origin(node, true));
+      throw documentError(
+        'E_SCHEMA_TOO_DEEP',
+        `refused: a schema nests more than ${MAX_SCHEMA_DEPTH} levels deep (resource exhaustion guard); name inner schemas as components and $ref them`,
+        this.reader.origin(node, true),
+      );
     }
     const value = node.value;
     if (typeof value === 'boolean') return value;
@@ -72,6 +93,14 @@ export class SchemaRegistry {
     for (const key of Object.keys(value)) {
       if (DROPPED_KEYWORDS.has(key) || key === '$ref') continue;
       const raw = this.reader.rawChild(node, key)!;
+      const entries = Array.isArray(raw.value) ? raw.value.length : isRecord(raw.value) ? Object.keys(raw.value).length : 0;
+      if (entries > MAX_SCHEMA_ENTRIES) {
+        throw documentError(
+          'E_SCHEMA_TOO_WIDE',
+          `refused: "${key}" of a schema has ${entries} entries, over the ${MAX_SCHEMA_ENTRIES} limit (resource exhaustion guard)`,
+          this.reader.origin(raw, true),
+        );
+      }
       if (SCHEMA_KEYWORDS.includes(key) && (isRecord(raw.value) || typeof raw.value === 'boolean')) {
         out[key] = this.sub(raw, depth);
       } else if (key === 'items' && Array.isArray(raw.value)) {
@@ -84,6 +113,8 @@ export class SchemaRegistry {
         out[key] = map;
       } else if (SCHEMA_LIST_KEYWORDS.includes(key) && Array.isArray(raw.value)) {
         out[key] = raw.value.map((_, i) => this.sub(this.reader.rawChild(raw, i)!, depth));
+      } else if (key === 'description' && typeof value[key] === 'string') {
+        out[key] = schemaDescription(value[key]);
       } else {
         out[key] = value[key];
       }
@@ -97,7 +128,7 @@ export class SchemaRegistry {
     const target = this.reader.resolve(node);
     const known = this.byLocation.get(this.reader.key(target));
     if (known) return { $ref: `#/definitions/${known}` };
-    const name = this.names.claim(componentName(target) ?? pascalCase(lastSegment(target.at.pointer) || path.basename(target.at.file.id, path.extname(target.at.file.id)), 'Schema'));
+    const name = this.names.claim(typeName(componentName(target) ?? pascalCase(lastSegment(target.at.pointer) || path.basename(target.at.file.id, path.extname(target.at.file.id)), 'Schema')));
     this.define(name, target);
     return { $ref: `#/definitions/${name}` };
   }

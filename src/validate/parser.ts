@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import type { Diagnostic } from '../errors.js';
 import type { DocumentSet } from '../load/document-set.js';
 import { toPointer } from '../load/pointer.js';
+import { refCycles } from './rules.js';
 
 const SEVERITIES: Array<Diagnostic['severity']> = ['error', 'warning', 'info', 'info'];
 
@@ -11,6 +12,9 @@ const SEVERITIES: Array<Diagnostic['severity']> = ['error', 'warning', 'info', '
  * and maps each of its findings to file, line, column and JSON pointer.
  */
 export async function parserDiagnostics(set: DocumentSet): Promise<Diagnostic[]> {
+  // @asyncapi/parser 3.6 never returns on a chain of $refs that loops (A → B → A): refuse it first.
+  const cycles = refCycles(set);
+  if (cycles.length > 0) return [...set.problems, ...cycles];
   const { Parser } = await import('@asyncapi/parser');
   // The parser reads references only from the files the loader already read and allowed:
   // it never fetches a URL or opens a file the user did not allow.

@@ -12,16 +12,16 @@ const SCHEMAS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '
 
 export const SUPPORTED_VERSIONS = ['2.0.0', '2.1.0', '2.2.0', '2.3.0', '2.4.0', '2.5.0', '2.6.0', '3.0.0', '3.1.0'];
 
-interface AjvError {
+export interface AjvError {
   instancePath: string;
   keyword: string;
   message?: string;
   params: Record<string, unknown>;
 }
-type CompiledValidator = ((data: unknown) => boolean) & { errors?: AjvError[] | null };
+export type CompiledValidator = ((data: unknown) => boolean) & { errors?: AjvError[] | null };
 
 /** Loads the validator precompiled at build time (scripts/build-schemas.mjs) for one AsyncAPI version. */
-function loadValidator(version: string): CompiledValidator {
+export function loadValidator(version: string): CompiledValidator {
   const module = require(path.join(SCHEMAS_DIR, `${version}.cjs`)) as CompiledValidator | { default: CompiledValidator };
   return typeof module === 'function' ? module : module.default;
 }
@@ -45,7 +45,7 @@ export function validateStructure(set: DocumentSet): Diagnostic[] {
     return [{ code: 'asyncapi-is-asyncapi', severity: 'error', message: `version "${version}" is not supported; supported: ${SUPPORTED_VERSIONS.join(', ')}`, location: { file: set.root.displayPath, pointer: '/asyncapi', ...position } }];
   }
   const validator = loadValidator(version);
-  const resolved = resolveForValidation(reader, reader.root(), new Set());
+  const resolved = resolvedDocument(set).value;
   if (validator(resolved)) return [];
   const seen = new Set<string>();
   return prepareErrors(validator.errors ?? []).map((error) => {
@@ -70,11 +70,12 @@ export function validateStructure(set: DocumentSet): Diagnostic[] {
  * A copy of the document with every `$ref` replaced by its target. A reference that loops back
  * (a recursive schema) stays a `$ref`, which the AsyncAPI schema accepts as a Reference Object.
  */
-function resolveForValidation(reader: DocumentReader, node: Located, path: Set<string>): unknown {
+export function resolveForValidation(reader: DocumentReader, node: Located, path: Set<string>, onUnresolved?: (node: Located, error: unknown) => void): unknown {
   let resolved: Located;
   try {
     resolved = reader.resolve(node);
-  } catch {
+  } catch (error) {
+    onUnresolved?.(node, error);
     // An unresolvable reference is reported by the loader or the rules; here it stays a Reference Object.
     return node.value;
   }
@@ -85,11 +86,11 @@ function resolveForValidation(reader: DocumentReader, node: Located, path: Set<s
   path.add(key);
   let out: unknown;
   if (Array.isArray(value)) {
-    out = value.map((_, index) => resolveForValidation(reader, reader.rawChild(resolved, index)!, path));
+    out = value.map((_, index) => resolveForValidation(reader, reader.rawChild(resolved, index)!, path, onUnresolved));
   } else {
     const record: Record<string, unknown> = {};
     for (const name of Object.keys(value)) {
-      Object.defineProperty(record, name, { value: resolveForValidation(reader, reader.rawChild(resolved, name)!, path), enumerable: true, writable: true, configurable: true });
+      Object.defineProperty(record, name, { value: resolveForValidation(reader, reader.rawChild(resolved, name)!, path, onUnresolved), enumerable: true, writable: true, configurable: true });
     }
     out = record;
   }
@@ -97,8 +98,27 @@ function resolveForValidation(reader: DocumentReader, node: Located, path: Set<s
   return out;
 }
 
+/** The resolved document of a set, and the `$ref`s that did not resolve (where they are written). */
+export interface ResolvedDocument {
+  value: unknown;
+  unresolved: Array<{ node: Located; error: unknown }>;
+}
+const resolvedDocuments = new WeakMap<DocumentSet, ResolvedDocument>();
+
+/** resolveForValidation on the root, computed once per document set (structure and rules share it). */
+export function resolvedDocument(set: DocumentSet): ResolvedDocument {
+  let found = resolvedDocuments.get(set);
+  if (!found) {
+    const reader = new DocumentReader(set);
+    const unresolved: ResolvedDocument['unresolved'] = [];
+    found = { value: resolveForValidation(reader, reader.root(), new Set(), (node, error) => unresolved.push({ node, error })), unresolved };
+    resolvedDocuments.set(set, found);
+  }
+  return found;
+}
+
 /** Follows a path of the resolved document back into the source files. */
-function locatePath(reader: DocumentReader, segments: string[]): { node: Located; rest: string[] } {
+export function locatePath(reader: DocumentReader, segments: string[]): { node: Located; rest: string[] } {
   let node = reader.root();
   for (let i = 0; i < segments.length; i++) {
     let next: Located | undefined;

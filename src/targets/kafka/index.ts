@@ -1,9 +1,13 @@
 import { renderFolder, type Generator } from '../../generators/contract.js';
+import { buildKafkaView } from './view.js';
 
-/** The kafka target (placeholder until the target lands: an index only). */
+/**
+ * The kafka target: a typed client on kafkajs (templates/kafka/ → `<out>/kafka/`).
+ * Topics, keys, partitions, replicas and consumer groups come from the document's kafka bindings.
+ */
 export const kafkaTarget: Generator = {
   name: 'kafka',
   generate(context) {
-    return renderFolder(context, 'kafka', 'kafka', context.view);
+    return renderFolder(context, 'kafka', 'kafka', buildKafkaView(context.model, context.view));
   },
 };

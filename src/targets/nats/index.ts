@@ -1,9 +1,13 @@
 import { renderFolder, type Generator } from '../../generators/contract.js';
+import { buildNatsView } from './view.js';
 
-/** The nats target (placeholder until the target lands: an index only). */
+/**
+ * The NATS target: a typed client over @nats-io/transport-node and @nats-io/jetstream (v3).
+ * Writes `nats/runtime.ts` (the NATS glue), `nats/client.ts` (one method per operation) and `nats/index.ts`.
+ */
 export const natsTarget: Generator = {
   name: 'nats',
   generate(context) {
-    return renderFolder(context, 'nats', 'nats', context.view);
+    return renderFolder(context, 'nats', 'nats', buildNatsView(context.model, context.view));
   },
 };

@@ -1,9 +1,13 @@
 import { renderFolder, type Generator } from '../../generators/contract.js';
+import { buildRabbitView } from './view.js';
 
-/** The rabbitmq target (placeholder until the target lands: an index only). */
+/**
+ * The rabbitmq target: a typed client on amqplib (templates/rabbitmq/ → `<out>/rabbitmq/`).
+ * Exchanges, queues, routing keys and message properties come from the document's amqp bindings.
+ */
 export const rabbitmqTarget: Generator = {
   name: 'rabbitmq',
   generate(context) {
-    return renderFolder(context, 'rabbitmq', 'rabbitmq', context.view);
+    return renderFolder(context, 'rabbitmq', 'rabbitmq', buildRabbitView(context.model, context.view));
   },
 };
