@@ -37,6 +37,10 @@ export async function planOutput(outDir: string, files: GeneratedFile[], options
   const produced = new Set(files.map((f) => f.path));
   for (const file of files) {
     const target = safeJoin(root, file.path);
+    const link = await symlinkBetween(root, path.dirname(target));
+    if (link) {
+      throw usageError('E_OUT_UNSAFE', `refused to write ${file.path}: ${link} inside the output folder is a symbolic link, which could lead writes outside it`);
+    }
     const current = await fs.readFile(target, 'utf8').catch(() => undefined);
     if (current === file.content) plan.unchanged.push(file.path);
     else if (current !== undefined && !(file.path in (manifest?.files ?? {}))) {
