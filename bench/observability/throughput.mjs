@@ -9,7 +9,8 @@
 //         exporting every span to an InMemorySpanExporter, a MeterProvider with an in-memory metric
 //         reader, the AsyncLocalStorage context manager. Every event gets a PRODUCER and a CONSUMER span.
 //
-// Time runs from the first publish to the last event handled. Reported: events per second and the CPU
+// A warm-up run per setting (a quarter of the events) comes first and is not counted. Time runs from
+// the first publish to the last event handled. Reported: events per second and the CPU
 // time of the process per event (publish + consume), which varies less than wall time on a busy machine.
 //
 //   npm run build && node bench/observability/throughput.mjs [events=20000] [rounds=3]
@@ -111,7 +112,7 @@ function pump(publishOne, total, window) {
 }
 
 /** One run: producer and consumer clients of the chosen broker; returns the time and CPU per event. */
-async function run(generated, setting, round) {
+async function run(generated, setting, round, events = EVENTS) {
   const telemetry = { enabled: setting !== 'off' };
   const prefix = `${RUN}.${setting}-${round}.`;
   let received = 0;
@@ -127,14 +128,14 @@ async function run(generated, setting, round) {
     const publishOptions = { parameters: { region: 'eu' }, headers: { 'x-tenant': 'acme' } };
     publish = NATS_MODE === 'core'
       ? async () => {
-          for (let i = 0; i < EVENTS; i += 1000) {
+          for (let i = 0; i < events; i += 1000) {
             const batch = [];
-            for (let j = i; j < Math.min(i + 1000, EVENTS); j++) batch.push(producer.publishOrderCreated(payload(j), publishOptions));
+            for (let j = i; j < Math.min(i + 1000, events); j++) batch.push(producer.publishOrderCreated(payload(j), publishOptions));
             await Promise.all(batch);
             await producer.connection.flush();
           }
         }
-      : () => pump((i) => producer.publishOrderCreated(payload(i), publishOptions), EVENTS, 1000);
+      : () => pump((i) => producer.publishOrderCreated(payload(i), publishOptions), events, 1000);
     if (NATS_MODE === 'jetstream') {
       cleanup = async () => {
         const admin = await natsConnect({ servers: NATS_URL });
@@ -149,20 +150,15 @@ async function run(generated, setting, round) {
     consumer = generated.kafka.createClient(options);
     await producer.declareTopology();
     await consumer.onOrderCreated(() => void received++, { groupId: `${prefix}group`, fromBeginning: true, concurrency: 3 });
-    publish = () => pump((i) => producer.publishOrderCreated(payload(i), { key: `customer-${i % 16}`, parameters: { region: 'eu' }, headers: { 'x-tenant': 'acme' } }), EVENTS, 5000);
-    cleanup = async () => {
-      const admin = new Kafka({ clientId: 'obs-bench', brokers: KAFKA_BROKERS, logLevel: logLevel.NOTHING }).admin();
-      await admin.connect();
-      const topics = (await admin.listTopics()).filter((t) => t.startsWith(prefix));
-      if (topics.length) await admin.deleteTopics({ topics }).catch(() => undefined);
-      await admin.disconnect();
-    };
+    publish = () => pump((i) => producer.publishOrderCreated(payload(i), { key: `customer-${i % 16}`, parameters: { region: 'eu' }, headers: { 'x-tenant': 'acme' } }), events, 5000);
+    // Topics are deleted at the end: deleting them between rounds makes the broker's metadata churn
+    // while the next round creates its own (kafkajs then fails createTopics with UNKNOWN_TOPIC_OR_PARTITION).
   } else if (BROKER === 'rabbitmq') {
     const options = { urls: [AMQP_URL], namePrefix: prefix, serviceName: 'bench', telemetry };
     producer = await generated.rabbitmq.createClient(options);
     consumer = await generated.rabbitmq.createClient(options);
     const subscription = await consumer.onOrderCreated(() => void received++, { concurrency: 64 });
-    publish = () => pump((i) => producer.publishOrderCreated(payload(i), { parameters: { region: 'eu' }, headers: { 'x-tenant': 'acme' } }), EVENTS, 1000);
+    publish = () => pump((i) => producer.publishOrderCreated(payload(i), { parameters: { region: 'eu' }, headers: { 'x-tenant': 'acme' } }), events, 1000);
     cleanup = async () => {
       const { connect } = await import('amqplib');
       const connection = await connect(AMQP_URL);
@@ -176,13 +172,13 @@ async function run(generated, setting, round) {
   const started = performance.now();
   const cpu = process.cpuUsage();
   await publish();
-  await waitUntil(() => received >= EVENTS, `${EVENTS} events (${setting})`);
+  await waitUntil(() => received >= events, `${events} events (${setting})`);
   const seconds = (performance.now() - started) / 1000;
   const used = process.cpuUsage(cpu);
   await producer.close();
   await consumer.close();
   await cleanup();
-  return { rate: EVENTS / seconds, cpu: (used.user + used.system) / EVENTS };
+  return { rate: events / seconds, cpu: (used.user + used.system) / events };
 }
 
 const js = process.env.JS ? path.resolve(process.env.JS) : process.env.SKIP_BUILD ? path.join(WORK, 'js') : buildGenerated();
@@ -190,6 +186,12 @@ const generated = await import(pathToFileURL(path.join(js, 'index.js')).href);
 const where = BROKER === 'nats' ? `nats ${NATS_MODE}` : BROKER;
 console.log(`${where}: ${EVENTS} events per run, ${ROUNDS} rounds; node ${process.version}, ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, load average ${os.loadavg()[0].toFixed(1)}`);
 const results = Object.fromEntries(SETTINGS.map((s) => [s, []]));
+// Warm-up, not counted: one run per setting so the JIT has seen every path before the first timed round.
+for (const setting of SETTINGS) {
+  if (setting === 'sdk') registerSdk();
+  await run(generated, setting, 'warm-up', Math.ceil(EVENTS / 4));
+  if (setting === 'sdk') await unregisterSdk();
+}
 for (let round = 0; round < ROUNDS; round++) {
   const order = SETTINGS.map((_, i) => SETTINGS[(i + round) % SETTINGS.length]);
   for (const setting of order) {
@@ -203,6 +205,13 @@ for (let round = 0; round < ROUNDS; round++) {
     results[setting].push(result);
     console.log(`round ${round + 1}: ${setting.padEnd(3)} ${String(Math.round(result.rate)).padStart(6)} events/s, ${result.cpu.toFixed(1).padStart(6)} µs CPU/event`);
   }
+}
+if (BROKER === 'kafka') {
+  const admin = new Kafka({ clientId: 'obs-bench', brokers: KAFKA_BROKERS, logLevel: logLevel.NOTHING }).admin();
+  await admin.connect();
+  const topics = (await admin.listTopics()).filter((t) => t.startsWith(RUN));
+  if (topics.length) await admin.deleteTopics({ topics }).catch(() => undefined);
+  await admin.disconnect();
 }
 const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 const line = { broker: BROKER, ...(BROKER === 'nats' ? { mode: NATS_MODE } : {}), events: EVENTS, rounds: ROUNDS };

@@ -67,7 +67,7 @@ describe.each(['rabbitmq', 'kafka', 'nats'])('%s: traces, logs and metrics', (sy
     harnesses.push(broker);
   });
 
-  it('traces A → B (consumer span a child of the producer span), with retries, dead-lettering, a duplicate and a garbage traceparent; logs and counters match', async () => {
+  it('traces A → B (consumer span a child of the producer span), with retries, dead-lettering, a duplicate, an invalid event and a garbage traceparent; logs and counters match', async () => {
     const { logger, lines } = memoryLogger();
     const a = await broker.service('a');
     const b = await broker.service('b', logger);
@@ -78,7 +78,7 @@ describe.each(['rabbitmq', 'kafka', 'nats'])('%s: traces, logs and metrics', (sy
       handled.push({ id: info.id, customerId: payload.customerId, attempt: info.attempt });
     });
 
-    const ok = [];
+    const ok: Array<{ id: string }> = [];
     for (let i = 1; i <= 3; i++) ok.push(await a.publishOrder(order(`ok-${i}`)));
     const flaky = await a.publishOrder(order('flaky'));
     const doomed = await a.publishOrder(order('doomed'));
@@ -87,6 +87,10 @@ describe.each(['rabbitmq', 'kafka', 'nats'])('%s: traces, logs and metrics', (sy
     const garbageId = randomUUID();
     await broker.raw(order('dup'), { id: ok[0]!.id });
     await broker.raw(order('garbage'), { id: garbageId, traceparent: '00-not-a-trace-parent-zz' });
+    // An event that fails validation (no items): dead-lettered at once, with the reason.
+    const invalidId = randomUUID();
+    const { items: _items, ...itemless } = order('invalid');
+    await broker.raw(itemless, { id: invalidId, traceparent: `00-${'c3'.repeat(16)}-${'d4'.repeat(8)}-01` });
 
     const processes = (id: string) => spans().filter((s) => s.name === `${broker.orderDestination} process` && s.attributes['messaging.message.id'] === id);
     const publishOf = (id: string) => spans().find((s) => s.name === `${broker.orderDestination} publish` && s.attributes['messaging.message.id'] === id)!;
@@ -95,7 +99,8 @@ describe.each(['rabbitmq', 'kafka', 'nats'])('%s: traces, logs and metrics', (sy
         ['ok-1', 'ok-2', 'ok-3', 'flaky', 'garbage'].every((c) => handled.some((h) => h.customerId === c)) &&
         eventsOf(processes(doomed.id), 'messaging.dead_letter').length === 1 &&
         eventsOf(processes(ok[0]!.id), 'messaging.duplicate').length === 1 &&
-        processes(garbageId).length === 1,
+        processes(garbageId).length === 1 &&
+        processes(invalidId).length === 1,
       60_000,
       () => `every event processed (handled: ${handled.map((h) => h.customerId).join(', ')})`,
     );
@@ -155,25 +160,37 @@ describe.each(['rabbitmq', 'kafka', 'nats'])('%s: traces, logs and metrics', (sy
     expect(garbage!.links).toHaveLength(0);
     expect(garbage!.status.code).toBe(STATUS.UNSET);
 
+    // The invalid event: `messaging.invalid` and `messaging.dead_letter` with the reason, status ERROR, in the sender's trace.
+    const [invalid] = processes(invalidId);
+    expect(invalid!.spanContext().traceId).toBe('c3'.repeat(16));
+    expect(eventsOf([invalid!], 'messaging.invalid')[0]!.attributes).toMatchObject({ reason: 'invalid-payload', 'exception.message': expect.stringContaining('items') });
+    expect(eventsOf([invalid!], 'messaging.dead_letter')[0]!.attributes).toMatchObject({ reason: 'invalid-payload', attempts: 1 });
+    expect(invalid!.status.code).toBe(STATUS.ERROR);
+    expect(invalid!.attributes['error.type']).toBe('invalid-payload');
+    expect(handled.some((h) => h.id === invalidId)).toBe(false);
+
     // The logger hook: retries and dead-lettering with the event id and the trace id.
     const retried = lines.find((l) => l.message === 'handler failed; retrying' && l.fields.eventId === flaky.id);
     expect(retried).toMatchObject({ level: 'warn', fields: { traceId: publishOf(flaky.id).spanContext().traceId, attempt: 1 } });
     const deadLettered = lines.find((l) => l.message === 'event dead-lettered' && l.fields.eventId === doomed.id);
     expect(deadLettered).toMatchObject({ level: 'error', fields: { traceId: publishOf(doomed.id).spanContext().traceId, reason: 'handler-failed' } });
 
-    // Metrics: 5 published; delivered: 5 + the duplicate + the garbage one (+ 3 redeliveries on JetStream).
+    expect(lines.find((l) => l.message === 'event dead-lettered' && l.fields.eventId === invalidId)).toMatchObject({ level: 'error', fields: { traceId: 'c3'.repeat(16), reason: 'invalid-payload' } });
+
+    // Metrics: 5 published; delivered: 5 + the duplicate, the garbage and the invalid one (+ 3 redeliveries on JetStream).
     const where = { 'messaging.destination.name': broker.orderDestination, 'messaging.system': system };
     const redeliveries = broker.redelivery ? 3 : 0;
     expect(total(await otel.points('messaging.client.sent.messages'), where)).toBe(5);
     expect(total(await otel.points('messaging.client.operation.duration'), where)).toBe(5);
-    expect(total(await otel.points('messaging.client.consumed.messages'), where)).toBe(7 + redeliveries);
+    expect(total(await otel.points('messaging.client.consumed.messages'), where)).toBe(8 + redeliveries);
     expect(total(await otel.points('messaging.client.consumed.messages'), { ...where, 'error.type': 'handler-failed' })).toBe(1);
+    expect(total(await otel.points('messaging.client.consumed.messages'), { ...where, 'error.type': 'invalid-payload' })).toBe(1);
     expect(total(await otel.points('messaging.client.consumed.messages'), { ...where, 'error.type': 'PaymentDeclined' })).toBe(redeliveries);
-    expect(total(await otel.points('messaging.process.duration'), where)).toBe(7 + redeliveries);
+    expect(total(await otel.points('messaging.process.duration'), where)).toBe(8 + redeliveries);
     expect(total(await otel.points('codegen.messaging.retried.messages'), where)).toBe(3);
-    expect(total(await otel.points('codegen.messaging.dead_lettered.messages'), where)).toBe(1);
+    expect(total(await otel.points('codegen.messaging.dead_lettered.messages'), where)).toBe(2);
     expect(total(await otel.points('codegen.messaging.deduplicated.messages'), where)).toBe(1);
-    expect(total(await otel.points('codegen.messaging.invalid.messages'), where)).toBe(0);
+    expect(total(await otel.points('codegen.messaging.invalid.messages'), where)).toBe(1);
     // Metric points never carry per-message attributes.
     for (const point of await otel.points('messaging.client.consumed.messages')) {
       expect(Object.keys(point.attributes).filter((k) => /message\.id|key|offset|routing_key|delivery_tag/.test(k))).toEqual([]);
