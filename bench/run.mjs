@@ -35,11 +35,12 @@ const HELP = `npm run bench [-- options]
   --no-build         do not rebuild dist/ even when src/ is newer (the default rebuilds then)
   --out <file>       where to write the report (default bench/RESULTS.md; the chart goes next to it
                      as results.svg, the raw figures to .cache/bench/results.json)
+  --from <json>      measure nothing: write the report and chart again from a saved results.json
   --help
 `;
 
 function parseArgs(argv) {
-  const opts = { quick: false, only: null, runs: null, brokers: null, events: null, rounds: 3, build: true, out: null };
+  const opts = { quick: false, only: null, runs: null, brokers: null, events: null, rounds: 3, build: true, out: null, from: null };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const next = () => {
@@ -55,6 +56,7 @@ function parseArgs(argv) {
     else if (a === '--rounds') opts.rounds = Number(next());
     else if (a === '--no-build') opts.build = false;
     else if (a === '--out') opts.out = path.resolve(next());
+    else if (a === '--from') opts.from = path.resolve(next());
     else if (a === '--help' || a === '-h') {
       process.stdout.write(HELP);
       process.exit(0);
@@ -90,6 +92,27 @@ const brokersOn = opts.brokers ?? !opts.quick;
 const events = opts.events ?? (opts.quick ? 2000 : 20000);
 const timeoutMs = opts.quick ? 180_000 : 600_000;
 const reportFile = opts.out ?? (opts.quick ? path.join(ROOT, '.cache', 'bench', 'RESULTS-quick.md') : path.join(ROOT, 'bench', 'RESULTS.md'));
+
+/** Writes RESULTS.md, the chart and the raw figures. */
+function writeAll(results, { saveJson }) {
+  mkdirSync(path.dirname(reportFile), { recursive: true });
+  if (saveJson) {
+    mkdirSync(path.join(ROOT, '.cache', 'bench'), { recursive: true });
+    writeFileSync(path.join(ROOT, '.cache', 'bench', opts.quick ? 'results-quick.json' : 'results.json'), JSON.stringify(results, null, 2));
+  }
+  const svgFile = path.join(path.dirname(reportFile), opts.quick || results.meta.quick ? 'results-quick.svg' : 'results.svg');
+  const { markdown, panels, title, subtitle } = writeReport(results, { svg: path.basename(svgFile), readme: path.relative(path.dirname(reportFile), path.join(ROOT, 'bench', 'README.md')) });
+  writeFileSync(reportFile, markdown);
+  writeFileSync(svgFile, renderChart(panels, { title, subtitle }));
+  return svgFile;
+}
+
+if (opts.from) {
+  const saved = JSON.parse(readFileSync(opts.from, 'utf8'));
+  const svg = writeAll(saved, { saveJson: false });
+  log(`wrote ${path.relative(ROOT, reportFile)} and ${path.relative(ROOT, svg)} from ${path.relative(ROOT, opts.from)} (nothing measured)`);
+  process.exit(0);
+}
 
 // --- preconditions ---------------------------------------------------------------------------------
 const newestIn = (dir) => {
@@ -330,11 +353,5 @@ results.meta.rebuilt = ctx.rebuilt === true || tools.currentBuildId(ctx) !== bui
 results.meta.durationS = Math.round((Date.now() - started) / 1000);
 
 // --- write -------------------------------------------------------------------------------------------
-mkdirSync(path.dirname(reportFile), { recursive: true });
-mkdirSync(ctx.work, { recursive: true });
-writeFileSync(path.join(ctx.work, opts.quick ? 'results-quick.json' : 'results.json'), JSON.stringify(results, null, 2));
-const svgFile = path.join(path.dirname(reportFile), opts.quick ? 'results-quick.svg' : 'results.svg');
-const { markdown, panels, title, subtitle } = writeReport(results, { svg: path.basename(svgFile), readme: path.relative(path.dirname(reportFile), path.join(ROOT, 'bench', 'README.md')) });
-writeFileSync(reportFile, markdown);
-writeFileSync(svgFile, renderChart(panels, { title, subtitle }));
+const svgFile = writeAll(results, { saveJson: true });
 log(`wrote ${path.relative(ROOT, reportFile)} and ${path.relative(ROOT, svgFile)} in ${results.meta.durationS} s`);

@@ -22,12 +22,12 @@ const formatTime = (ms) => (ms < 1000 ? `${Math.round(ms)} ms` : ms >= 100_000 ?
  * @param {{title: string, subtitle: string}} meta
  */
 export function renderChart(panels, meta) {
-  const width = 1100;
+  const width = 1180;
   const labelW = 330;
   const timeX0 = labelW + 10;
   const timeX1 = 820;
-  const memX0 = 870;
-  const memX1 = 1070;
+  const memX0 = 900;
+  const memX1 = 1100;
   const barH = 16;
   const gap = 5;
   const panelGap = 30;
@@ -40,7 +40,7 @@ export function renderChart(panels, meta) {
   const mMax = mems.length ? 10 ** Math.ceil(Math.log10(Math.max(...mems))) : 1000;
   const tx = logScale(tMin, tMax, timeX0, timeX1);
   const mx = logScale(mMin, mMax, memX0, memX1);
-  const height = top + panels.reduce((h, p) => h + 22 + p.bars.length * (barH + gap) + panelGap, 0) + 30;
+  const height = top + panels.reduce((h, p) => h + 22 + p.bars.length * (barH + gap) + panelGap, 0) + 46;
   const out = [];
   out.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="Helvetica, Arial, sans-serif" font-size="12">`);
   out.push('<defs><pattern id="hatch" width="6" height="6" patternUnits="userSpaceOnUse" patternTransform="rotate(45)"><rect width="6" height="6" fill="#f6d3d3"/><line x1="0" y1="0" x2="0" y2="6" stroke="#c0392b" stroke-width="2"/></pattern></defs>');
@@ -66,7 +66,7 @@ export function renderChart(panels, meta) {
         const x = tx(bar.wall.median);
         body.push(`<rect x="${timeX0}" y="${y}" width="${Math.max(1, x - timeX0).toFixed(1)}" height="${barH}" fill="${fill}"><title>${esc(`${bar.label}: median ${formatTime(bar.wall.median)}, ${formatTime(bar.wall.min)}–${formatTime(bar.wall.max)}${bar.note ? ` — ${bar.note}` : ''}`)}</title></rect>`);
         body.push(`<line x1="${tx(bar.wall.min).toFixed(1)}" x2="${tx(bar.wall.max).toFixed(1)}" y1="${y + barH / 2}" y2="${y + barH / 2}" stroke="#000" stroke-width="1"/>`);
-        const ratio = bar.ratio ? `  (${bar.ratio})` : '';
+        const ratio = bar.ratio ? `\u00a0\u00a0(${bar.ratio})` : '';
         body.push(`<text x="${Math.min(timeX1 - 60, Math.max(x, tx(bar.wall.max)) + 4).toFixed(1)}" y="${y + barH - 4}" fill="#000">${esc(formatTime(bar.wall.median))}<tspan fill="#555">${esc(ratio)}</tspan></text>`);
       } else {
         body.push(`<text x="${timeX0 + 4}" y="${y + barH - 4}" fill="#c0392b">${esc(bar.note ?? 'not measured')}</text>`);
@@ -74,7 +74,7 @@ export function renderChart(panels, meta) {
       if (bar.rss) {
         const x = mx(bar.rss.median);
         body.push(`<rect x="${memX0}" y="${y}" width="${Math.max(1, x - memX0).toFixed(1)}" height="${barH}" fill="${bar.invalid ? 'url(#hatch)' : colour}" opacity="0.8"/>`);
-        body.push(`<text x="${Math.min(memX1 - 30, x + 4).toFixed(1)}" y="${y + barH - 4}" fill="#000">${Math.round(bar.rss.median)} MB</text>`);
+        body.push(`<text x="${(x + 4).toFixed(1)}" y="${y + barH - 4}" fill="#000">${Math.round(bar.rss.median)} MB</text>`);
       }
       y += barH + gap;
     }
@@ -92,7 +92,8 @@ export function renderChart(panels, meta) {
     out.push(`<text x="${x}" y="${gridBottom + 14}" text-anchor="middle" fill="#555">${t} MB</text>`);
   }
   out.push(...body);
-  out.push(`<text x="12" y="${height - 8}" fill="#555">blue: codegen · grey: the peers (in brackets: peer time ÷ the first codegen row's, per round) · ✖ hatched: output check failed, the figure does not count · every figure: bench/RESULTS.md</text>`);
+  out.push(`<text x="12" y="${height - 24}" fill="#555">blue: codegen · grey: the peers, in brackets their time ÷ the first codegen row's (median of the rounds; above 1: codegen is faster)</text>`);
+  out.push(`<text x="12" y="${height - 8}" fill="#555">✖ hatched: the output check failed, the figure does not count · every figure, its spread and the commands: bench/RESULTS.md</text>`);
   out.push('</svg>');
   return out.join('\n') + '\n';
 }

@@ -39,10 +39,14 @@ export function hashTree(dir, { ignore = [] } = {}) {
   return { hash: hash.digest('hex').slice(0, 16), files: files.length };
 }
 
+/** How long a check (tsc, loading the emitted code) may take before it counts as failed. */
+export const CHECK_TIMEOUT_MS = 300_000;
+
 function run(cmd, args, cwd) {
   return new Promise((resolve) => {
-    execFile(cmd, args, { cwd, maxBuffer: 256 * 1024 * 1024 }, (error, stdout, stderr) => {
-      resolve({ code: error ? (error.code ?? 1) : 0, output: `${stdout}${stderr}` });
+    execFile(cmd, args, { cwd, maxBuffer: 256 * 1024 * 1024, timeout: CHECK_TIMEOUT_MS, killSignal: 'SIGKILL' }, (error, stdout, stderr) => {
+      const timedOut = error?.killed === true && error.signal === 'SIGKILL';
+      resolve({ code: error ? (error.code ?? 1) : 0, output: `${stdout}${stderr}`, timedOut });
     });
   });
 }
@@ -72,7 +76,21 @@ export async function compileTs(root, dir, workDir, { strict = true, emitTo, bun
   const result = await run(process.execPath, [path.join(root, 'node_modules/typescript/bin/tsc'), '-p', tsconfig], root);
   const errors = (result.output.match(/error TS\d+/g) ?? []).length;
   const flag = strict ? 'tsc --strict' : 'tsc';
-  return { ok: result.code === 0, errors, message: result.code === 0 ? `compiles with ${flag}` : `${flag}: ${errors} error(s); first: ${result.output.split('\n').find((l) => l.includes('error TS')) ?? result.output.slice(0, 300)}` };
+  if (result.code === 0) return { ok: true, errors, message: `compiles with ${flag}` };
+  const size = sizeOf(dir);
+  if (result.timedOut) return { ok: false, errors, message: `${flag} did not finish within ${CHECK_TIMEOUT_MS / 1000} s on this output (${size} MB of TypeScript)` };
+  if (/heap out of memory|Reached heap limit/i.test(result.output)) {
+    return { ok: false, errors, message: `${flag} runs out of memory (node's default heap) on this output (${size} MB of TypeScript): a user's tsc would too` };
+  }
+  const first = result.output.split('\n').find((l) => l.includes('error TS')) ?? result.output.trim().split('\n').slice(-3).join(' ');
+  return { ok: false, errors, message: `${flag}: ${errors} error(s) (exit ${result.code}); first: ${first.replace(/\s+/g, ' ').slice(0, 300)}` };
+}
+
+/** Total size of the .ts files under `dir`, in MB. */
+function sizeOf(dir) {
+  let bytes = 0;
+  for (const file of listFiles(dir)) if (file.endsWith('.ts')) bytes += statSync(path.join(dir, file)).size;
+  return (bytes / 2 ** 20).toFixed(1);
 }
 
 /**
@@ -89,7 +107,7 @@ export async function verifyCodegenOutput(root, outDir, workDir) {
   const index = path.join(js, 'index.js');
   const loaded = await run(process.execPath, ['--input-type=module', '-e', `await import(${JSON.stringify(pathToFileURL(index).href)});`], root);
   if (loaded.code !== 0) {
-    const first = loaded.output.split('\n').find((l) => /Error/.test(l)) ?? loaded.output.slice(0, 300);
+    const first = (loaded.output.split('\n').find((l) => /Error/.test(l)) ?? loaded.output.slice(0, 300)).replace(/\s+/g, ' ');
     const at = loaded.output.split('\n').find((l) => l.startsWith('file://')) ?? '';
     return { ok: false, message: `compiles with tsc --strict, but the emitted index.js does not load: ${first.trim()}${at ? ` (${path.relative(js, fileURLToPath(at.replace(/:\d+$/, '')))})` : ''}` };
   }

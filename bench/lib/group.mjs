@@ -29,6 +29,7 @@ export async function runGroup({ name, tools, runs, warmups = 1, timeoutMs, log,
       }
     }
     const entry = results[tool.id];
+    if (verdict.note) verdict.note = String(verdict.note).replace(/\s+/g, ' ').trim().slice(0, 500);
     if (verdict.note) entry.notes.add(verdict.note);
     if (verdict.extra) entry.extra = { ...(entry.extra ?? {}), ...verdict.extra };
     if (verdict.stages) (entry.stages ??= []).push(verdict.stages);

@@ -37,7 +37,7 @@ export function summariseProfile(file, root, limit = 12) {
     const { callFrame } = byId.get(id);
     total += ms;
     const special = ['(garbage collector)', '(program)', '(idle)'].includes(callFrame.functionName);
-    const area = special ? callFrame.functionName : areaOf(callFrame.url, root);
+    const area = special ? callFrame.functionName : callFrame.functionName.startsWith('RegExp:') ? '(regular expressions, run by V8)' : areaOf(callFrame.url, root);
     areas.set(area, (areas.get(area) ?? 0) + ms);
     const where = callFrame.url ? `${areaOf(callFrame.url, root).replace(/^codegen /, '')}/${path.basename(callFrame.url)}:${callFrame.lineNumber + 1}` : '';
     const key = `${callFrame.functionName || '(anonymous)'} ${where}`.trim();
