@@ -69,7 +69,15 @@ export function validateRules(set: DocumentSet): Diagnostic[] {
  * @asyncapi/parser 3.6 never returns on such a document, so the parser engine checks this first.
  */
 export function refCycles(set: DocumentSet): Diagnostic[] {
-  return brokenRefs(set, true).map((finding) => ({ code: 'invalid-ref', severity: 'error', message: finding.message, location: finding.location }));
+  return unresolvedRefDiagnostics(set, true);
+}
+
+/**
+ * Every `$ref` reachable from the root that does not resolve, as invalid-ref errors (the rule of the
+ * same id, usable on its own: for instance to say why the structure check failed at a reference).
+ */
+export function unresolvedRefDiagnostics(set: DocumentSet, onlyCycles = false): Diagnostic[] {
+  return brokenRefs(set, onlyCycles).map((finding) => ({ code: 'invalid-ref', severity: 'error', message: finding.message, location: finding.location }));
 }
 
 /** File, line, column and pointer of a finding: in the root file as written, or followed through `$ref`s. */
