@@ -46,13 +46,16 @@ describe('kafka: broker restart', () => {
     })();
     try {
       await waitFor(() => ids.length >= 50 && received.size >= 20, 30_000, 'traffic before the restart');
+      const beforeRestart = ids.length;
       await kafkaScript('restart');
       const afterRestart = ids.length;
       await waitFor(() => ids.length >= afterRestart + 50, 90_000, () => `publishing to resume (${ids.length})`);
       stop = true;
       await publisher;
       await waitFor(() => ids.every((id) => received.has(id)), 90_000, () => `every event (${received.size}/${ids.length}); log: ${lines.slice(-5).join(' | ')}`);
-      expect(ids.length).toBeGreaterThanOrEqual(150);
+      // How many sends land during the outage depends on how fast the broker comes back; what
+      // must hold is that publishing went on past it, and every event sent arrived.
+      expect(ids.length).toBeGreaterThanOrEqual(Math.max(beforeRestart, afterRestart) + 50);
       expect(ids.every((id) => received.has(id))).toBe(true);
       // The outage was real: the client saw it and recovered by itself.
       expect(lines.some((l) => /produce failed; retrying|consumer crashed|Connection/i.test(l))).toBe(true);
