@@ -30,6 +30,8 @@ export async function run(argv: string[], io: CliIO = processIO): Promise<number
       .requiredOption('-o, --out <dir>', 'output folder')
       .option('--templates <dir>', 'folder of templates overriding the built-in ones by file name')
       .option('--source <uri>', 'CloudEvents source for producers (default: derived from the document title)')
+      .addOption(new Option('--role <role>', 'code for the application the document describes, or for a client of it').choices(['application', 'client']).default('application'))
+      .option('--no-validation', 'generated clients do not validate unless asked (validate: true); validators are still generated')
       .option('--check', 'write nothing; exit 1 when the output folder is not up to date', false)
       .option('--dry-run', 'show what would be written, changed and removed; write nothing', false)
       .option('--allow-symlinked-out', 'allow an output folder reached through a symbolic link', false)

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { colours, type CliIO } from '../cli/io.js';
 import { ExitCode, formatDiagnostic } from '../errors.js';
+import type { Role } from '../model/role.js';
 import { checkTargets, generateFiles } from '../pipeline/generate.js';
 import { applyOutput, planOutput, type OutputPlan } from '../write/output.js';
 import { generatorVersion } from '../version.js';
@@ -12,6 +13,9 @@ export interface GenerateFlags {
   out: string;
   templates?: string;
   source?: string;
+  role: Role;
+  /** commander's `--no-validation` sets this to false. */
+  validation: boolean;
   check: boolean;
   dryRun: boolean;
   json: boolean;
@@ -31,6 +35,8 @@ export async function generateCommand(document: string, flags: GenerateFlags, io
     targets,
     templatesDir: flags.templates ? path.resolve(io.cwd, flags.templates) : undefined,
     eventSource: flags.source,
+    role: flags.role,
+    validation: flags.validation,
     load: { allowRemoteRefs: flags.allowRemoteRefs, allowOutsideRefs: flags.allowOutsideRefs, cwd: io.cwd },
     cache: flags.cache && io.env.CODEGEN_CACHE !== '0' ? openCache(defaultCacheDir(io.cwd, io.env), [SHIPPED_FORMAT_CACHE]) : disabledCache,
   });

@@ -58,6 +58,8 @@ export async function runEntry(entry: ResolvedEntry, context: RunContext): Promi
       targets: entry.targets,
       templatesDir: entry.templates,
       eventSource: entry.source,
+      role: entry.role,
+      validation: entry.validation,
       load: { allowRemoteRefs: entry.allowRemoteRefs, allowOutsideRefs: entry.allowOutsideRefs, cwd: context.cwd },
       cache: context.cache,
     });

@@ -42,10 +42,15 @@ export interface EntryOptions {
   source?: string;
   /**
    * Which side of the document the code is for. `application` (the default): the document
-   * describes this application, its operations are what it sends and receives.
+   * describes this application, its operations are what it sends and receives. `client`: code for
+   * a client of that application: what it sends is consumed, what it receives is published, requests
+   * it answers are made.
    */
   role?: 'application' | 'client';
-  /** Validation of payloads and headers in the generated clients (default: on). */
+  /**
+   * Validation of payloads, headers and parameters in the generated clients when neither the client
+   * nor the call says (default: on). Off still generates the validators; `validate: true` turns it back on.
+   */
   validation?: boolean;
   /** How `codegen --against` judges changes to the document. */
   compatibility?: CompatibilityConfig;

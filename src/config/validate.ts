@@ -104,11 +104,7 @@ function readOptions(record: Record<string, unknown>, at: Path, report: Report):
   }
   if (has('role')) {
     if (!ROLES.includes(record.role as (typeof ROLES)[number])) report('E_CONFIG_VALUE', [...at, 'role'], `must be one of ${ROLES.map((r) => `"${r}"`).join(', ')}, got ${describe(record.role)}`);
-    else if (record.role !== 'application') report('E_CONFIG_UNSUPPORTED', [...at, 'role'], `"${String(record.role)}" is not supported by this version of codegen yet: the generator writes code for the application the document describes (role "application")`);
     else options.role = record.role;
-  }
-  if (record.validation === false) {
-    report('E_CONFIG_UNSUPPORTED', [...at, 'validation'], 'false is not supported by this version of codegen yet: generated clients validate by default; turn it off at run time with the client option `validate: false`');
   }
   if (has('compatibility')) options.compatibility = readCompatibility(record.compatibility, [...at, 'compatibility'], report);
   return options;

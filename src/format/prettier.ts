@@ -2,6 +2,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { disabledCache, hashOf, type Cache } from '../cache/cache.js';
 import type { GeneratedFile } from '../generators/contract.js';
+import { escapeInvisible } from '../model/names.js';
 
 /**
  * Fixed options, not the user's prettier config: the same document must give the same bytes on
@@ -40,7 +41,8 @@ export async function formatFiles(files: GeneratedFile[], cache: Cache = disable
 }
 
 function stripFlag(file: GeneratedFile): GeneratedFile {
-  return { path: file.path, content: file.content.endsWith('\n') ? file.content : file.content + '\n' };
+  const content = file.content.endsWith('\n') ? file.content : file.content + '\n';
+  return { path: file.path, content: /\.(ts|js|json)$/.test(file.path) ? escapeInvisible(content) : content };
 }
 
 async function formatFile(file: GeneratedFile, cache: Cache): Promise<GeneratedFile> {
@@ -55,7 +57,9 @@ async function formatFile(file: GeneratedFile, cache: Cache): Promise<GeneratedF
     }
     cache.set('format', key, formatted);
   }
-  return { path: file.path, content: header + formatted };
+  // Last, because prettier and the tools before it (json-schema-to-typescript, ajv) write document
+  // text raw: after this no invisible or bidirectional character stands raw in code (Trojan Source).
+  return { path: file.path, content: header + escapeInvisible(formatted) };
 }
 
 /** A file's leading `/** ... *\/` block (and the line ending after it), and the rest. */

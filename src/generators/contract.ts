@@ -1,3 +1,4 @@
+import type { Role } from '../model/role.js';
 import type { ApiModel } from '../model/types.js';
 import type { Renderer } from '../render/renderer.js';
 import type { CoreView } from '../view/core-view.js';
@@ -27,6 +28,10 @@ export interface GenerationOptions {
   generatorVersion: string;
   /** CloudEvents `source` for producers; defaults to a path derived from the document title. */
   eventSource?: string;
+  /** Whose code: the document's application, or a client of it (operations seen the other way round). */
+  role: Role;
+  /** Whether generated clients validate by default. */
+  validation: boolean;
 }
 
 /** One generator: the types, the validators, the runtime, or a broker target. */

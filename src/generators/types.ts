@@ -1,4 +1,5 @@
 import { compile } from 'json-schema-to-typescript';
+import { propertyKey } from '../model/names.js';
 import type { JsonSchema } from '../model/types.js';
 import type { Generator } from './contract.js';
 
@@ -74,7 +75,8 @@ function splitDeclarations(source: string): Array<[string, string]> {
 }
 
 async function compileTypes(schemas: Record<string, JsonSchema>): Promise<string> {
-  const root = { type: 'object', additionalProperties: false, properties: {}, definitions: structuredClone(schemas) };
+  const keys = new PlaceholderKeys(schemas);
+  const root = { type: 'object', additionalProperties: false, properties: {}, definitions: keys.replaceIn(schemas) };
   const source = await compile(root as never, ROOT_NAME, {
     bannerComment: '',
     format: false,
@@ -86,7 +88,71 @@ async function compileTypes(schemas: Record<string, JsonSchema>): Promise<string
     ignoreMinAndMaxItems: true,
     $refOptions: { resolve: { external: false, file: false, http: false } } as never,
   });
-  return tidy(source);
+  return keys.restore(tidy(source));
+}
+
+/**
+ * Property names json-schema-to-typescript cannot take as they are: it calls `schema.hasOwnProperty`
+ * on a properties map (so a property named `hasOwnProperty` crashes it), prints some names bare (so
+ * `[k: string]` becomes an index signature) and quotes others its own way. Every property name that
+ * is not a plain identifier, or that names a member of Object.prototype, goes through as a
+ * placeholder identifier and is put back afterwards as a properly quoted key.
+ */
+class PlaceholderKeys {
+  private readonly originals: string[] = [];
+  private readonly prefix: string;
+
+  constructor(schemas: Record<string, JsonSchema>) {
+    // A prefix the document does not use anywhere, so only placeholders are put back.
+    const text = JSON.stringify(schemas);
+    let prefix = 'codegenKey';
+    while (text.includes(prefix)) prefix += 'X';
+    this.prefix = prefix;
+  }
+
+  replaceIn(schemas: Record<string, JsonSchema>): Record<string, JsonSchema> {
+    return Object.fromEntries(Object.entries(schemas).map(([name, schema]) => [name, this.schema(schema)]));
+  }
+
+  restore(source: string): string {
+    if (this.originals.length === 0) return source;
+    return source.replace(new RegExp(`\\b${this.prefix}(\\d+)\\b`, 'g'), (_, index: string) => propertyKey(this.originals[Number(index)]!));
+  }
+
+  private schema(schema: unknown): any {
+    if (Array.isArray(schema)) return schema.map((item) => this.schema(item));
+    if (schema === null || typeof schema !== 'object') return schema;
+    const out: Record<string, unknown> = {};
+    for (const [keyword, value] of Object.entries(schema)) {
+      if (keyword === 'properties' && isObject(value)) {
+        out[keyword] = Object.fromEntries(Object.entries(value).map(([name, sub]) => [this.key(name), this.schema(sub)]));
+      } else if (keyword === 'patternProperties' && isObject(value)) {
+        // A pattern is no name in the type (it becomes an index signature), but json-schema-to-typescript
+        // copies it into a comment with only its first `*/` escaped: it goes through as a neutral name.
+        out[keyword] = Object.fromEntries(Object.entries(value).map(([, sub], index) => [`${this.prefix}Pattern${index}`, this.schema(sub)]));
+      } else if (keyword === 'required' && Array.isArray(value)) {
+        out[keyword] = value.map((name) => (typeof name === 'string' ? this.key(name) : name));
+      } else if (keyword === 'enum' || keyword === 'const' || keyword === 'default' || keyword === 'examples') {
+        out[keyword] = structuredClone(value);
+      } else {
+        Object.defineProperty(out, keyword, { value: this.schema(value), enumerable: true, writable: true, configurable: true });
+      }
+    }
+    return out;
+  }
+
+  private key(name: string): string {
+    if (PLAIN_KEY.test(name) && !(name in Object.prototype)) return name;
+    let index = this.originals.indexOf(name);
+    if (index === -1) index = this.originals.push(name) - 1;
+    return `${this.prefix}${index}`;
+  }
+}
+
+const PLAIN_KEY = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
 }
 
 /** Drops the root placeholder type and json-schema-to-typescript's "referenced by" notes. */
@@ -95,7 +161,8 @@ function tidy(source: string): string {
   const kept: string[] = [];
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i]!;
-    if (/^\s*\*\s*This interface was referenced by `/.test(line)) {
+    // Both lines of the note, so a description that happens to read like its first line stays whole.
+    if (/^\s*\*\s*This interface was referenced by `[^`]*`'s JSON-Schema( definition)?$/.test(line) && /^\s*\*\s*via the `(definition|patternProperty)` "[^"]*"\.$/.test(lines[i + 1] ?? '')) {
       i++; // and its "via the `definition`" line
       while (kept.length > 0 && /^\s*\*\s*$/.test(kept[kept.length - 1]!)) kept.pop();
       continue;

@@ -117,6 +117,12 @@ function makeSourceFile(id: string, displayPath: string, text: string, data: unk
     );
   }
   if (problem?.kind === 'too-deep') throw tooDeep(displayPath, problem.pointer);
+  if (problem?.kind === 'too-wide') {
+    throw documentError('E_TOO_WIDE', `refused: a mapping or list has ${problem.entries} entries, over the ${MAX_ENTRIES} limit (resource exhaustion guard)`, {
+      file: displayPath,
+      pointer: problem.pointer,
+    });
+  }
   let cached: { document: Document; lineCounter: LineCounter } | undefined;
   return {
     id,
@@ -139,6 +145,14 @@ function makeSourceFile(id: string, displayPath: string, text: string, data: unk
  */
 export const MAX_NESTING_DEPTH = 512;
 
+/**
+ * Most entries in one mapping or list (the properties of a schema, an enum, the channels...). The time
+ * to generate grows faster than linearly with the width of a schema (formatting a 30,000-member
+ * interface takes minutes); 10,000 takes seconds (bench/hostile/RESULTS.md). Checked right after
+ * parsing, before validation walks the document.
+ */
+export const MAX_ENTRIES = 10_000;
+
 function tooDeep(displayPath: string, pointer: string) {
   // The place where the nesting starts is what helps; the full pointer would be thousands of characters.
   const segments = pointer.split('/');
@@ -153,9 +167,10 @@ const UNPAIRED_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbf
 
 /**
  * One walk over the parsed data (without recursion): the first key or string holding an unpaired
- * surrogate, or the first value nested deeper than MAX_NESTING_DEPTH.
+ * surrogate, the first value nested deeper than MAX_NESTING_DEPTH, or the first mapping or list with
+ * more than MAX_ENTRIES entries.
  */
-function inspectData(data: unknown): { kind: 'unpaired-surrogate' | 'too-deep'; pointer: string } | undefined {
+function inspectData(data: unknown): { kind: 'unpaired-surrogate' | 'too-deep' | 'too-wide'; pointer: string; entries?: number } | undefined {
   const stack: Array<{ node: unknown; pointer: string; depth: number }> = [{ node: data, pointer: '', depth: 0 }];
   while (stack.length > 0) {
     const { node, pointer, depth } = stack.pop()!;
@@ -165,7 +180,9 @@ function inspectData(data: unknown): { kind: 'unpaired-surrogate' | 'too-deep'; 
     }
     if (node === null || typeof node !== 'object') continue;
     if (depth >= MAX_NESTING_DEPTH) return { kind: 'too-deep', pointer };
-    for (const key of Object.keys(node)) {
+    const keys = Object.keys(node);
+    if (keys.length > MAX_ENTRIES) return { kind: 'too-wide', pointer, entries: keys.length };
+    for (const key of keys) {
       const child = pointer + '/' + key.replace(/~/g, '~0').replace(/\//g, '~1');
       if (UNPAIRED_SURROGATE.test(key)) return { kind: 'unpaired-surrogate', pointer: child };
       stack.push({ node: (node as Record<string, unknown>)[key], pointer: child, depth: depth + 1 });

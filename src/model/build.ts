@@ -27,6 +27,23 @@ export function buildModel(set: DocumentSet): ApiModel {
   return new ModelBuilder(set).build();
 }
 
+/**
+ * operations.ts exports `<operation>Spec` next to validators.ts's `validate<Type>` (both re-exported by
+ * the index): an operation named `validateFoo` would clash with the validator of a type `FooSpec`. Such
+ * a name gets a trailing `_` (`validateFoo_Spec`); client methods drop it (`publishValidateFoo`).
+ */
+function operationStem(name: string): string {
+  return /^validate[A-Z0-9_]/.test(name) ? `${name}_` : name;
+}
+
+/**
+ * Most channels, operations or messages in one document. The memory generation needs grows with the
+ * code it writes: the 2,000-channel synthetic document (4,000 operations, 3 targets) peaks at 2.3 GB,
+ * and Node's default heap is about 4 GB. Past this, a document is refused rather than crashing out of
+ * memory (bench/hostile/RESULTS.md).
+ */
+export const MAX_MODEL_ITEMS = 5_000;
+
 const DEFAULT_CONTENT_TYPE = 'application/json';
 const JSON_SCHEMA_FORMAT = 'application/vnd.aai.asyncapi+json';
 
@@ -64,6 +81,7 @@ class ModelBuilder {
     // Messages declared in components but used by no channel still get types and validators.
     const components = this.reader.child(root, 'components');
     for (const [key, node] of this.reader.entries(components && this.reader.child(components, 'messages'))) this.message(node, key);
+    this.checkSize(root);
     return {
       asyncapiVersion: stringField(root.value, 'asyncapi') ?? '',
       info: {
@@ -80,6 +98,15 @@ class ModelBuilder {
       schemaOrigins: this.schemas.origins,
       origin: this.reader.origin(root),
     };
+  }
+
+  /** Refuses a document with more channels, operations or messages than generation can hold in memory. */
+  private checkSize(root: Located): void {
+    for (const [what, count] of [['channels', this.channels.length], ['operations', this.operations.length], ['messages', this.messages.length]] as const) {
+      if (count > MAX_MODEL_ITEMS) {
+        throw documentError('E_TOO_MANY', `refused: the document has ${count} ${what}, over the limit of ${MAX_MODEL_ITEMS} (resource exhaustion guard: generation needs about 0.6 GB of memory per 1,000 operations)`, this.reader.origin(root));
+      }
+    }
   }
 
   // ---- 3.x -------------------------------------------------------------------------------
@@ -101,7 +128,7 @@ class ModelBuilder {
       const reply = this.replyV3(this.reader.child(node, 'reply'));
       this.operations.push({
         id: key,
-        name: this.operationNames.claim(camelCase(key, 'operation')),
+        name: this.operationNames.claim(operationStem(camelCase(key, 'operation'))),
         action: stringField(node.value, 'action') === 'send' ? 'send' : 'receive',
         channelId: channel.id,
         messageIds: listed.length > 0 ? listed : [...channel.messageIds],
@@ -144,7 +171,7 @@ class ModelBuilder {
         const id = stringField(merged, 'operationId') ?? `${action}${pascalCase(channel.name)}`;
         this.operations.push({
           id,
-          name: this.operationNames.claim(camelCase(id, 'operation')),
+          name: this.operationNames.claim(operationStem(camelCase(id, 'operation'))),
           action,
           channelId: channel.id,
           messageIds,

@@ -22,7 +22,10 @@ const RESERVED_GENERATED_NAMES = new Set(
     'Required Readonly Pick Omit Exclude Extract ReturnType Parameters Function RegExp Math BigInt Infinity NaN ' +
     'Headers Envelope CloudEvent CloudEventAttributes ValidationResult ValidationIssue Client ClientOptions ' +
     '__proto__ __defineGetter__ __defineSetter__ __lookupGetter__ __lookupSetter__ hasOwnProperty isPrototypeOf ' +
-    'propertyIsEnumerable toLocaleString toString valueOf close declareTopology connection then catch finally'
+    'propertyIsEnumerable toLocaleString toString valueOf close declareTopology connection then catch finally ' +
+    // Types the index re-exports from the run-time modules (`export *` would clash with a document type).
+    'EnvelopeInput HeaderMapping DeadLetterReason EventValidationError PublishError ReplyTimeoutError RequestFailedError ' +
+    'ClientClosedError IdempotencyStore MemoryStoreOptions MemoryIdempotencyStore Logger RetryPolicy ConsumerOptions PublishOptions'
   ).split(' '),
 );
 

@@ -20,13 +20,6 @@ const SCHEMA_LIST_KEYWORDS = ['allOf', 'anyOf', 'oneOf', 'prefixItems'];
 const DROPPED_KEYWORDS = new Set(['title', '$id', 'id', '$schema', '$comment', 'tsType', 'tsEnumNames', 'extends', '$async']);
 
 /**
- * Most entries in one keyword of one schema (`properties`, `enum`, `required`, `anyOf`, ...). The time
- * to generate grows faster than linearly with it (formatting a 30,000-member interface takes minutes),
- * so wider schemas are refused; 10,000 takes seconds (bench/hostile/RESULTS.md).
- */
-export const MAX_SCHEMA_ENTRIES = 10_000;
-
-/**
  * Deepest inline schema nesting accepted (a `$ref` to a named schema starts again at 0); deeper
  * documents are refused rather than overflowing the stack. Formatting types.ts (prettier) overflows
  * the default stack between 160 and 200 nested object levels: 128 keeps a margin, and is far above
@@ -93,14 +86,6 @@ export class SchemaRegistry {
     for (const key of Object.keys(value)) {
       if (DROPPED_KEYWORDS.has(key) || key === '$ref') continue;
       const raw = this.reader.rawChild(node, key)!;
-      const entries = Array.isArray(raw.value) ? raw.value.length : isRecord(raw.value) ? Object.keys(raw.value).length : 0;
-      if (entries > MAX_SCHEMA_ENTRIES) {
-        throw documentError(
-          'E_SCHEMA_TOO_WIDE',
-          `refused: "${key}" of a schema has ${entries} entries, over the ${MAX_SCHEMA_ENTRIES} limit (resource exhaustion guard)`,
-          this.reader.origin(raw, true),
-        );
-      }
       if (SCHEMA_KEYWORDS.includes(key) && (isRecord(raw.value) || typeof raw.value === 'boolean')) {
         out[key] = this.sub(raw, depth);
       } else if (key === 'items' && Array.isArray(raw.value)) {

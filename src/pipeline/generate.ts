@@ -4,6 +4,7 @@ import { buildFingerprint, templatesFingerprint } from '../cache/fingerprint.js'
 import { usageError, type Diagnostic } from '../errors.js';
 import type { GeneratedFile } from '../generators/contract.js';
 import { loadDocumentSet, type DocumentSet, type LoadOptions } from '../load/document-set.js';
+import type { Role } from '../model/role.js';
 import type { ApiModel } from '../model/types.js';
 import { isTarget, TARGET_NAMES } from '../targets/registry.js';
 import { stageTimer } from './timing.js';
@@ -13,6 +14,10 @@ export interface GenerateRequest {
   targets: string[];
   templatesDir?: string;
   eventSource?: string;
+  /** Generate for the application the document describes (default) or for a client of it. */
+  role?: Role;
+  /** false: generated clients do not validate unless a call or client option asks them to. */
+  validation?: boolean;
   load?: LoadOptions;
   /** Where formatted files and whole runs are remembered (see src/cache). */
   cache?: Cache;
@@ -57,7 +62,11 @@ export async function generateFiles(request: GenerateRequest): Promise<GenerateR
     return { files: entry.files, diagnostics: entry.diagnostics, inputs, fromCache: true };
   }
   const { renderDocument } = await import('./render-document.js');
-  const { files, model, diagnostics } = await renderDocument(set, { targets, templatesDir: request.templatesDir, eventSource: request.eventSource, cache }, timer);
+  const { files, model, diagnostics } = await renderDocument(
+    set,
+    { targets, templatesDir: request.templatesDir, eventSource: request.eventSource, role: request.role ?? 'application', validation: request.validation ?? true, cache },
+    timer,
+  );
   cache.set('run', runKey, JSON.stringify({ files, diagnostics }));
   timer.report();
   return { files, model, diagnostics, inputs, fromCache: false };
@@ -71,6 +80,8 @@ function runCacheKey(set: DocumentSet, targets: string[], request: GenerateReque
     request.templatesDir ? templatesFingerprint(request.templatesDir) : '',
     targets.join(','),
     request.eventSource ?? '',
+    request.role ?? 'application',
+    String(request.validation ?? true),
     ...documents,
   );
 }

@@ -6,6 +6,7 @@ import { typesGenerator } from '../generators/types.js';
 import { validatorsGenerator } from '../generators/validators.js';
 import { formatFiles } from '../format/prettier.js';
 import type { DocumentSet } from '../load/document-set.js';
+import { asSeenBy, type Role } from '../model/role.js';
 import type { ApiModel } from '../model/types.js';
 import { createRenderer } from '../render/renderer.js';
 import { loadTarget } from '../targets/registry.js';
@@ -20,6 +21,8 @@ export interface RenderOptions {
   targets: string[];
   templatesDir?: string;
   eventSource?: string;
+  role: Role;
+  validation: boolean;
   cache: Cache;
 }
 
@@ -31,13 +34,14 @@ export async function renderDocument(
 ): Promise<{ files: GeneratedFile[]; model: ApiModel; diagnostics: Diagnostic[] }> {
   const renderer = createRenderer(options.templatesDir);
   const targetGenerators = await Promise.all(options.targets.map(loadTarget));
-  const { model, diagnostics } = validateAndModel(set, timer);
+  const validated = validateAndModel(set, timer);
+  const model = asSeenBy(validated.model, options.role);
   const version = generatorVersion();
   const context: GeneratorContext = {
     model,
-    view: buildCoreView(model, version, options.eventSource),
+    view: buildCoreView(model, version, { eventSource: options.eventSource, validateByDefault: options.validation }),
     renderer,
-    options: { targets: options.targets, generatorVersion: version, eventSource: options.eventSource },
+    options: { targets: options.targets, generatorVersion: version, eventSource: options.eventSource, role: options.role, validation: options.validation },
   };
   const rendered: GeneratedFile[] = [];
   for (const generator of [...CORE_GENERATORS, ...targetGenerators]) {
@@ -47,5 +51,5 @@ export async function renderDocument(
   const files = await formatFiles(rendered, options.cache);
   timer.lap('format');
   files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-  return { files, model, diagnostics };
+  return { files, model, diagnostics: validated.diagnostics };
 }

@@ -14,6 +14,10 @@ export interface CoreView {
   versionLiteral: string;
   /** Default CloudEvents `source` for producers (a string literal). */
   sourceLiteral: string;
+  /** The same, as comment text. */
+  sourceComment: string;
+  /** `true` or `false`: the client option `validate` when left out. */
+  validateByDefault: string;
   generatorVersion: string;
   messages: MessageView[];
   channels: ChannelView[];
@@ -123,7 +127,14 @@ export interface ReplyView {
   contentTypeLiteral: string;
 }
 
-export function buildCoreView(model: ApiModel, generatorVersion: string, eventSource?: string): CoreView {
+export interface CoreViewOptions {
+  /** CloudEvents `source` for producers; defaults to a path derived from the document title. */
+  eventSource?: string;
+  /** Whether generated clients validate when neither the client nor the call says. */
+  validateByDefault?: boolean;
+}
+
+export function buildCoreView(model: ApiModel, generatorVersion: string, { eventSource, validateByDefault = true }: CoreViewOptions = {}): CoreView {
   const messages = new Map(model.messages.map((m) => [m.id, messageView(m, model)]));
   const channels = new Map(model.channels.map((c) => [c.id, channelView(c)]));
   const methodNames = new UniqueNames();
@@ -135,6 +146,8 @@ export function buildCoreView(model: ApiModel, generatorVersion: string, eventSo
     titleLiteral: stringLiteral(title),
     versionLiteral: stringLiteral(model.info.version),
     sourceLiteral: stringLiteral(eventSource ?? `/${camelCase(title, 'service')}`),
+    sourceComment: commentText(stringLiteral(eventSource ?? `/${camelCase(title, 'service')}`)),
+    validateByDefault: String(validateByDefault),
     generatorVersion,
     messages: [...messages.values()],
     channels: [...channels.values()],

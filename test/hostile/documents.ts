@@ -683,3 +683,50 @@ function buildV2(raw: RawDocument): { data: Json; strings: Set<string>; expect: 
   ]);
   return { data, strings: a.strings, expect: { title: defuse(raw.title), version: defuse(raw.version), operations: expectations } };
 }
+
+// ---- hand-written documents ------------------------------------------------------------------
+
+/** Strings and expectations of a parsed document written by hand (fixtures/hostile/). */
+export function describeDocument(data: Record<string, unknown>, text: string, format: 'json' | 'yaml'): HostileDocument {
+  const strings = new Set<string>();
+  const stack: unknown[] = [data];
+  while (stack.length > 0) {
+    const node = stack.pop();
+    if (typeof node === 'string') strings.add(node);
+    else if (node !== null && typeof node === 'object') {
+      for (const key of Object.keys(node)) {
+        strings.add(key);
+        stack.push((node as Record<string, unknown>)[key]);
+      }
+    }
+  }
+  const own = (object: unknown, key: string): unknown => (object !== null && typeof object === 'object' && Object.prototype.hasOwnProperty.call(object, key) ? (object as Record<string, unknown>)[key] : undefined);
+  const parametersOf = (address: string | null) => [...new Set([...(address ?? '').matchAll(/\{([^{}]+)\}/g)].map((m) => m[1]!))];
+  const operations: Expectations['operations'] = [];
+  const version = String(data.asyncapi);
+  if (version.startsWith('3.')) {
+    for (const [id, operation] of Object.entries(own(data, 'operations') as Record<string, unknown>)) {
+      const ref = String(own(own(operation, 'channel'), '$ref'));
+      const key = decodeURIComponent(ref.replace('#/channels/', '')).replace(/~1/g, '/').replace(/~0/g, '~');
+      const channel = own(own(data, 'channels'), key);
+      const address = own(channel, 'address') === undefined ? key : (own(channel, 'address') as string | null);
+      operations.push({ id, address, parameters: parametersOf(address) });
+    }
+  } else {
+    for (const [address, item] of Object.entries(own(data, 'channels') as Record<string, unknown>)) {
+      for (const verb of ['subscribe', 'publish']) {
+        const id = own(own(item, verb), 'operationId');
+        if (typeof id === 'string') operations.push({ id, address, parameters: parametersOf(address) });
+      }
+    }
+  }
+  const info = own(data, 'info');
+  return {
+    version: version.startsWith('3.') ? '3.0.0' : '2.6.0',
+    cases: 1,
+    format,
+    text,
+    strings,
+    expect: { title: String(own(info, 'title') ?? ''), version: String(own(info, 'version') ?? ''), operations },
+  };
+}

@@ -72,9 +72,13 @@ function isPropertyName(parent: ts.Node, name: ts.Node): boolean {
   );
 }
 
-/** Sorted, non-overlapping regions where document text may appear. */
-export function safeRegions(scanned: ScannedFile): Region[] {
-  return [...scanned.strings, ...scanned.keys, ...scanned.comments].sort((a, b) => a.start - b.start);
+/**
+ * Sorted, non-overlapping regions where document text may appear: string literals and comments, and
+ * (with `keys`) property names written as identifiers. An injection must not hide as a key: text from
+ * the document that became a member name (`interface X { PWNED(); }`) has escaped its literal.
+ */
+export function safeRegions(scanned: ScannedFile, keys = true): Region[] {
+  return [...scanned.strings, ...(keys ? scanned.keys : []), ...scanned.comments].sort((a, b) => a.start - b.start);
 }
 
 /** Whether [start, end) lies inside one region (binary search over sorted regions). */
@@ -105,9 +109,11 @@ export function occurrences(text: string, needle: string): number[] {
  * reads them), `@ts-nocheck` / `@ts-check` in a line comment, or a triple-slash directive.
  */
 export function isCompilerDirective(comment: string): boolean {
-  if (comment.startsWith('//')) return /^\/\/\/?\s*@ts-(?:expect-error|ignore|nocheck|check)\b/.test(comment) || /^\/\/\/\s*<(?:reference|amd-)/.test(comment);
-  const lastLine = comment.slice(comment.lastIndexOf('\n') + 1).trimStart();
-  return /^(?:\/|\*)*\s*@ts-(?:expect-error|ignore)\b/.test(lastLine);
+  // The patterns of the TypeScript scanner (commentDirectiveRegExSingleLine / MultiLine): no word
+  // boundary after the name, so `@ts-expect-errorX` counts too.
+  if (comment.startsWith('//')) return /^\/\/\/?\s*@ts-(?:expect-error|ignore|nocheck|check)/.test(comment) || /^\/\/\/\s*<(?:reference|amd-)/.test(comment);
+  const lines = comment.split(/\r\n?|[\n\u2028\u2029]/);
+  return /^(?:\/|\*)*\s*@ts-(?:expect-error|ignore)/.test(lines[lines.length - 1]!.trimStart());
 }
 
 /**

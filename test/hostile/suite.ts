@@ -90,8 +90,12 @@ export function hostileSuite(options: SuiteOptions): void {
       expect(report(run, options, 'scan')).toBe('');
     });
 
-    it('writes no raw invisible, control or bidirectional character (Trojan Source) into the code', () => {
+    it('writes no raw invisible, control or bidirectional character (Trojan Source) into the code it renders', () => {
       expect(report(run, options, 'invisible')).toBe('');
+    });
+
+    it('writes none either into types.ts and the compiled validators (written by json-schema-to-typescript and ajv)', () => {
+      expect(report(run, options, 'invisible-tools')).toBe('');
     });
 
     it('compiles with tsc --strict, all outputs as one program', () => {

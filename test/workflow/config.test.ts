@@ -202,11 +202,11 @@ describe('config errors (exit 2, naming the file and the key)', () => {
       ['codegen.config.yaml:3:29 (#/documents/1/out): error E_CONFIG_VALUE: documents[1].out: "src/events" is also the output folder of documents[0]; each document needs a folder of its own'],
     ],
     [
-      'role and validation the generator cannot honour yet',
-      { 'codegen.config.yaml': 'role: client\ndocuments:\n  - { document: asyncapi.yaml, out: out, validation: false }\n' },
+      'a role that is neither side of the document',
+      { 'codegen.config.yaml': 'role: server\ndocuments:\n  - { document: asyncapi.yaml, out: out, validation: "no" }\n' },
       [
-        'codegen.config.yaml:1:1 (#/role): error E_CONFIG_UNSUPPORTED: role: "client" is not supported by this version of codegen yet: the generator writes code for the application the document describes (role "application")',
-        'codegen.config.yaml:3:42 (#/documents/0/validation): error E_CONFIG_UNSUPPORTED: documents[0].validation: false is not supported by this version of codegen yet: generated clients validate by default; turn it off at run time with the client option `validate: false`',
+        'codegen.config.yaml:1:1 (#/role): error E_CONFIG_VALUE: role: must be one of "application", "client", got the string "server"',
+        'codegen.config.yaml:3:42 (#/documents/0/validation): error E_CONFIG_TYPE: documents[0].validation: must be true or false, got the string "no"',
       ],
     ],
     [

@@ -19,6 +19,8 @@ export interface KafkaView extends CoreView {
     defaultBrokersLiteral: string;
     /** kafkajs `clientId` default (string literal). */
     clientIdLiteral: string;
+    /** The default client id as comment text. */
+    clientIdComment: string;
     /** Union of channel names (string literal types), for the `topics` override option. */
     channelNamesType: string;
     /** The document title, safe in a comment. */
@@ -120,6 +122,7 @@ export function buildKafkaView(model: ApiModel, core: CoreView): KafkaView {
         .map((host) => stringLiteral(host))
         .join(', ')}]`,
       clientIdLiteral: stringLiteral(clientIdOf(model)),
+      clientIdComment: commentText(stringLiteral(clientIdOf(model))),
       channelNamesType: channels.length === 0 ? 'never' : channels.map((c) => c.nameLiteral).join(' | '),
       titleComment: commentText(core.title),
     },

@@ -89,7 +89,7 @@ function operationView(operation: OperationModel, core: OperationView, streamNam
     deliveryLiteral: delivery === undefined ? 'undefined' : stringLiteral(delivery as string),
     streamLiteral: stringLiteral(streamNames.get(wildcard)!),
     durableLiteral: stringLiteral(durableName(queue ?? operation.name)),
-    subjectComment: subject.wildcard === null ? 'no subject in the document (pass `subject`)' : `subject \`${subject.wildcard.replace(/\*\//g, '*\\/')}\``,
+    subjectComment: subject.wildcard === null ? 'no subject in the document (pass `subject`)' : commentText(`subject \`${subject.wildcard}\``),
   };
 }
 
