@@ -48,6 +48,7 @@ export async function run(argv: string[], io: CliIO = processIO): Promise<number
       .description('validate an AsyncAPI document (2.0–2.6, 3.0, 3.1), with file, line, column and JSON pointer for each finding')
       .argument('<document>', 'AsyncAPI document (YAML or JSON)')
       .addOption(new Option('--engine <engine>', 'parser: the full @asyncapi/parser run (reference); fast: the precompiled checks generate uses').choices(['parser', 'fast']).default('parser'))
+      .option('--no-cache', "do not read or write the parser's remembered verdicts (node_modules/.cache/codegen)")
       .option('--json', 'print the findings as JSON on stdout', false),
   ).action(async (document: string, options) => {
     const { validateCommand } = await import('../commands/validate.js');

@@ -15,7 +15,7 @@ export const SHIPPED_FORMAT_CACHE = path.resolve(path.dirname(fileURLToPath(impo
 
 const FORMAT_KEY = JSON.stringify(PRETTIER_OPTIONS) + '|prettier3';
 
-type FormatFn = (source: string) => Promise<string>;
+type FormatFn = (source: string, filepath: string) => Promise<string>;
 let loadedFormatter: Promise<FormatFn> | undefined;
 
 /** prettier's standalone build with the TypeScript parser: loaded only when a file is not in the cache. */
@@ -27,7 +27,9 @@ function formatter(): Promise<FormatFn> {
       import('prettier/plugins/estree'),
     ]);
     const plugins = [typescript.default ?? typescript, estree.default ?? estree] as never;
-    return (source: string) => format(source, { ...PRETTIER_OPTIONS, plugins });
+    // The file name makes prettier skip its JSX guess for `.ts` files: a regular expression that
+    // is quadratic in the file's size (9.8 s of 31.7 s on a 500-channel document). Same output.
+    return (source: string, filepath: string) => format(source, { ...PRETTIER_OPTIONS, filepath, plugins });
   })();
   return loadedFormatter;
 }
@@ -37,7 +39,11 @@ function formatter(): Promise<FormatFn> {
  * is set aside, so a file whose code did not change is found in the cache whatever the header says.
  */
 export async function formatFiles(files: GeneratedFile[], cache: Cache = disabledCache): Promise<GeneratedFile[]> {
-  return Promise.all(files.map((file) => (file.path.endsWith('.ts') && file.format !== false ? formatFile(file, cache) : stripFlag(file))));
+  // One file at a time: prettier works on one thread either way, and formatting every file at once
+  // keeps every file's syntax tree alive together (the peak memory of large documents).
+  const formatted: GeneratedFile[] = [];
+  for (const file of files) formatted.push(file.path.endsWith('.ts') && file.format !== false ? await formatFile(file, cache) : stripFlag(file));
+  return formatted;
 }
 
 function stripFlag(file: GeneratedFile): GeneratedFile {
@@ -51,7 +57,7 @@ async function formatFile(file: GeneratedFile, cache: Cache): Promise<GeneratedF
   let formatted = cache.get('format', key);
   if (formatted === undefined) {
     try {
-      formatted = await (await formatter())(body);
+      formatted = await (await formatter())(body, file.path);
     } catch (error) {
       throw new Error(`internal: generated ${file.path} is not valid TypeScript: ${(error as Error).message.split('\n')[0]}`);
     }

@@ -48,16 +48,20 @@ interface Handled {
   label: string;
   envelope: Record<string, unknown>;
   headers: Record<string, unknown>;
+  parameters: unknown;
   /** The payload is a plain object whose prototype is Object.prototype, with no own `__proto__` key. */
   cleanPrototype: boolean;
   customerIdLength: number;
 }
 
+/** What each target's handler hands over: the payload and its context, whatever the target calls them. */
+type OnEvent = (payload: any, context: { headers: Record<string, unknown>; envelope: Record<string, unknown>; parameters: unknown }) => void;
+
 /** One broker, seen by the cases: the generated consumer, a raw injector and its dead letters. */
 interface Adapter {
   readonly name: TargetName;
-  /** Generates nothing: creates the generated client, subscribes `onOrderCreated`, opens the raw client. */
-  start(onEvent: (payload: any, headers: Record<string, unknown>, envelope: Record<string, unknown>) => void): Promise<void>;
+  /** Creates the generated client, subscribes its `onOrderCreated`, opens the plain client. */
+  start(onEvent: OnEvent): Promise<void>;
   /** Resolves once the broker took the message; rejects when the broker (or its client) refuses it. */
   inject(message: RawMessage): Promise<void>;
   /** Every dead letter of the consumer's operation so far. */
@@ -70,8 +74,12 @@ interface Adapter {
 type Expectation =
   /** Dead-lettered with this reason; `error` matches the `x-codegen-error` header. */
   | { deadLetter: string; error: RegExp }
-  /** Handled exactly once (whatever the number of copies sent); `check` looks at what the handler got. */
-  | { handled: true; check?: (event: Handled) => void }
+  /**
+   * Handled exactly once (whatever the number of copies sent), with these channel parameters (default
+   * `{ region: 'eu' }`, the routing key, subject or address every raw message is sent with); `check`
+   * looks at what else the handler got.
+   */
+  | { handled: true; parameters?: unknown; check?: (event: Handled) => void }
   /** The broker or its client refuses the publish; nothing reaches the consumer. */
   | { refused: RegExp };
 
@@ -172,6 +180,14 @@ const CASES: HostileCase[] = [
     expect: { rabbitmq: handled((event) => expect(event.headers['x-tenant']).toBe('42')) },
   },
   { id: 'priority-int', kind: '5', title: 'headers: `x-priority` an AMQP integer 3', headers: { 'x-priority': 3 }, expect: { rabbitmq: handled((event) => expect(event.headers['x-priority']).toBe(3)) } },
+  {
+    id: 'bad-address',
+    kind: '5',
+    title: '`x-codegen-address` = "orders.mars.created" (a region outside the enum)',
+    headers: { 'x-codegen-address': 'orders.mars.created' },
+    // Documented (docs/targets/kafka.md): a record without a valid address is handled, `parameters` undefined.
+    expect: { kafka: { handled: true, parameters: undefined } },
+  },
   { id: 'priority-bytes', kind: '5', title: 'headers: `x-priority` bytes `\\xff` (not UTF-8)', headers: { 'x-priority': Buffer.from([0xff]) }, expect: { kafka: deadLetter('invalid-headers', /\/x-priority type: must be integer/) } },
   // 6. A garbage trace context costs the event nothing: processed, trace context dropped.
   {
@@ -250,10 +266,10 @@ class RabbitAdapter implements Adapter {
   private dlq = '';
   private readonly dead: DeadLetter[] = [];
 
-  async start(onEvent: (payload: any, headers: Record<string, unknown>, envelope: Record<string, unknown>) => void): Promise<void> {
+  async start(onEvent: OnEvent): Promise<void> {
     this.broker = await Broker.open();
     this.client = await root.rabbitmq.createClient({ urls: [AMQP_URL], namePrefix: this.prefix, serviceName: 'hostile', closeTimeoutMs: 2_000 });
-    const subscription = await this.client.onOrderCreated((payload: any, context: any) => onEvent(payload, context.headers, context.envelope));
+    const subscription = await this.client.onOrderCreated((payload: any, context: any) => onEvent(payload, context));
     this.dlq = `${subscription.queue}.dlq`;
   }
 
@@ -292,7 +308,7 @@ class KafkaAdapter implements Adapter {
   private reader: Consumer | undefined;
   private readonly dead: DeadLetter[] = [];
 
-  async start(onEvent: (payload: any, headers: Record<string, unknown>, envelope: Record<string, unknown>) => void): Promise<void> {
+  async start(onEvent: OnEvent): Promise<void> {
     await assertKafkaUp();
     this.client = root.kafka.createClient({ brokers: BROKERS, topicPrefix: this.prefix });
     await this.client.declareTopology(); // the topic and its dead-letter topic
@@ -301,7 +317,7 @@ class KafkaAdapter implements Adapter {
     const reader = this.reader;
     await Promise.all([
       this.producer.connect(),
-      this.client.onOrderCreated((payload: any, context: any) => onEvent(payload, context.headers, context.envelope), { groupId: `${this.prefix}g`, fromBeginning: true }),
+      this.client.onOrderCreated((payload: any, context: any) => onEvent(payload, context), { groupId: `${this.prefix}g`, fromBeginning: true }),
       (async () => {
         await reader.connect();
         await reader.subscribe({ topics: [`${this.topic}.dlq`], fromBeginning: true });
@@ -343,7 +359,7 @@ class NatsAdapter implements Adapter {
   private collector: Subscription | undefined;
   private readonly dead: DeadLetter[] = [];
 
-  async start(onEvent: (payload: any, headers: Record<string, unknown>, envelope: Record<string, unknown>) => void): Promise<void> {
+  async start(onEvent: OnEvent): Promise<void> {
     this.raw = await rawConnection();
     this.js = jetstream(this.raw);
     this.collector = this.raw.subscribe(`${this.prefix}dlq.orders.*.created`, {
@@ -356,7 +372,7 @@ class NatsAdapter implements Adapter {
     await this.raw.flush();
     this.client = await root.nats.createClient({ servers: NATS_URL, subjectPrefix: this.prefix });
     // JetStream (the default mode): a durable consumer; the stream and the dead-letter stream are declared here.
-    await this.client.onOrderCreated((event: any) => onEvent(event.payload, event.headers, event.envelope), { durable: 'hostile' });
+    await this.client.onOrderCreated((event: any) => onEvent(event.payload, event), { durable: 'hostile' });
   }
 
   /** The server's max_payload, as it announced it. */
@@ -471,11 +487,12 @@ describe.each(ADAPTERS)('$name: the generated consumer against hostile raw messa
   }
 
   beforeAll(async () => {
-    await adapter.start((payload, headers, envelope) => {
+    await adapter.start((payload, { headers, envelope, parameters }) => {
       events.push({
         label: String(headers['x-hostile-case']),
         envelope: { ...envelope },
         headers: { ...headers },
+        parameters,
         cleanPrototype: Object.getPrototypeOf(payload) === Object.prototype && !Object.prototype.hasOwnProperty.call(payload, '__proto__'),
         customerIdLength: typeof payload?.customerId === 'string' ? payload.customerId.length : -1,
       });
@@ -523,6 +540,7 @@ describe.each(ADAPTERS)('$name: the generated consumer against hostile raw messa
       expect(dead).toHaveLength(0);
       expect(got).toHaveLength(1);
       expect(got[0]!.cleanPrototype).toBe(true);
+      expect(got[0]!.parameters).toEqual('parameters' in expected ? expected.parameters : { region: 'eu' });
       expected.check?.(got[0]!);
     } else {
       expect(dead).toHaveLength(0);
