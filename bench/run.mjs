@@ -22,8 +22,9 @@ const SECTIONS = ['generate', 'validate', 'everyday', 'diff', 'growth', 'runtime
 
 const HELP = `npm run bench [-- options]
 
-  --quick            the check before a commit (< 2 min quiet): Streetlights only against the peers,
-                     3 runs, no growth, no brokers, no profiles (add them with --only or --brokers);
+  --quick            the check before a commit (< 2 min quiet): Streetlights only against the peers
+                     (not @asyncapi/diff), 3 runs, no growth, brokers or profiles (add them with
+                     --only or --brokers);
                      writes .cache/bench/RESULTS-quick.md (bench/RESULTS.md is left alone)
   --only <list>      run only these sections: ${SECTIONS.join(', ')}
   --runs <n>         timed runs per tool and input (default 5 for small inputs, 3 for large;
@@ -147,13 +148,15 @@ const peersInstalled = existsSync(path.join(ROOT, 'bench', 'node_modules', '@asy
 if (!peersInstalled) log('the peers are not installed (run: npm install --prefix bench); measuring codegen alone');
 
 const ctx = tools.createContext(ROOT);
+const buildAtStart = tools.currentBuildId(ctx);
+tools.snapshotCodegen(ctx);
+log('measuring a snapshot of the built codegen (bin, dist, templates) in .cache/bench/codegen');
 rmSync(path.join(ctx.work, 'out'), { recursive: true, force: true });
 rmSync(path.join(ctx.work, 'verify'), { recursive: true, force: true });
 rmSync(ctx.cacheDir, { recursive: true, force: true });
 mkdirSync(ctx.work, { recursive: true });
 writeFileSync(ctx.analyticsConfig, JSON.stringify({ analyticsEnabled: 'false', infoMessageShown: 'true', userID: 'codegen-bench' }));
 
-const buildAtStart = tools.currentBuildId(ctx);
 const sizes = opts.quick && !opts.only?.includes('growth') ? [50] : opts.quick ? [50, 500] : [50, 500, 2000];
 log(`building inputs in bench/inputs (synthetic: ${sizes.join(', ')} channels)`);
 const { inputs, pairs } = buildInputs(ROOT, sizes);
@@ -191,6 +194,7 @@ const results = {
     commit: git('rev-parse', '--short', 'HEAD'),
     dirty: (git('status', '--porcelain', '--', 'src', 'templates', 'bin', 'scripts') ?? '').length > 0,
     buildNote,
+    snapshotBuild: buildAtStart.split(':')[0],
     codegenVersion: JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')).version,
     peers: {
       '@asyncapi/parser': peerVersion('@asyncapi/parser'),
@@ -226,7 +230,8 @@ async function group(section, name, input, toolList, runs) {
     for (const peer of list.filter((t) => t.role === 'peer')) ratios[`${peer.id}/${base}`] = pairRatio(entries[base], entries[peer.id]);
   }
   const verification = Object.fromEntries([...ctx.verifications].filter(([k]) => k.endsWith(`:${input?.name}`)));
-  const record = { section, name, input: input ?? null, runs, tools: list.map((t) => t.id), entries, ratios, load: { before: loadBefore, after: loadAfter }, verification };
+  const rounds = entries.__rounds ?? { requested: runs, done: runs };
+  const record = { section, name, input: input ?? null, runs: rounds.done, requestedRuns: rounds.requested, tools: list.map((t) => t.id), entries, ratios, load: { before: loadBefore, after: loadAfter }, verification };
   results.groups.push(record);
   return record;
 }
@@ -255,18 +260,28 @@ if (want('validate')) {
   const list = opts.quick ? ['streetlights'] : ['streetlights', 'synthetic-500'];
   for (const name of list) {
     const input = inputs[name];
-    await group('validate', name, input, [tools.codegenValidate(ctx, input, 'parser'), tools.codegenValidate(ctx, input, 'fast'), peers && tools.parser(ctx, input)], small(input) ? runsSmall : runsLarge);
+    await group('validate', name, input, [tools.codegenValidate(ctx, input, 'parser'), tools.codegenValidate(ctx, input, 'parser', { remembered: true }), tools.codegenValidate(ctx, input, 'fast'), peers && tools.parser(ctx, input)], small(input) ? runsSmall : runsLarge);
   }
 }
 
 // --- everyday: --version and generate --check on up-to-date folders (issue 7's build-script case) ---
 if (want('everyday')) {
-  const prepareOnce = async (args, env) => {
-    const r = await measure({ cmd: process.execPath, args, cwd: ROOT, env, timeoutMs });
-    if (r.code !== 0) throw new Error(`preparing --check failed: ${r.stderr}`);
+  const prepareOnce = async ([cmd, ...args], env, cwd = ROOT) => {
+    const r = await measure({ cmd, args, cwd, env, timeoutMs });
+    if (r.code !== 0) throw new Error(`preparing the --check runs failed: ${cmd} ${args.join(' ')}: ${r.stderr}`);
   };
-  const list = [tools.codegenVersion(ctx), await tools.codegenCheck(ctx, 'everyday', inputs.example, prepareOnce)];
-  if (!opts.quick) list.push(await tools.codegenCheck(ctx, 'everyday', inputs['synthetic-500'], prepareOnce));
+  const documents = opts.quick ? [inputs.example] : [inputs.example, inputs['synthetic-500']];
+  const list = [tools.codegenVersion(ctx)];
+  for (const input of documents) {
+    list.push(await tools.codegenCheck(ctx, 'everyday', input, prepareOnce));
+    try {
+      const dir = await tools.prepareProject(ctx, input, prepareOnce);
+      list.push(tools.codegenProjectCommand(ctx, input, dir, 'check'), tools.codegenProjectCommand(ctx, input, dir, 'hook'));
+    } catch (error) {
+      log(`  the config-file --check and the hook cannot be measured: ${error.message.split('\n')[0]}`);
+      results.projectError = error.message.slice(0, 500);
+    }
+  }
   await group('everyday', 'startup and --check', null, list, runsSmall);
 }
 
@@ -275,7 +290,7 @@ if (want('diff')) {
   const list = opts.quick ? ['streetlights'] : ['streetlights', 'synthetic-500'];
   for (const name of list) {
     const pair = pairs[name];
-    await group('diff', name, { name: `pair-${name}`, label: pair.label, channels: pair.channels, file: `${pair.old} → ${pair.new}` }, [tools.codegenDiff(ctx, pair), peers && tools.asyncapiCliDiff(ctx, pair), peers && tools.asyncapiDiffLibrary(ctx, pair)], small(pair) ? runsSmall : runsLarge);
+    await group('diff', name, { name: `pair-${name}`, label: pair.label, channels: pair.channels, file: `${pair.old} → ${pair.new}` }, [tools.codegenDiff(ctx, pair), peers && tools.asyncapiCliDiff(ctx, pair), peers && !opts.quick && tools.asyncapiDiffLibrary(ctx, pair)], small(pair) ? runsSmall : runsLarge);
   }
 }
 
@@ -298,7 +313,7 @@ if (want('runtime')) {
   const args = [path.join(ROOT, 'bench/lib/runtime-bench.mjs'), document, path.join(ctx.work, 'runtime'), String(rounds), String(ms)];
   log(`runtime: node bench/lib/runtime-bench.mjs ${document} (${rounds} rounds of ${ms} ms CPU per side)`);
   const loadBefore = loadAverage();
-  const r = await measure({ cmd: process.execPath, args, cwd: ROOT, timeoutMs });
+  const r = await measure({ cmd: process.execPath, args, cwd: ROOT, env: { CODEGEN_ROOT: ctx.snapshot }, timeoutMs });
   const parsed = tools.lastJson(r.stdout);
   sampleLoad('runtime');
   if (r.code !== 0 || !parsed) results.runtime = { error: `exit ${r.code}: ${r.stderr.trim().split('\n').slice(-4).join(' ')}` };
@@ -349,7 +364,9 @@ if (want('profile')) {
 }
 
 sampleLoad('end');
-results.meta.rebuilt = ctx.rebuilt === true || tools.currentBuildId(ctx) !== buildAtStart;
+// The snapshot is what was measured; a rebuild in the working tree meanwhile only makes it older.
+results.meta.rebuilt = ctx.rebuilt === true;
+results.meta.changedSinceSnapshot = tools.currentBuildId(ctx) !== buildAtStart;
 results.meta.durationS = Math.round((Date.now() - started) / 1000);
 
 // --- write -------------------------------------------------------------------------------------------

@@ -13,12 +13,18 @@
 import { measure } from './measure.mjs';
 import { summary } from './stats.mjs';
 
+/** A group whose slowest warm-up run takes longer than this gets one timed round only (see README). */
+export const SLOW_WARMUP_MS = 60_000;
+
 export async function runGroup({ name, tools, runs, warmups = 1, timeoutMs, log, cwd }) {
+  const ids = tools.map((t) => t.id);
+  const duplicate = ids.find((id, i) => ids.indexOf(id) !== i);
+  if (duplicate) throw new Error(`internal: two tools of group ${name} share the id ${duplicate}`);
   const results = Object.fromEntries(tools.map((t) => [t.id, { id: t.id, label: t.label, role: t.role, display: t.display, samples: [], failures: [], notes: new Set() }]));
   const once = async (tool, round, warmup) => {
     if (tool.prepare) await tool.prepare();
-    const { cmd, args, env } = tool.command();
-    const result = await measure({ cmd, args, env, cwd, timeoutMs });
+    const command = tool.command();
+    const result = await measure({ cmd: command.cmd, args: command.args, env: command.env, cwd: command.cwd ?? cwd, timeoutMs });
     let verdict;
     if (result.timedOut) verdict = { ok: false, note: `timed out after ${Math.round(timeoutMs / 1000)} s` };
     else {
@@ -44,6 +50,13 @@ export async function runGroup({ name, tools, runs, warmups = 1, timeoutMs, log,
     else entry.failures.push({ ...sample, note: verdict.note ?? 'check failed', code: result.code, stderr: result.stderr.slice(-1500) });
   };
   for (let w = 0; w < warmups; w++) for (const tool of tools) await once(tool, -1, true);
+  // Keep the whole run bounded when a tool is very slow: one timed round after the warm-up.
+  const slowest = Math.max(0, ...Object.values(results).flatMap((e) => (e.warmups ?? []).map((r) => r.wall)));
+  const requested = runs;
+  if (slowest > SLOW_WARMUP_MS && runs > 1) {
+    runs = 1;
+    log(`  ${name}: a warm-up run took ${Math.round(slowest / 1000)} s (over ${SLOW_WARMUP_MS / 1000} s): 1 timed round instead of ${requested}`);
+  }
   for (let round = 0; round < runs; round++) {
     for (let k = 0; k < tools.length; k++) await once(tools[(k + round) % tools.length], round, false);
   }
@@ -57,6 +70,7 @@ export async function runGroup({ name, tools, runs, warmups = 1, timeoutMs, log,
     entry.failedWall = summary(entry.failures.map((s) => s.wall));
     entry.failedRss = summary(entry.failures.map((s) => s.rss));
   }
+  Object.defineProperty(results, '__rounds', { value: { requested, done: runs }, enumerable: false });
   return results;
 }
 

@@ -23,6 +23,8 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+// The codegen measured: the bench's snapshot when run by bench/run.mjs, else the working tree.
+const CODEGEN = process.env.CODEGEN_ROOT ? path.resolve(process.env.CODEGEN_ROOT) : ROOT;
 const [document, workDir] = process.argv.slice(2, 4).map((p) => path.resolve(p));
 const ROUNDS = Number(process.argv[4] ?? 5);
 const MS_PER_ROUND = Number(process.argv[5] ?? 300);
@@ -33,7 +35,7 @@ rmSync(workDir, { recursive: true, force: true });
 mkdirSync(workDir, { recursive: true });
 const out = path.join(workDir, 'out');
 const js = path.join(workDir, 'js');
-execFileSync(process.execPath, [path.join(ROOT, 'bin/codegen.js'), 'generate', document, '--out', out, '--no-cache'], { stdio: ['ignore', 'ignore', 'inherit'] });
+execFileSync(process.execPath, [path.join(CODEGEN, 'bin/codegen.js'), 'generate', document, '--out', out, '--no-cache'], { stdio: ['ignore', 'ignore', 'inherit'] });
 writeFileSync(
   path.join(workDir, 'tsconfig.json'),
   JSON.stringify({
@@ -47,7 +49,7 @@ const facade = await import(pathToFileURL(path.join(js, 'validators.js')).href);
 const envelope = await import(pathToFileURL(path.join(js, 'runtime/envelope.js')).href);
 
 // --- the same schemas compiled by ajv at run time --------------------------------------------------
-const { loadValidatedDocument } = await import(pathToFileURL(path.join(ROOT, 'dist/pipeline/document.js')).href);
+const { loadValidatedDocument } = await import(pathToFileURL(path.join(CODEGEN, 'dist/pipeline/document.js')).href);
 const { model } = await loadValidatedDocument(document);
 const { Ajv } = requireRoot('ajv');
 const addFormats = requireRoot('ajv-formats').default ?? requireRoot('ajv-formats');

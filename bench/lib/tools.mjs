@@ -1,6 +1,6 @@
 // The tools measured, each as a whole process, with the check of its output (see group.mjs for the
 // shape of a tool). Output folders live under .cache/bench/out/ (git-ignored).
-import { mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { cpSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { checkJsSyntax, compileTs, hashTree, verifyCodegenOutput } from './checks.mjs';
 
@@ -47,11 +47,14 @@ export function parseStageTimings(stderr) {
  */
 export function createContext(root) {
   const work = path.join(root, '.cache', 'bench');
+  const snapshot = path.join(work, 'codegen');
   return {
     root,
     work,
     node: process.execPath,
-    codegen: path.join(root, 'bin', 'codegen.js'),
+    // The codegen measured: a snapshot of the built package taken when the run starts (see snapshotCodegen).
+    snapshot,
+    codegen: path.join(snapshot, 'bin', 'codegen.js'),
     cacheDir: path.join(work, 'codegen-cache'),
     asyncapiBin: path.join(root, 'bench', 'node_modules', '@asyncapi', 'cli', 'bin', 'run'),
     analyticsConfig: path.join(work, 'asyncapi-analytics.json'),
@@ -61,6 +64,18 @@ export function createContext(root) {
 }
 
 const rel = (ctx, p) => path.relative(ctx.root, p);
+
+/**
+ * Copies the built package (bin/, dist/, templates/, package.json) to .cache/bench/codegen, with
+ * node_modules linked. Every codegen run of the bench uses this copy, so a
+ * rebuild or a template edited in the working tree during the run cannot change what is measured.
+ */
+export function snapshotCodegen(ctx) {
+  rmSync(ctx.snapshot, { recursive: true, force: true });
+  mkdirSync(ctx.snapshot, { recursive: true });
+  for (const part of ['bin', 'dist', 'templates', 'package.json']) cpSync(path.join(ctx.root, part), path.join(ctx.snapshot, part), { recursive: true });
+  symlinkSync(path.join(ctx.root, 'node_modules'), path.join(ctx.snapshot, 'node_modules'), 'dir');
+}
 
 /**
  * dist/build-id (written by npm run build) and the newest change under templates/ (read at run
@@ -95,7 +110,7 @@ async function checkOutput(ctx, key, outDir, deepCheck, { mustMatch }) {
   const tree = hashTree(outDir);
   if (tree.files === 0) return { ok: false, note: 'no files written' };
   const reference = ctx.references.get(key);
-  const buildId = currentBuildId(ctx);
+  const buildId = currentBuildId({ root: ctx.snapshot });
   if (!reference || (reference.hash !== tree.hash && reference.buildId !== buildId)) {
     // First run of this input, or codegen was rebuilt since (dist/build-id changed): check again.
     if (reference) ctx.rebuilt = true;
@@ -203,13 +218,18 @@ export function parser(ctx, input) {
   };
 }
 
-export function codegenValidate(ctx, input, engine) {
+/**
+ * `codegen validate`. The parser engine remembers its verdict by content: `remembered` measures that
+ * (the cache primed by the warm-up run); otherwise `--no-cache`, the parser runs every time.
+ */
+export function codegenValidate(ctx, input, engine, { remembered = false } = {}) {
+  const flags = engine === 'parser' && !remembered ? ['--no-cache'] : [];
   return {
-    id: `codegen-validate-${engine}`,
+    id: `codegen-validate-${engine}${remembered ? '-remembered' : ''}`,
     role: 'codegen',
-    label: engine === 'parser' ? 'codegen validate (full @asyncapi/parser run)' : 'codegen validate --engine fast',
-    display: `node bin/codegen.js validate ${input.file}${engine === 'fast' ? ' --engine fast' : ''} --json`,
-    command: () => ({ cmd: ctx.node, args: [ctx.codegen, 'validate', path.join(ctx.root, input.file), '--engine', engine, '--json'], env: {} }),
+    label: engine === 'parser' ? (remembered ? 'codegen validate (parser verdict remembered)' : 'codegen validate (full @asyncapi/parser run, --no-cache)') : 'codegen validate --engine fast',
+    display: `node bin/codegen.js validate ${input.file}${engine === 'fast' ? ' --engine fast' : ''}${flags.map((f) => ' ' + f).join('')} --json`,
+    command: () => ({ cmd: ctx.node, args: [ctx.codegen, 'validate', path.join(ctx.root, input.file), '--engine', engine, ...flags, '--json'], env: { CODEGEN_CACHE_DIR: ctx.cacheDir } }),
     async check(result) {
       const summary = lastJson(result.stdout);
       if (result.code !== 0 || !summary?.valid) return { ok: false, note: `exit ${result.code}, valid: ${summary?.valid}` };
@@ -236,7 +256,7 @@ export async function codegenCheck(ctx, group, input, prepareOnce) {
   const out = outFolder(ctx, group, `check-${input.name}`);
   rmSync(out, { recursive: true, force: true });
   mkdirSync(path.dirname(out), { recursive: true });
-  await prepareOnce([ctx.codegen, 'generate', path.join(ctx.root, input.file), '--target', GENERATE_TARGETS, '--out', out], { CODEGEN_CACHE_DIR: ctx.cacheDir });
+  await prepareOnce([ctx.node, ctx.codegen, 'generate', path.join(ctx.root, input.file), '--target', GENERATE_TARGETS, '--out', out], { CODEGEN_CACHE_DIR: ctx.cacheDir });
   return {
     id: `codegen-check-${input.name}`,
     role: 'codegen',
@@ -245,6 +265,47 @@ export async function codegenCheck(ctx, group, input, prepareOnce) {
     command: () => ({ cmd: ctx.node, args: [ctx.codegen, 'generate', path.join(ctx.root, input.file), '--target', GENERATE_TARGETS, '--out', out, '--check'], env: { CODEGEN_CACHE_DIR: ctx.cacheDir } }),
     async check(result) {
       return result.code === 0 ? { ok: true } : { ok: false, note: `exit ${result.code} (expected 0: up to date): ${result.stderr.trim().split('\n').pop()}` };
+    },
+  };
+}
+
+/**
+ * A project as a team has it, for the config-file commands: a git repository with the document, a
+ * codegen.config.json, the generated code committed, and a compatible change made, regenerated and
+ * staged — what the pre-commit hook sees on an ordinary commit. Prepared once, untimed.
+ */
+export async function prepareProject(ctx, input, prepareOnce) {
+  const dir = path.join(ctx.work, 'projects', input.name);
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  const text = readFileSync(path.join(ctx.root, input.file), 'utf8');
+  writeFileSync(path.join(dir, 'asyncapi.yaml'), text);
+  writeFileSync(path.join(dir, 'codegen.config.json'), JSON.stringify({ documents: [{ document: 'asyncapi.yaml', targets: GENERATE_TARGETS.split(','), out: 'src/events' }] }, null, 2) + '\n');
+  const env = { ...GIT_ENV, CODEGEN_CACHE_DIR: ctx.cacheDir };
+  await prepareOnce(['git', 'init', '-q', '-b', 'main'], env, dir);
+  await prepareOnce([ctx.node, ctx.codegen], env, dir);
+  await prepareOnce(['git', 'add', '-A'], env, dir);
+  await prepareOnce(['git', 'commit', '-q', '-m', 'initial'], env, dir);
+  writeFileSync(path.join(dir, 'asyncapi.yaml'), text.replace(/^info:\n/m, 'info:\n  x-reviewed-by: bench\n'));
+  await prepareOnce([ctx.node, ctx.codegen], env, dir);
+  await prepareOnce(['git', 'add', '-A'], env, dir);
+  return dir;
+}
+
+/** git without the user's configuration, with a fixed identity (the bench's own repositories). */
+export const GIT_ENV = { GIT_CONFIG_GLOBAL: '/dev/null', GIT_CONFIG_NOSYSTEM: '1', GIT_AUTHOR_NAME: 'bench', GIT_AUTHOR_EMAIL: 'bench@example.invalid', GIT_COMMITTER_NAME: 'bench', GIT_COMMITTER_EMAIL: 'bench@example.invalid', NO_COLOR: '1' };
+
+/** `codegen --check` (config file) and the pre-commit hook `codegen --check --against HEAD --staged`, in a prepared project. */
+export function codegenProjectCommand(ctx, input, dir, kind) {
+  const args = kind === 'hook' ? ['--check', '--against', 'HEAD', '--staged'] : ['--check'];
+  return {
+    id: kind === 'hook' ? `codegen-hook-${input.name}` : `codegen-config-check-${input.name}`,
+    role: 'codegen',
+    label: kind === 'hook' ? `pre-commit hook: codegen --check --against HEAD --staged (${input.name})` : `codegen --check, config file (${input.name})`,
+    display: `node bin/codegen.js ${args.join(' ')}   # in a git repository: ${input.file} as asyncapi.yaml, codegen.config.json, generated code committed, a compatible change staged`,
+    command: () => ({ cmd: ctx.node, args: [ctx.codegen, ...args], env: { ...GIT_ENV, CODEGEN_CACHE_DIR: ctx.cacheDir }, cwd: dir }),
+    async check(result) {
+      return result.code === 0 ? { ok: true } : { ok: false, note: `exit ${result.code} (expected 0: up to date, no breaking change): ${result.stderr.trim().split('\n').slice(-2).join(' ')}` };
     },
   };
 }

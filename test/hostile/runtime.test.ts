@@ -372,7 +372,7 @@ class NatsAdapter implements Adapter {
     await this.raw.flush();
     this.client = await root.nats.createClient({ servers: NATS_URL, subjectPrefix: this.prefix });
     // JetStream (the default mode): a durable consumer; the stream and the dead-letter stream are declared here.
-    await this.client.onOrderCreated((event: any) => onEvent(event.payload, event), { durable: 'hostile' });
+    await this.client.onOrderCreated((payload: any, context: any) => onEvent(payload, context), { durable: 'hostile' });
   }
 
   /** The server's max_payload, as it announced it. */

@@ -50,8 +50,8 @@ describe('NATS target: core NATS', () => {
     for (const index of [0, 1]) {
       const member = await client({ mode: 'core' });
       // The queue group comes from the document's nats binding (`queue: order-service`).
-      await member.onOrderCreated(async (event: { payload: { orderId: string } }) => {
-        seen[index]!.set(event.payload.orderId, (seen[index]!.get(event.payload.orderId) ?? 0) + 1);
+      await member.onOrderCreated(async (payload: any, event: any) => {
+        seen[index]!.set(payload.orderId, (seen[index]!.get(payload.orderId) ?? 0) + 1);
       });
     }
     const ids: string[] = [];
@@ -75,8 +75,8 @@ describe('NATS target: core NATS', () => {
   it('follows the binding: x-delivery core, MQTT-style addresses mapped to tokens, typed parameters back', async () => {
     const sensorClient = await client({}, sensors);
     const alerts: Array<{ level: string; subject: string; message: string }> = [];
-    const subscription = await sensorClient.onWatchAlerts(async (event: { parameters: { level: string }; subject: string; payload: { message: string } }) => {
-      alerts.push({ level: event.parameters.level, subject: event.subject, message: event.payload.message });
+    const subscription = await sensorClient.onWatchAlerts(async (payload: any, event: any) => {
+      alerts.push({ level: event.parameters.level, subject: event.subject, message: payload.message });
     });
     expect(subscription.mode).toBe('core');
     expect(subscription.subject).toBe(`${prefix}alerts.*.raised`);
@@ -87,8 +87,8 @@ describe('NATS target: core NATS', () => {
 
     // `/sensors/{sensorId}/readings` (leading slash) in JetStream mode, the default.
     const readings: Array<{ sensorId: string; value: number }> = [];
-    await sensorClient.onReceiveReading(async (event: { parameters: { sensorId: string }; payload: { value: number } }) => {
-      readings.push({ sensorId: event.parameters.sensorId, value: event.payload.value });
+    await sensorClient.onReceiveReading(async (payload: any, event: any) => {
+      readings.push({ sensorId: event.parameters.sensorId, value: payload.value });
     });
     const sent = await sensorClient.publishSendReading({ value: 21.5, unit: 'C' }, { parameters: { sensorId: 's-1' } });
     expect(sent).toMatchObject({ mode: 'jetstream', subject: `${prefix}sensors.s-1.readings`, duplicate: false });
@@ -97,7 +97,7 @@ describe('NATS target: core NATS', () => {
 
     // A parameter that is only part of a token: the whole token is the wildcard, the exact form is checked on receipt.
     const batches: string[] = [];
-    const batchSubscription = await sensorClient.onBatchClosed(async (event: { parameters: { site: string } }) => void batches.push(event.parameters.site));
+    const batchSubscription = await sensorClient.onBatchClosed(async (payload: any, event: any) => void batches.push(event.parameters.site));
     expect(batchSubscription.subject).toBe(`${prefix}batches.*.closed`);
     await sensorClient.publishCloseBatch({ count: 3 }, { parameters: { site: 'lyon' } });
     await waitFor(() => batches.length === 1);
@@ -111,8 +111,8 @@ describe('NATS target: JetStream', () => {
     const consumer = await client();
     const received: Array<{ id: string; sequence: number; region: string }> = [];
     await consumer.onOrderCreated(
-      async (event: { payload: { orderId: string }; sequence: number; parameters: { region: string } }) => {
-        received.push({ id: event.payload.orderId, sequence: event.sequence, region: event.parameters.region });
+      async (payload: any, event: any) => {
+        received.push({ id: payload.orderId, sequence: event.sequence, region: event.parameters.region });
       },
       { durable: 'ordered-1000' },
     );
@@ -133,7 +133,7 @@ describe('NATS target: JetStream', () => {
     const consumer = await client();
     const deadLetters = collect(`${prefix}dlq.orders.*.lifecycle`);
     const handled: string[] = [];
-    await consumer.onOrderLifecycle(async (event: { payload: { orderId: string } }) => void handled.push(event.payload.orderId));
+    await consumer.onOrderLifecycle(async (payload: any, event: any) => void handled.push(payload.orderId));
     // Invalid against the document (carrier not in the enum), sent with validation turned off.
     const bad = await producer.publishOrderLifecycle({ orderId: randomUUID(), status: 'shipped', shippedAt: new Date().toISOString(), carrier: 'pigeon' }, { parameters: { region: 'eu' }, validate: false });
     // Not JSON at all, with a valid envelope.
@@ -162,7 +162,7 @@ describe('NATS target: JetStream', () => {
     const consumer = await client();
     const deadLetters = collect(`${prefix}dlq.orders.*.created`);
     const handled: string[] = [];
-    await consumer.onOrderCreated(async (event: { payload: { orderId: string } }) => void handled.push(event.payload.orderId), { durable: 'bad-region' });
+    await consumer.onOrderCreated(async (payload: any, event: any) => void handled.push(payload.orderId), { durable: 'bad-region' });
     const producer = await client();
     // `mars` is not a region of the document: sent to an explicit subject, it lands in the stream all the same.
     await producer.publishOrderCreated(order(1), { natsSubject: `${prefix}orders.mars.created`, headers: { 'x-tenant': 'acme' }, parameters: { region: 'eu' } });
@@ -178,8 +178,8 @@ describe('NATS target: JetStream', () => {
     let successes = 0;
     const payload = order(7);
     await consumer.onOrderCreated(
-      async (event: { payload: { orderId: string }; attempt: number }) => {
-        if (event.payload.orderId !== payload.orderId) return;
+      async (incoming: any, event: any) => {
+        if (incoming.orderId !== payload.orderId) return;
         attempts.push(event.attempt);
         if (event.attempt < 3) throw new Error(`transient failure ${event.attempt}`);
         successes++;
@@ -204,8 +204,8 @@ describe('NATS target: JetStream', () => {
     const attempts: number[] = [];
     const orderId = randomUUID();
     const subscription = await consumer.onOrderLifecycle(
-      async (event: { attempt: number; payload: { orderId: string } }) => {
-        if (event.payload.orderId !== orderId) return;
+      async (payload: any, event: any) => {
+        if (payload.orderId !== orderId) return;
         attempts.push(event.attempt);
         throw new Error('payment backend\r\nis down');
       },
@@ -236,8 +236,8 @@ describe('NATS target: JetStream', () => {
     const handled: string[] = [];
     const payload = { orderId: randomUUID(), status: 'cancelled', reason: 'twice' };
     const subscription = await consumer.onOrderLifecycle(
-      async (event: { payload: { orderId: string }; envelope: { id: string } }) => {
-        if (event.payload.orderId === payload.orderId) handled.push(event.envelope.id);
+      async (incoming: any, event: any) => {
+        if (incoming.orderId === payload.orderId) handled.push(event.envelope.id);
       },
       { durable: 'dedup' },
     );
@@ -275,7 +275,7 @@ describe('NATS target: JetStream', () => {
       const payload = order(3);
       await first.publishOrderCreated(payload, { parameters: { region: 'us' }, headers: { 'x-tenant': 'acme' } });
       const received: string[] = [];
-      await second.onOrderCreated(async (event: { payload: { orderId: string } }) => void received.push(event.payload.orderId));
+      await second.onOrderCreated(async (payload: any, event: any) => void received.push(payload.orderId));
       await waitFor(() => received.length === 1);
       expect(received).toEqual([payload.orderId]);
     } finally {
@@ -320,7 +320,7 @@ describe('NATS target: validation and CloudEvents headers', () => {
     const wire = collect(`${prefix}orders.*.created`);
     const consumer = await client({ mode: 'core' });
     const received: Array<{ envelope: Record<string, string>; headers: Record<string, unknown> }> = [];
-    await consumer.onOrderCreated(async (event: { envelope: Record<string, string>; headers: Record<string, unknown> }) => void received.push(event), { queue: 'envelope-check' });
+    await consumer.onOrderCreated(async (payload: any, event: any) => void received.push(event), { queue: 'envelope-check' });
     const traceparent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
     const sent = await producer.publishOrderCreated(order(1), {
       parameters: { region: 'eu' },
@@ -360,7 +360,7 @@ describe('NATS target: validation and CloudEvents headers', () => {
     const wire = collect(`${prefix}orders.*.lifecycle`);
     const deadLetters = collect(`${prefix}dlq.orders.*.lifecycle`);
     const subjects: string[] = [];
-    await consumer.onOrderLifecycle(async (event: { envelope: { subject?: string } }) => void subjects.push(event.envelope.subject ?? ''));
+    await consumer.onOrderLifecycle(async (payload: any, event: any) => void subjects.push(event.envelope.subject ?? ''));
     await producer.publishOrderLifecycle({ orderId: randomUUID(), status: 'cancelled', reason: 'r' }, { parameters: { region: 'eu' }, subject: 'Zürich "order" 100%' });
     await waitFor(() => subjects.length === 1 && wire.length === 1);
     expect(wire[0]!.headers!.get('ce-subject')).toBe('Z%C3%BCrich%20%22order%22%20100%25');
@@ -395,12 +395,12 @@ describe('NATS target: request/reply', () => {
     await expect(requester.requestAuthorizePayment({ orderId: randomUUID(), amount: 5, currency: 'EUR' }, { timeoutMs: 2000 })).rejects.toMatchObject({ name: 'PublishError', message: expect.stringMatching(/no responder/) });
 
     const seen: Array<{ correlation: string | undefined }> = [];
-    await responder.onHandlePaymentAuthorization(async (event: { payload: { orderId: string; amount: number }; envelope: { correlationid?: string } }) => {
+    await responder.onHandlePaymentAuthorization(async (payload: any, event: any) => {
       seen.push({ correlation: event.envelope.correlationid });
-      if (event.payload.amount > 1000) throw new Error('limit exceeded');
-      if (event.payload.amount === 13) return { orderId: event.payload.orderId, approved: 'yes' };
-      if (event.payload.amount === 99) await delay(1500);
-      return { orderId: event.payload.orderId, approved: event.payload.amount < 100, ...(event.payload.amount < 100 ? {} : { declineReason: 'too much' }) };
+      if (payload.amount > 1000) throw new Error('limit exceeded');
+      if (payload.amount === 13) return { orderId: payload.orderId, approved: 'yes' };
+      if (payload.amount === 99) await delay(1500);
+      return { orderId: payload.orderId, approved: payload.amount < 100, ...(payload.amount < 100 ? {} : { declineReason: 'too much' }) };
     });
     const orderId = randomUUID();
     const reply = await requester.requestAuthorizePayment({ orderId, amount: 42.5, currency: 'EUR' }, { correlationId: 'order-42' });
@@ -436,8 +436,8 @@ describe('NATS target: tracing', () => {
       let seen: { envelope: { traceparent?: string } } | undefined;
       // The durable reads the stream from the start: earlier tests' events come first.
       await consumer.onOrderCreated(
-        async (event: { payload: { orderId: string }; envelope: { traceparent?: string } }) => {
-          if (event.payload.orderId === payload.orderId) seen = event;
+        async (incoming: any, event: any) => {
+          if (incoming.orderId === payload.orderId) seen = event;
         },
         { durable: 'traced' },
       );

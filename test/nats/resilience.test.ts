@@ -38,9 +38,9 @@ import { appendFileSync } from 'node:fs';
 const [indexUrl, prefix, log] = process.argv.slice(2);
 const { nats } = await import(indexUrl);
 const client = await nats.createClient({ subjectPrefix: prefix });
-await client.onOrderCreated(async (event) => {
+await client.onOrderCreated(async (payload, event) => {
   await new Promise((resolve) => setTimeout(resolve, 4));
-  appendFileSync(log, event.payload.orderId + '\\n');
+  appendFileSync(log, payload.orderId + '\\n');
 }, { durable: 'crash-test', ackWaitMs: 1500 });
 process.stdout.write('ready\\n');
 process.on('SIGTERM', () => client.close().then(() => process.exit(0)));
@@ -152,7 +152,7 @@ describe('NATS target: resilience (JetStream mode)', () => {
     const consumer = await example.nats.createClient(options);
     try {
       const received = new Set<string>();
-      await consumer.onOrderCreated(async (event: { payload: { orderId: string } }) => void received.add(event.payload.orderId), { durable: 'restart', ackWaitMs: 2000 });
+      await consumer.onOrderCreated(async (payload: any, event: any) => void received.add(payload.orderId), { durable: 'restart', ackWaitMs: 2000 });
       const ids: string[] = [];
       const publishing = (async () => {
         for (let i = 0; i < 150; i++) {
@@ -186,7 +186,7 @@ describe('NATS target: resilience (JetStream mode)', () => {
     const consumer = await example.nats.createClient(options);
     try {
       const received = new Set<string>();
-      await consumer.onOrderCreated(async (event: { payload: { orderId: string } }) => void received.add(event.payload.orderId), { durable: 'reconnect', ackWaitMs: 2000 });
+      await consumer.onOrderCreated(async (payload: any, event: any) => void received.add(payload.orderId), { durable: 'reconnect', ackWaitMs: 2000 });
       const ids: string[] = [];
       for (let i = 0; i < 200; i++) {
         const payload = order(i);

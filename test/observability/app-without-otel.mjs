@@ -53,7 +53,7 @@ async function scenario(name, client, lines, { subscribe, publish, respond, requ
     handled,
     retryLog: pick('handler failed; retrying', flaky.id),
     deadLetterLog: pick('event dead-lettered', doomed.id),
-    approved: (reply.payload ?? reply).approved,
+    approved: reply.payload.approved,
     replyTraceparent: reply.envelope?.traceparent,
   };
 }
@@ -83,9 +83,9 @@ async function scenario(name, client, lines, { subscribe, publish, respond, requ
   const { logger, lines } = memoryLogger();
   const client = await generated.nats.createClient({ servers: ['127.0.0.1:4222'], subjectPrefix: natsPrefix, logger });
   await scenario('nats', client, lines, {
-    subscribe: (handler) => client.onOrderCreated((event) => handler(event.payload, event.attempt), { durable: 'no-otel', retry: RETRY }),
+    subscribe: (handler) => client.onOrderCreated((payload, context) => handler(payload, context.attempt), { durable: 'no-otel', retry: RETRY }),
     publish: (payload, options) => client.publishOrderCreated(payload, { ...options, parameters: { region: 'eu' }, headers: { 'x-tenant': 'acme' } }),
-    respond: (handler) => client.onHandlePaymentAuthorization((event) => handler(event.payload)),
+    respond: (handler) => client.onHandlePaymentAuthorization((payload) => handler(payload)),
     request: (payload, options) => client.requestAuthorizePayment(payload, options),
   });
 }

@@ -310,7 +310,7 @@ export function rabbitHarness(generated: Generated): BrokerHarness {
         onOrder: async (handler) => {
           await client.onOrderCreated((payload: any, c: any) => handler(payload, { id: c.envelope.id, attempt: c.attempt }), { retry: RETRY });
         },
-        request: async (payload) => ({ payload: await client.requestAuthorizePayment(payload, { timeoutMs: 30_000 }) }),
+        request: (payload) => client.requestAuthorizePayment(payload, { timeoutMs: 30_000 }),
         respond: async (handler) => {
           await client.onHandlePaymentAuthorization((payload: any) => handler(payload));
         },
@@ -384,11 +384,11 @@ export function natsHarness(generated: Generated): BrokerHarness {
       return {
         publishOrder: (payload) => client.publishOrderCreated(payload, { parameters: { region: 'eu' }, headers: { 'x-tenant': 'acme' } }),
         onOrder: async (handler) => {
-          await client.onOrderCreated((event: any) => handler(event.payload, { id: event.envelope.id, attempt: event.attempt }), { durable: `${name}-orders`, retry: RETRY });
+          await client.onOrderCreated((payload: any, context: any) => handler(payload, { id: context.envelope.id, attempt: context.attempt }), { durable: `${name}-orders`, retry: RETRY });
         },
         request: (payload) => client.requestAuthorizePayment(payload, { timeoutMs: 20_000 }),
         respond: async (handler) => {
-          await client.onHandlePaymentAuthorization((event: any) => handler(event.payload));
+          await client.onHandlePaymentAuthorization((payload: any) => handler(payload));
         },
         close: () => client.close(),
       };

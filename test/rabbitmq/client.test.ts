@@ -218,8 +218,11 @@ describe('rabbitmq client against the real broker', () => {
       requester.requestAuthorizePayment({ orderId, amount: 42.5, currency: 'EUR' }),
       requester.requestAuthorizePayment({ orderId, amount: 420, currency: 'EUR' }),
     ]);
-    expect(small).toEqual({ orderId, approved: true });
-    expect(large).toEqual({ orderId, approved: false, declineReason: 'limit' });
+    expect(small.payload).toEqual({ orderId, approved: true });
+    expect(large.payload).toEqual({ orderId, approved: false, declineReason: 'limit' });
+    // The reply's envelope, as on the other brokers: an event of its own.
+    expect(large.envelope).toMatchObject({ type: 'com.example.payment.authorized', source: expect.any(String), id: expect.any(String) });
+    expect(large.envelope.id).not.toBe(small.envelope.id);
 
     // A second set of names: the request queue exists but nobody consumes it.
     const lonely = await client(example, { serviceName: 'lonely', namePrefix: `${prefix}lonely.` });

@@ -61,7 +61,7 @@ const BROKERS_UNDER_TEST: Record<string, Broker> = {
   rabbitmq: {
     connect: async (module, isolation) => track(await module.rabbitmq.createClient({ namePrefix: isolation })),
     payloadOf: ([payload]) => payload,
-    replyPayload: (reply) => reply,
+    replyPayload: (reply) => reply.payload,
     consumeOptions: () => ({}),
   },
   kafka: {
@@ -76,7 +76,7 @@ const BROKERS_UNDER_TEST: Record<string, Broker> = {
   },
   nats: {
     connect: async (module, isolation) => track(await module.nats.createClient({ subjectPrefix: isolation })),
-    payloadOf: ([event]) => event.payload,
+    payloadOf: ([payload]) => payload,
     replyPayload: (reply) => reply.payload,
     consumeOptions: () => ({}),
   },
