@@ -54,3 +54,12 @@ export function openCache(dir: string, readOnlyFallbacks: string[] = []): Cache 
     },
   };
 }
+
+/**
+ * Entries read from folders and never written: the formatted run-time files shipped in the package
+ * (a build artifact, like the precompiled schemas), used even when the user's cache is off.
+ */
+export function readOnlyCache(dirs: string[]): Cache {
+  const reader = openCache(dirs[0] ?? '', dirs.slice(1));
+  return { get: (kind, key) => (dirs.length > 0 ? reader.get(kind, key) : undefined), set: () => undefined };
+}

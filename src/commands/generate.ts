@@ -5,7 +5,7 @@ import type { Role } from '../model/role.js';
 import { checkTargets, generateFiles } from '../pipeline/generate.js';
 import { applyOutput, planOutput, type OutputPlan } from '../write/output.js';
 import { generatorVersion } from '../version.js';
-import { defaultCacheDir, disabledCache, openCache } from '../cache/cache.js';
+import { defaultCacheDir, openCache, readOnlyCache } from '../cache/cache.js';
 import { SHIPPED_FORMAT_CACHE } from '../format/prettier.js';
 
 export interface GenerateFlags {
@@ -38,7 +38,7 @@ export async function generateCommand(document: string, flags: GenerateFlags, io
     role: flags.role,
     validation: flags.validation,
     load: { allowRemoteRefs: flags.allowRemoteRefs, allowOutsideRefs: flags.allowOutsideRefs, cwd: io.cwd },
-    cache: flags.cache && io.env.CODEGEN_CACHE !== '0' ? openCache(defaultCacheDir(io.cwd, io.env), [SHIPPED_FORMAT_CACHE]) : disabledCache,
+    cache: flags.cache && io.env.CODEGEN_CACHE !== '0' ? openCache(defaultCacheDir(io.cwd, io.env), [SHIPPED_FORMAT_CACHE]) : readOnlyCache([SHIPPED_FORMAT_CACHE]),
   });
   for (const diagnostic of result.diagnostics) io.stderr(formatDiagnostic(diagnostic) + '\n');
   const outDir = path.resolve(io.cwd, flags.out);

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { defaultCacheDir, disabledCache, openCache, type Cache } from '../cache/cache.js';
+import { defaultCacheDir, openCache, readOnlyCache, type Cache } from '../cache/cache.js';
 import { colours, type CliIO } from '../cli/io.js';
 import { loadConfig } from '../config/index.js';
 import { compareEntry, prepareComparison, runEntries, selectEntries, stagedFiles, type CompatibilityResult, type EntryResult, type RunMode } from '../config/runner.js';
@@ -150,7 +150,7 @@ function cacheEnabled(flags: { cache: boolean }, io: CliIO): boolean {
 }
 
 export function openProjectCache(flags: { cache: boolean }, io: CliIO): Cache {
-  return cacheEnabled(flags, io) ? openCache(defaultCacheDir(io.cwd, io.env), [SHIPPED_FORMAT_CACHE]) : disabledCache;
+  return cacheEnabled(flags, io) ? openCache(defaultCacheDir(io.cwd, io.env), [SHIPPED_FORMAT_CACHE]) : readOnlyCache([SHIPPED_FORMAT_CACHE]);
 }
 
 /**
@@ -314,9 +314,13 @@ export async function prepareTextFormatter(): Promise<void> {
   textFormatter ??= (await import('../diff/format/text.js')).formatText;
 }
 
-/** A one-line progress indicator on stderr: only on a terminal, never in CI, and only once a run has taken 300 ms. */
+/**
+ * A one-line progress indicator on stderr: only on a terminal, never in CI, and only once a run has
+ * taken 300 ms (`CODEGEN_PROGRESS_AFTER_MS` changes that, for tests and slow terminals).
+ */
 function startProgress(io: CliIO, json: boolean) {
   const enabled = io.isTTY && !json && io.env.CI === undefined;
+  const afterMs = Number(io.env.CODEGEN_PROGRESS_AFTER_MS ?? 300);
   const frames = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
   let text = '';
   let frame = 0;
@@ -331,7 +335,7 @@ function startProgress(io: CliIO, json: boolean) {
         draw();
         timer = setInterval(draw, 120);
         timer.unref();
-      }, 300)
+      }, afterMs)
     : undefined;
   first?.unref();
   return {

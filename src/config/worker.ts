@@ -1,11 +1,11 @@
 import { parentPort, workerData } from 'node:worker_threads';
-import { disabledCache, openCache } from '../cache/cache.js';
+import { openCache, readOnlyCache } from '../cache/cache.js';
 import { runEntry, type RunMode } from './runner.js';
 import type { ResolvedEntry } from './types.js';
 
 /** A worker thread of `codegen` (config run): generates the entries it is sent, one at a time (see runEntries). */
 const data = workerData as { mode: RunMode; cwd: string; cacheDir?: string; cacheFallbacks: string[] };
-const cache = data.cacheDir ? openCache(data.cacheDir, data.cacheFallbacks) : disabledCache;
+const cache = data.cacheDir ? openCache(data.cacheDir, data.cacheFallbacks) : readOnlyCache(data.cacheFallbacks);
 
 parentPort!.on('message', (entry: ResolvedEntry) => {
   runEntry(entry, { mode: data.mode, cache, cwd: data.cwd }).then(

@@ -38,7 +38,7 @@ function operationStem(name: string): string {
 
 /**
  * Most channels, operations or messages in one document. The memory generation needs grows with the
- * code it writes: the 2,000-channel synthetic document (4,000 operations, 3 targets) peaks at 2.3 GB,
+ * code it writes: the 2,000-channel synthetic document (4,000 operations, 3 targets) peaks at 2.0 GB,
  * and Node's default heap is about 4 GB. Past this, a document is refused rather than crashing out of
  * memory (bench/hostile/RESULTS.md).
  */
