@@ -61,10 +61,13 @@ function compiledModule(model: ApiModel, typeNames: string[], coerce: boolean, h
     logger: false,
     // Schemas come from the document: a hostile `$id` or `$schema` must not reach the code.
     addUsedSchema: false,
+    // A schema used in several places (a component, or an identical inline object) is compiled
+    // once, as a function of its own, instead of again inside every validator that uses it.
+    inlineRefs: false,
   });
   addFormats(ajv);
   try {
-    ajv.addSchema({ $id: SCHEMA_ID, definitions: model.schemas as Record<string, JsonSchema> });
+    ajv.addSchema({ $id: SCHEMA_ID, definitions: shareRepeatedSubschemas(model.schemas as Record<string, JsonSchema>, typeNames) });
   } catch (error) {
     throw documentError('E_SCHEMA_INVALID', `a payload or header schema cannot be compiled: ${(error as Error).message}`, model.origin);
   }
@@ -92,5 +95,90 @@ function compiledModule(model: ApiModel, typeNames: string[], coerce: boolean, h
   if (/\brequire\(/.test(code)) throw new Error('internal: a compiled validator still requires an ajv module');
   // The schema ids ajv writes into `sourceURL` comments are ours; drop them anyway (comments carry no meaning).
   code = code.replace(/\/\*# sourceURL=[^\n]*?\*\/;?/g, '');
+  code = compactErrorCode(code, JSON.stringify(model.schemas));
   return `${header}import { equal, formats, ucs2length } from '../runtime/formats.js';\n${code}`;
+}
+
+/** Keywords whose value is a schema, a list of schemas, or a map of names to schemas. */
+const SUBSCHEMA = new Set(['items', 'additionalProperties', 'not', 'if', 'then', 'else', 'contains', 'propertyNames', 'additionalItems', 'unevaluatedItems', 'unevaluatedProperties']);
+const SUBSCHEMA_LISTS = new Set(['allOf', 'anyOf', 'oneOf', 'prefixItems', 'items']);
+const SUBSCHEMA_MAPS = new Set(['properties', 'patternProperties', 'dependentSchemas']);
+/** An inline object schema shorter than this is cheaper inline than as a call. */
+const SHARED_MIN_LENGTH = 120;
+
+/**
+ * The definitions with every inline object schema that occurs more than once (the same `owner`
+ * object in many payloads) moved to a definition of its own and referenced: ajv then compiles it once.
+ * The data each validator accepts, and the paths in its errors, do not change.
+ */
+function shareRepeatedSubschemas(schemas: Record<string, JsonSchema>, roots: string[]): Record<string, JsonSchema> {
+  const counts = new Map<string, number>();
+  const visit = (schema: unknown, count: (text: string) => void) => forEachSubschema(schema, (sub) => {
+    if (isObjectSchema(sub)) count(JSON.stringify(sub));
+    visit(sub, count);
+  });
+  for (const name of roots) visit(schemas[name], (text) => counts.set(text, (counts.get(text) ?? 0) + 1));
+  const shared = new Map<string, string>();
+  const out: Record<string, JsonSchema> = { ...schemas };
+  let next = 0;
+  const rewrite = (schema: unknown): unknown => mapSubschemas(schema, (sub) => {
+    if (!isObjectSchema(sub)) return rewrite(sub);
+    const text = JSON.stringify(sub);
+    if ((counts.get(text) ?? 0) < 2 || text.length < SHARED_MIN_LENGTH) return rewrite(sub);
+    let name = shared.get(text);
+    if (name === undefined) {
+      do name = `codegenShared${next++}`;
+      while (name in schemas);
+      shared.set(text, name);
+      out[name] = rewrite(sub) as JsonSchema;
+    }
+    return { $ref: `#/definitions/${name}` };
+  });
+  for (const name of roots) out[name] = rewrite(schemas[name]) as JsonSchema;
+  return out;
+}
+
+function isObjectSchema(schema: unknown): schema is Record<string, unknown> {
+  return isRecord(schema) && isRecord(schema.properties) && schema.$ref === undefined;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+function forEachSubschema(schema: unknown, each: (sub: unknown) => void): void {
+  mapSubschemas(schema, (sub) => (each(sub), sub));
+}
+
+/** A copy of the schema with each direct subschema replaced by `map(subschema)`. */
+function mapSubschemas(schema: unknown, map: (sub: unknown) => unknown): unknown {
+  if (!isRecord(schema)) return schema;
+  const out: Record<string, unknown> = {};
+  for (const [keyword, value] of Object.entries(schema)) {
+    let mapped: unknown = value;
+    if (SUBSCHEMA_LISTS.has(keyword) && Array.isArray(value)) mapped = value.map(map);
+    else if (SUBSCHEMA.has(keyword) && isRecord(value)) mapped = map(value);
+    else if (SUBSCHEMA_MAPS.has(keyword) && isRecord(value)) {
+      const entries: Record<string, unknown> = {};
+      // defineProperty: a property named `__proto__` stays a property.
+      for (const [name, sub] of Object.entries(value)) Object.defineProperty(entries, name, { value: map(sub), enumerable: true, writable: true, configurable: true });
+      mapped = entries;
+    }
+    Object.defineProperty(out, keyword, { value: mapped, enumerable: true, writable: true, configurable: true });
+  }
+  return out;
+}
+
+/**
+ * ajv writes the same statements for every error it can report. Each of them goes into a small
+ * function, and `schemaPath` (which the run time never reads) is dropped: a third of the code of a
+ * large document. Only where the document's own text cannot contain what is replaced, so a
+ * string literal holding it is never changed.
+ */
+function compactErrorCode(code: string, documentText: string): string {
+  if (documentText.includes('vErrors') || documentText.includes('schemaPath')) return code;
+  const compacted = code
+    .replace(/if\(vErrors === null\)\{vErrors = \[(err\d+)\];\}else \{vErrors\.push\(\1\);\}errors\+\+;/g, 'vErrors = pushError(vErrors, $1);errors++;')
+    .replace(/,schemaPath:"#[^"\\]*"/g, '');
+  return compacted === code ? code : `${compacted}\nfunction pushError(list, error) { if (list === null) return [error]; list.push(error); return list; }\n`;
 }
