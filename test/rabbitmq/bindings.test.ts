@@ -1,7 +1,8 @@
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { freshDir, runInProcess } from '../helpers/codegen.js';
+import { compileStrict, freshDir, importGenerated, runInProcess, uniqueName } from '../helpers/codegen.js';
+import { rabbitmqctl } from './support.js';
 
 /** A one-channel document whose channel and operation carry the given amqp bindings. */
 function documentWith(channelBinding: string, operationBinding = '{}'): string {
@@ -59,4 +60,51 @@ describe('rabbitmq target: reading amqp bindings', () => {
     expect(client).toContain(`routingKey: ['things.', { parameter: 'kind' }]`);
     expect(client).toContain(`properties: { expiration: 1000, cc: ['audit'], deliveryMode: 1 }`);
   });
+});
+
+describe('rabbitmq target: the virtual host of the bindings', () => {
+  it('connects to the vhost the channel bindings name, declares its topology there, and carries events', async () => {
+    const vhost = uniqueName('codegen-vhost');
+    await rabbitmqctl('add_vhost', vhost);
+    await rabbitmqctl('set_permissions', '-p', vhost, 'guest', '.*', '.*', '.*');
+    const file = path.join(freshDir('rabbitmq-vhost'), 'asyncapi.yaml');
+    writeFileSync(
+      file,
+      `asyncapi: 3.0.0
+info: { title: Vhost, version: 1.0.0 }
+servers:
+  broker: { host: '127.0.0.1:5672', protocol: amqp }
+channels:
+  things:
+    address: things.created
+    messages:
+      thing: { payload: { type: object, required: [id], properties: { id: { type: string } } } }
+    bindings:
+      amqp: { is: routingKey, exchange: { name: things, type: topic, vhost: ${JSON.stringify(vhost)} } }
+operations:
+  sendThing: { action: send, channel: { $ref: '#/channels/things' } }
+  onThing: { action: receive, channel: { $ref: '#/channels/things' } }
+`,
+    );
+    const out = path.join(path.dirname(file), 'out');
+    const generated = await runInProcess(['generate', file, '--target', 'rabbitmq', '--out', out]);
+    expect(generated.code).toBe(0);
+    expect(readFileSync(path.join(out, 'rabbitmq/client.ts'), 'utf8')).toContain(`amqp://127.0.0.1:5672/${encodeURIComponent(vhost)}`);
+    await compileStrict([out], { emit: true });
+    const { rabbitmq } = await importGenerated<{ rabbitmq: { createClient(options?: object): Promise<any> } }>(out);
+    const client = await rabbitmq.createClient(); // no URL: the document's server, in the bindings' vhost
+    try {
+      const received: string[] = [];
+      await client.onThing(async (payload: { id: string }) => void received.push(payload.id));
+      await client.publishSendThing({ id: 'one' });
+      const deadline = Date.now() + 10_000;
+      while (received.length === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 25));
+      expect(received).toEqual(['one']);
+      const exchanges = JSON.parse(await rabbitmqctl('list_exchanges', '-p', vhost, 'name', '--formatter', 'json')) as Array<{ name: string }>;
+      expect(exchanges.map((e) => e.name)).toContain('things');
+    } finally {
+      await client.close();
+      await rabbitmqctl('delete_vhost', vhost);
+    }
+  }, 120_000);
 });

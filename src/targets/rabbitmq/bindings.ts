@@ -15,6 +15,8 @@ export interface ExchangeBinding {
   type: ExchangeType;
   durable: boolean;
   autoDelete: boolean;
+  /** The virtual host the exchange lives in (0.2.0/0.3.0 `vhost`). */
+  vhost?: string;
 }
 
 export interface QueueBinding {
@@ -22,6 +24,7 @@ export interface QueueBinding {
   durable: boolean;
   exclusive: boolean;
   autoDelete: boolean;
+  vhost?: string;
 }
 
 export interface ChannelBinding {
@@ -129,6 +132,7 @@ function readExchange(reader: FieldReader): ExchangeBinding {
     type: type === 'default' ? 'direct' : type,
     durable: reader.boolean('durable') ?? true,
     autoDelete: reader.boolean('autoDelete') ?? false,
+    vhost: reader.string('vhost'),
   };
 }
 
@@ -138,6 +142,7 @@ function readQueue(reader: FieldReader): QueueBinding {
     durable: reader.boolean('durable') ?? true,
     exclusive: reader.boolean('exclusive') ?? false,
     autoDelete: reader.boolean('autoDelete') ?? false,
+    vhost: reader.string('vhost'),
   };
 }
 

@@ -85,7 +85,7 @@ export function buildRabbitView(model: ApiModel, core: CoreView): RabbitView {
     rabbit: {
       topologyLiteral: tsLiteral({
         serviceName,
-        defaultUrls: defaultUrls(model.servers),
+        defaultUrls: defaultUrls(model.servers, bindingVhost(model)),
         exchanges: addressing.exchanges(),
         queues: addressing.fixedQueues(),
       }),
@@ -100,11 +100,31 @@ function serviceNameOf(title: string): string {
   return words(title).join('-').toLowerCase() || 'service';
 }
 
-function defaultUrls(servers: ServerModel[]): string[] {
+/**
+ * The connection URLs when the application gives none: the document's AMQP servers, in the virtual
+ * host the server's path names, else the one the channel bindings name (`exchange.vhost`,
+ * `queue.vhost`), else the broker's default.
+ */
+function defaultUrls(servers: ServerModel[], vhost: string | undefined): string[] {
+  const inVhost = vhost === undefined || vhost === '/' ? '' : `/${encodeURIComponent(vhost)}`;
   const urls = servers
     .filter((server) => /^amqps?$/.test(server.protocol) && !/[{}]/.test(server.host))
-    .map((server) => `${server.protocol}://${server.host}${server.pathname && server.pathname !== '/' ? server.pathname : ''}`);
-  return urls.length > 0 ? urls : ['amqp://localhost:5672'];
+    .map((server) => `${server.protocol}://${server.host}${server.pathname && server.pathname !== '/' ? server.pathname : inVhost}`);
+  return urls.length > 0 ? urls : [`amqp://localhost:5672${inVhost}`];
+}
+
+/**
+ * The one virtual host the channel bindings name. A client holds one connection, and a connection is
+ * in one vhost: when the bindings name several, none is chosen (the application passes `urls`, one
+ * client per vhost; docs/targets/rabbitmq.md).
+ */
+function bindingVhost(model: ApiModel): string | undefined {
+  const named = new Set<string>();
+  for (const channel of model.channels) {
+    const binding = readChannelBinding(channel.bindings, channel.origin);
+    for (const vhost of [binding?.exchange?.vhost, binding?.queue?.vhost]) if (vhost !== undefined) named.add(vhost);
+  }
+  return named.size === 1 ? [...named][0] : undefined;
 }
 
 /**
