@@ -102,6 +102,9 @@ async function reloadConfig(options: WatchOptions, state: WatchState, say: Say, 
 
 async function runAndReport(entries: ResolvedEntry[], options: WatchOptions, state: WatchState, say: Say, c: Colours): Promise<void> {
   for (const entry of entries) {
+    // The inputs as this run reads them: hashed now, not after the run, when a save made meanwhile
+    // would be taken for what was generated and never trigger its own run.
+    for (const file of [entry.document, ...(state.inputs.get(entry.index) ?? [])]) remember(file, state);
     let result: EntryResult;
     try {
       result = await runEntry(entry, { mode: 'write', cache: options.cache, cwd: options.cwd });
@@ -150,8 +153,9 @@ function hashFile(file: string): string {
   }
 }
 
+/** Records a file's content hash once; later changes are recorded when they are seen (contentChanged). */
 function remember(file: string, state: WatchState): void {
-  state.hashes.set(file, hashFile(file));
+  if (!state.hashes.has(file)) state.hashes.set(file, hashFile(file));
 }
 
 /** True when the file's content differs from the last run's (template folders: always). */
