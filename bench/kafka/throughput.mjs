@@ -25,6 +25,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Kafka, logLevel, Partitioners } from 'kafkajs';
+import { pump } from '../lib/pump.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const WORK = path.join(ROOT, '.cache', 'bench-kafka');
@@ -61,24 +62,6 @@ function order(i) {
     total: i,
     items: [{ sku: 'SKU-1', quantity: 1, unitPrice: i }],
   };
-}
-
-/** Calls `publishOne(i)` for i < total with at most `window` unconfirmed; resolves when all are confirmed. */
-function pump(publishOne, total, window) {
-  return new Promise((resolve, reject) => {
-    let next = 0;
-    let confirmed = 0;
-    const launch = () => {
-      while (next < total && next - confirmed < window) {
-        publishOne(next++).then(() => {
-          confirmed++;
-          if (confirmed === total) resolve();
-          else launch();
-        }, reject);
-      }
-    };
-    launch();
-  });
 }
 
 async function createTopic(topic) {

@@ -27,6 +27,7 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { connect, headers as natsHeaders } from '@nats-io/transport-node';
 import { AckPolicy, jetstream, jetstreamManager } from '@nats-io/jetstream';
+import { pump } from '../lib/pump.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const WORK = path.join(ROOT, '.cache', 'bench-nats');
@@ -56,24 +57,6 @@ function buildGenerated() {
   writeFileSync(path.join(WORK, 'tsconfig.json'), JSON.stringify(tsconfig));
   execFileSync(process.execPath, [path.join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', path.join(WORK, 'tsconfig.json')], { stdio: 'inherit' });
   return path.join(WORK, 'js', 'index.js');
-}
-
-/** Calls `publishOne(i)` for i < total with at most `window` unconfirmed; resolves when all are confirmed. */
-function pump(publishOne, total, window) {
-  return new Promise((resolve, reject) => {
-    let next = 0;
-    let confirmed = 0;
-    const launch = () => {
-      while (next < total && next - confirmed < window) {
-        publishOne(next++).then(() => {
-          confirmed++;
-          if (confirmed === total) resolve();
-          else launch();
-        }, reject);
-      }
-    };
-    launch();
-  });
 }
 
 function waitUntil(condition, what, timeoutMs = 120_000) {

@@ -30,6 +30,7 @@ import { connect as natsConnect } from '@nats-io/transport-node';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { Kafka, logLevel } from 'kafkajs';
 import { buildGenerated, WORK } from './build.mjs';
+import { pump } from '../lib/pump.mjs';
 
 const BROKER = process.env.BROKER ?? 'nats';
 const NATS_MODE = process.env.NATS_MODE ?? 'core';
@@ -90,24 +91,6 @@ function waitUntil(condition, what) {
   return new Promise((resolve, reject) => {
     const check = () => (condition() ? resolve() : Date.now() > deadline ? reject(new Error(`timed out: ${what}`)) : setTimeout(check, 2));
     check();
-  });
-}
-
-/** Calls `publishOne(i)` for i < total with at most `window` unconfirmed. */
-function pump(publishOne, total, window) {
-  return new Promise((resolve, reject) => {
-    let next = 0;
-    let confirmed = 0;
-    const launch = () => {
-      while (next < total && next - confirmed < window) {
-        publishOne(next++).then(() => {
-          confirmed++;
-          if (confirmed === total) resolve();
-          else launch();
-        }, reject);
-      }
-    };
-    launch();
   });
 }
 
