@@ -30,7 +30,7 @@ import { connect as natsConnect } from '@nats-io/transport-node';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { Kafka, logLevel } from 'kafkajs';
 import { buildGenerated, WORK } from './build.mjs';
-import { pump } from '../lib/pump.mjs';
+import { pump } from '../lib/throughput.mjs';
 
 const BROKER = process.env.BROKER ?? 'nats';
 const NATS_MODE = process.env.NATS_MODE ?? 'core';

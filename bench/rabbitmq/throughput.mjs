@@ -15,14 +15,12 @@
 //
 // Environment: AMQP_URL (default amqp://guest:guest@127.0.0.1:5672), PREFETCH (100), WINDOW (1000),
 // ONLY=plain|generated to run one side (for profiling with `node --cpu-prof`).
-import { execFileSync } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { connect } from 'amqplib';
-import { pump } from '../lib/pump.mjs';
+import { buildGenerated, pump } from '../lib/throughput.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const WORK = path.join(ROOT, '.cache', 'bench-rabbitmq');
@@ -35,20 +33,6 @@ const ONLY = process.env.ONLY;
 const RUN = `bench-${Date.now().toString(36)}-${randomBytes(2).toString('hex')}`;
 
 /** Generates the fixture with the CLI and compiles it under --strict to JavaScript. */
-function buildGenerated() {
-  rmSync(WORK, { recursive: true, force: true });
-  mkdirSync(WORK, { recursive: true });
-  const out = path.join(WORK, 'out');
-  execFileSync(process.execPath, [path.join(ROOT, 'bin/codegen.js'), 'generate', path.join(ROOT, 'fixtures/rabbitmq/throughput.yaml'), '--target', 'rabbitmq', '--out', out, '--no-cache'], { stdio: 'inherit' });
-  const tsconfig = {
-    compilerOptions: { strict: true, target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', outDir: path.join(WORK, 'js'), skipLibCheck: true, types: ['node'] },
-    include: [path.join(out, '**/*.ts')],
-  };
-  writeFileSync(path.join(WORK, 'tsconfig.json'), JSON.stringify(tsconfig));
-  execFileSync(process.execPath, [path.join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', path.join(WORK, 'tsconfig.json')], { stdio: 'inherit' });
-  return path.join(WORK, 'js', 'index.js');
-}
-
 function waitUntil(condition) {
   return new Promise((resolve) => {
     const check = () => (condition() ? resolve() : setImmediate(check));
@@ -126,7 +110,7 @@ async function generatedRound(generated, round) {
 
 const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 
-const indexJs = buildGenerated();
+const indexJs = path.join(buildGenerated({ work: WORK, targets: ['rabbitmq'], document: 'fixtures/rabbitmq/throughput.yaml', flags: ['--no-cache'] }), 'index.js');
 const generated = await import(pathToFileURL(indexJs).href);
 console.log(`${EVENTS} events per run, prefetch ${PREFETCH}, window ${WINDOW}, ${ROUNDS} rounds; node ${process.version}, ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}`);
 const variants = {

@@ -208,39 +208,32 @@ export function configText(answers: Answers): string {
         `    out: ${yamlString(entry.out)}`,
         '',
       ].join('\n');
-    case 'ts': {
+    case 'ts':
       // defineConfig from 'codegen' types the config; codegen resolves that import itself when it is not installed locally.
-      return [
-        "import { defineConfig } from 'codegen';",
-        '',
-        'export default defineConfig({',
-        '  documents: [',
-        '    {',
-        `      document: ${tsString(entry.document)},`,
-        `      targets: [${entry.targets.map(tsString).join(', ')}],`,
-        `      out: ${tsString(entry.out)},`,
-        '    },',
-        '  ],',
-        '});',
-        '',
-      ].join('\n');
-    }
+      return ["import { defineConfig } from 'codegen';", '', `export default defineConfig(${moduleObject(entry)});`, ''].join('\n');
     default:
       return [
         '// codegen configuration (see the docs: workflow.md)',
         "/** @type {import('codegen').CodegenConfig} */",
-        'export default {',
-        '  documents: [',
-        '    {',
-        `      document: ${tsString(entry.document)},`,
-        `      targets: [${entry.targets.map(tsString).join(', ')}],`,
-        `      out: ${tsString(entry.out)},`,
-        '    },',
-        '  ],',
-        '};',
+        `export default ${moduleObject(entry)};`,
         '',
       ].join('\n');
   }
+}
+
+/** The config object as TypeScript or JavaScript source (the same in both). */
+function moduleObject(entry: { document: string; targets: string[]; out: string }): string {
+  return [
+    '{',
+    '  documents: [',
+    '    {',
+    `      document: ${tsString(entry.document)},`,
+    `      targets: [${entry.targets.map(tsString).join(', ')}],`,
+    `      out: ${tsString(entry.out)},`,
+    '    },',
+    '  ],',
+    '}',
+  ].join('\n');
 }
 
 function toPosix(file: string): string {
