@@ -22,9 +22,11 @@ async function client(options: Record<string, unknown> = {}, module = example) {
 }
 
 /** Collects what arrives on a subject (core subscription), headers included. */
-function collect(subject: string): Msg[] {
+/** Subscribes on the raw connection and waits until the server has the subscription, so nothing published after it is missed. */
+async function collect(subject: string): Promise<Msg[]> {
   const messages: Msg[] = [];
   raw.subscribe(subject, { callback: (error, message) => void (error ? undefined : messages.push(message)) });
+  await raw.flush();
   return messages;
 }
 
@@ -131,7 +133,7 @@ describe('NATS target: JetStream', () => {
   it('dead-letters an invalid payload and a non-JSON body at once, and carries on', async () => {
     const producer = await client();
     const consumer = await client();
-    const deadLetters = collect(`${prefix}dlq.orders.*.lifecycle`);
+    const deadLetters = await collect(`${prefix}dlq.orders.*.lifecycle`);
     const handled: string[] = [];
     await consumer.onOrderLifecycle(async (payload: any, event: any) => void handled.push(payload.orderId));
     // Invalid against the document (carrier not in the enum), sent with validation turned off.
@@ -160,7 +162,7 @@ describe('NATS target: JetStream', () => {
 
   it('dead-letters an event whose subject does not match the parameter schema', async () => {
     const consumer = await client();
-    const deadLetters = collect(`${prefix}dlq.orders.*.created`);
+    const deadLetters = await collect(`${prefix}dlq.orders.*.created`);
     const handled: string[] = [];
     await consumer.onOrderCreated(async (payload: any, event: any) => void handled.push(payload.orderId), { durable: 'bad-region' });
     const producer = await client();
@@ -173,7 +175,7 @@ describe('NATS target: JetStream', () => {
   it('redelivers with backoff: a handler that fails twice then succeeds processes the event once', async () => {
     const producer = await client();
     const consumer = await client();
-    const deadLetters = collect(`${prefix}dlq.orders.*.created`);
+    const deadLetters = await collect(`${prefix}dlq.orders.*.created`);
     const attempts: number[] = [];
     let successes = 0;
     const payload = order(7);
@@ -200,7 +202,7 @@ describe('NATS target: JetStream', () => {
   it('dead-letters an event whose handler always fails after max_deliver attempts, and terminates it', async () => {
     const producer = await client();
     const consumer = await client();
-    const deadLetters = collect(`${prefix}dlq.orders.*.lifecycle`);
+    const deadLetters = await collect(`${prefix}dlq.orders.*.lifecycle`);
     const attempts: number[] = [];
     const orderId = randomUUID();
     const subscription = await consumer.onOrderLifecycle(
@@ -317,7 +319,7 @@ describe('NATS target: JetStream', () => {
 describe('NATS target: validation and CloudEvents headers', () => {
   it('carries the envelope in ce- headers (binary mode), percent-encoded, and reads it back', async () => {
     const producer = await client({ mode: 'core' });
-    const wire = collect(`${prefix}orders.*.created`);
+    const wire = await collect(`${prefix}orders.*.created`);
     const consumer = await client({ mode: 'core' });
     const received: Array<{ envelope: Record<string, string>; headers: Record<string, unknown> }> = [];
     await consumer.onOrderCreated(async (payload: any, event: any) => void received.push(event), { queue: 'envelope-check' });
@@ -357,8 +359,8 @@ describe('NATS target: validation and CloudEvents headers', () => {
 
     const producer = await client({ mode: 'core' });
     const consumer = await client({ mode: 'core' });
-    const wire = collect(`${prefix}orders.*.lifecycle`);
-    const deadLetters = collect(`${prefix}dlq.orders.*.lifecycle`);
+    const wire = await collect(`${prefix}orders.*.lifecycle`);
+    const deadLetters = await collect(`${prefix}dlq.orders.*.lifecycle`);
     const subjects: string[] = [];
     await consumer.onOrderLifecycle(async (payload: any, event: any) => void subjects.push(event.envelope.subject ?? ''));
     await producer.publishOrderLifecycle({ orderId: randomUUID(), status: 'cancelled', reason: 'r' }, { parameters: { region: 'eu' }, subject: 'Zürich "order" 100%' });
