@@ -100,7 +100,9 @@ describe.each(['rabbitmq', 'kafka', 'nats'])('%s: traces, logs and metrics', (sy
         eventsOf(processes(doomed.id), 'messaging.dead_letter').length === 1 &&
         eventsOf(processes(ok[0]!.id), 'messaging.duplicate').length === 1 &&
         processes(garbageId).length === 1 &&
-        processes(invalidId).length === 1,
+        processes(invalidId).length === 1 &&
+        // Every process span has ended (metrics are recorded as a span ends), redeliveries included.
+        spans().filter((s) => s.name === `${broker.orderDestination} process`).length >= 8 + (broker.redelivery ? 3 : 0),
       60_000,
       () => `every event processed (handled: ${handled.map((h) => h.customerId).join(', ')})`,
     );

@@ -29,8 +29,8 @@ function order(total: number) {
 const headers = { 'x-tenant': 'acme' };
 
 /** Starts the consumer process and resolves once it consumes. */
-async function startConsumer(log: string): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [CONSUMER_SCRIPT, example.indexJs, AMQP_URL, prefix, log], { stdio: ['ignore', 'pipe', 'inherit'] });
+async function startConsumer(log: string, stallAfter?: number): Promise<ChildProcess> {
+  const child = spawn(process.execPath, [CONSUMER_SCRIPT, example.indexJs, AMQP_URL, prefix, log, ...(stallAfter === undefined ? [] : [String(stallAfter)])], { stdio: ['ignore', 'pipe', 'inherit'] });
   children.push(child);
   await new Promise<void>((resolve, reject) => {
     child.stdout!.on('data', (chunk: Buffer) => chunk.toString().includes('ready') && resolve());
@@ -46,7 +46,8 @@ function handledIds(log: string): string[] {
 describe('rabbitmq client resilience', () => {
   it('loses nothing when the consumer process is killed with SIGKILL mid-stream and restarted', async () => {
     const log = path.join(freshDir('rabbitmq-sigkill'), 'handled.log');
-    const first = await startConsumer(log);
+    // The first process handles 60 events, then holds the next ones unacknowledged until it is killed.
+    const first = await startConsumer(log, 60);
     const producer = await example.rabbitmq.createClient({ urls: [AMQP_URL], namePrefix: prefix, serviceName: 'crash-producer' });
     const published: string[] = [];
     for (let batch = 0; batch < 10; batch++) {
@@ -83,21 +84,25 @@ describe('rabbitmq client resilience', () => {
         sideEffects.set(payload.orderId, (sideEffects.get(payload.orderId) ?? 0) + 1);
       });
       const published: string[] = [];
-      let dropped: Promise<unknown> | undefined;
-      for (let batch = 0; batch < 30; batch++) {
-        if (batch === 8) dropped = rabbitmqctl('close_all_connections', '--vhost', vhost, 'test');
+      const count = (type: string) => events.filter((e) => e.type === type).length;
+      const dropped = rabbitmqctl('close_all_connections', '--vhost', vhost, 'test');
+      dropped.catch(() => undefined); // awaited below; a failure must not surface as an unhandled rejection first
+      // Keep publishing until both clients have seen the drop and 30 batches are out: the drop lands mid-stream
+      // however long rabbitmqctl takes to start.
+      for (let batch = 0; batch < 30 || (count('disconnected') < 2 && batch < 600); batch++) {
         const orders = Array.from({ length: 20 }, (_, i) => order(batch * 20 + i));
         await Promise.all(orders.map((o) => producer.publishOrderCreated(o, { parameters: { region: 'us' }, headers })));
         published.push(...orders.map((o) => o.orderId));
         await sleep(40);
       }
       await dropped;
+      await waitFor(() => count('disconnected') >= 2 && count('connected') >= 4, 'both clients to reconnect', 30_000);
       await waitFor(() => published.every((id) => sideEffects.has(id)), 'every event after the reconnection', 30_000);
       await sleep(300);
       expect([...sideEffects.values()].every((count) => count === 1)).toBe(true);
       expect(sideEffects.size).toBe(published.length);
-      expect(events.filter((e) => e.type === 'disconnected')).toHaveLength(2);
-      expect(events.filter((e) => e.type === 'connected').length).toBeGreaterThanOrEqual(4);
+      expect(count('disconnected')).toBe(2);
+      expect(count('connected')).toBeGreaterThanOrEqual(4);
       await Promise.all([consumer.close(), producer.close()]);
     } finally {
       await rabbitmqctl('delete_vhost', vhost);

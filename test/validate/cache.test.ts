@@ -41,5 +41,5 @@ describe('validate: the remembered parser verdict', () => {
     const uncached = await runBinary(['validate', 'doc/asyncapi.yaml', '--no-cache'], { cwd: dir, env: { ...env, CODEGEN_CACHE_DIR: path.join(dir, 'other') } });
     expect(uncached).toEqual(first);
     expect(existsSync(path.join(dir, 'other'))).toBe(false);
-  }, 60_000);
+  }, 120_000);
 });
