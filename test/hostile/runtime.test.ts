@@ -121,6 +121,9 @@ const handled = (check?: (event: Handled) => void): Expectation => ({ handled: t
 const KAFKA_TOO_LARGE: Expectation = { refused: /larger than the max message size the server will accept/ };
 /** @nats-io: the client checks the server's announced max_payload (1 MB by default) before sending. */
 const NATS_TOO_LARGE: Expectation = { refused: /max_payload size exceeded/ };
+/** The consumers' own `maxBodyBytes`: below what Kafka and NATS accept, above the 10 MB cases on RabbitMQ. */
+const MAX_BODY_BYTES: Record<TargetName, number> = { rabbitmq: 12 * MB, kafka: 900 * 1024, nats: 900 * 1024 };
+const overLimit = (target: TargetName): Expectation => deadLetter('too-large', new RegExp(`over maxBodyBytes \\(${MAX_BODY_BYTES[target]}\\)`));
 
 const CASES: HostileCase[] = [
   // 1. Bodies that are not JSON.
@@ -146,6 +149,20 @@ const CASES: HostileCase[] = [
     title: 'body: a 10 MB order valid per the schema (10 MB `customerId`, no maxLength)',
     body: JSON.stringify(order({ customerId: 'c'.repeat(TEN_MB) })),
     expect: { rabbitmq: handled((event) => expect(event.customerIdLength).toBe(TEN_MB)), kafka: KAFKA_TOO_LARGE, nats: NATS_TOO_LARGE },
+  },
+  {
+    id: 'over-limit',
+    kind: '3',
+    title: "body: a valid order of 950 KB, over the consumer's `maxBodyBytes` (900 KiB)",
+    body: JSON.stringify(order({ customerId: 'c'.repeat(950 * 1024) })),
+    expect: { kafka: overLimit('kafka'), nats: overLimit('nats') },
+  },
+  {
+    id: 'over-limit-13mb',
+    kind: '3',
+    title: "body: a valid order of 13 MB, over the consumer's `maxBodyBytes` (12 MiB)",
+    body: JSON.stringify(order({ customerId: 'c'.repeat(13 * MB) })),
+    expect: { rabbitmq: overLimit('rabbitmq') },
   },
   // 4. The CloudEvents envelope: attributes missing or malformed.
   { id: 'no-id', kind: '4', title: 'envelope: no `id`', envelope: { id: undefined }, expect: deadLetter('invalid-envelope', /envelope invalid: \/id required/), loop: true },
@@ -269,7 +286,7 @@ class RabbitAdapter implements Adapter {
   async start(onEvent: OnEvent): Promise<void> {
     this.broker = await Broker.open();
     this.client = await root.rabbitmq.createClient({ urls: [AMQP_URL], namePrefix: this.prefix, serviceName: 'hostile', closeTimeoutMs: 2_000 });
-    const subscription = await this.client.onOrderCreated((payload: any, context: any) => onEvent(payload, context));
+    const subscription = await this.client.onOrderCreated((payload: any, context: any) => onEvent(payload, context), { maxBodyBytes: MAX_BODY_BYTES.rabbitmq });
     this.dlq = `${subscription.queue}.dlq`;
   }
 
@@ -317,7 +334,7 @@ class KafkaAdapter implements Adapter {
     const reader = this.reader;
     await Promise.all([
       this.producer.connect(),
-      this.client.onOrderCreated((payload: any, context: any) => onEvent(payload, context), { groupId: `${this.prefix}g`, fromBeginning: true }),
+      this.client.onOrderCreated((payload: any, context: any) => onEvent(payload, context), { groupId: `${this.prefix}g`, fromBeginning: true, maxBodyBytes: MAX_BODY_BYTES.kafka }),
       (async () => {
         await reader.connect();
         await reader.subscribe({ topics: [`${this.topic}.dlq`], fromBeginning: true });
@@ -372,7 +389,7 @@ class NatsAdapter implements Adapter {
     await this.raw.flush();
     this.client = await root.nats.createClient({ servers: NATS_URL, subjectPrefix: this.prefix });
     // JetStream (the default mode): a durable consumer; the stream and the dead-letter stream are declared here.
-    await this.client.onOrderCreated((payload: any, context: any) => onEvent(payload, context), { durable: 'hostile' });
+    await this.client.onOrderCreated((payload: any, context: any) => onEvent(payload, context), { durable: 'hostile', maxBodyBytes: MAX_BODY_BYTES.nats });
   }
 
   /** The server's max_payload, as it announced it. */
