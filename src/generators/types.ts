@@ -1,9 +1,37 @@
-import { compile } from 'json-schema-to-typescript';
+import { createRequire } from 'node:module';
 import { propertyKey } from '../model/names.js';
 import type { JsonSchema } from '../model/types.js';
 import type { Generator } from './contract.js';
 
 const ROOT_NAME = 'CodegenSchemaRoot';
+
+type JsonSchemaToTypescript = typeof import('json-schema-to-typescript');
+let loadedCompiler: JsonSchemaToTypescript | undefined;
+
+/**
+ * json-schema-to-typescript requires prettier when it loads, and prettier's CommonJS entry starts
+ * importing its whole 680 KB ES build at once (about 50 ms of a cold run), which is never used: types
+ * are compiled with `format: false` and formatted with the rest of the output. So its `prettier` is
+ * answered with a stand-in while it loads, and the stand-in is taken out of the module cache right
+ * after, so any other `require('prettier')` in the process gets the real one.
+ */
+export function jsonSchemaToTypescript(): JsonSchemaToTypescript {
+  if (loadedCompiler) return loadedCompiler;
+  const require = createRequire(import.meta.url);
+  const entry = require.resolve('json-schema-to-typescript');
+  const prettierPath = createRequire(entry).resolve('prettier');
+  const stubbed = require.cache[prettierPath] === undefined;
+  if (stubbed) {
+    const format = () => Promise.reject(new Error('internal: json-schema-to-typescript was asked to format'));
+    require.cache[prettierPath] = { id: prettierPath, filename: prettierPath, loaded: true, exports: { format } } as unknown as NodeJS.Module;
+  }
+  try {
+    loadedCompiler = require(entry) as JsonSchemaToTypescript;
+  } finally {
+    if (stubbed) delete require.cache[prettierPath];
+  }
+  return loadedCompiler;
+}
 
 /**
  * One TypeScript type per named schema (payloads, headers, parameter sets, shared components),
@@ -77,7 +105,7 @@ function splitDeclarations(source: string): Array<[string, string]> {
 async function compileTypes(schemas: Record<string, JsonSchema>): Promise<string> {
   const keys = new PlaceholderKeys(schemas);
   const root = { type: 'object', additionalProperties: false, properties: {}, definitions: keys.replaceIn(schemas) };
-  const source = await compile(root as never, ROOT_NAME, {
+  const source = await jsonSchemaToTypescript().compile(root as never, ROOT_NAME, {
     bannerComment: '',
     format: false,
     declareExternallyReferenced: true,
