@@ -2,6 +2,7 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import Handlebars from 'handlebars';
 import { usageError } from '../errors.js';
+import { compileTemplate } from './compile.js';
 
 import { BUILTIN_TEMPLATES_DIR } from './paths.js';
 
@@ -15,9 +16,8 @@ export interface Renderer {
 }
 
 /**
- * Handlebars without HTML escaping (wrong for TypeScript) and in strict mode (a missing field
- * throws instead of printing nothing). Templates only place values the view already escaped.
- * A user's template folder overrides any built-in template with the same relative path or file name.
+ * Templates only place values the view already escaped (compile options: ./compile.ts). A user's
+ * template folder overrides any built-in template with the same relative path or file name.
  */
 export function createRenderer(overrideDir?: string): Renderer {
   const handlebars = Handlebars.create();
@@ -28,7 +28,7 @@ export function createRenderer(overrideDir?: string): Renderer {
   }
   for (const file of existsSync(partialsDir) ? readdirSync(partialsDir).sort() : []) {
     const name = file.replace(/\.hbs$/, '');
-    handlebars.registerPartial(name, readTemplate(`partials/${file}`, overrideDir));
+    handlebars.registerPartial(name, compileTemplate(handlebars, readTemplate(`partials/${file}`, overrideDir)));
   }
   handlebars.registerHelper('eq', (a: unknown, b: unknown) => a === b);
 
@@ -36,7 +36,7 @@ export function createRenderer(overrideDir?: string): Renderer {
     render(name, view) {
       let template = compiled.get(name);
       if (!template) {
-        template = handlebars.compile(readTemplate(name, overrideDir), { noEscape: true, strict: true });
+        template = compileTemplate(handlebars, readTemplate(name, overrideDir));
         compiled.set(name, template);
       }
       try {

@@ -1,0 +1,46 @@
+import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import Handlebars from 'handlebars';
+
+/**
+ * Handlebars without HTML escaping (wrong for TypeScript) and in strict mode (a missing field throws
+ * instead of printing nothing). Partials are compiled with the same options as templates.
+ */
+export function compileOptions(): CompileOptions {
+  // A fresh object each time: Handlebars adds its own fields to the options it is given.
+  return { noEscape: true, strict: true };
+}
+
+type CompileOptions = NonNullable<Parameters<typeof Handlebars.compile>[1]>;
+const OPTIONS_KEY = JSON.stringify(compileOptions());
+
+/** Built-in templates precompiled at build time (scripts/precompile-templates.mjs), keyed by content. */
+export const PRECOMPILED_TEMPLATES = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../dist/precompiled-templates.cjs');
+
+type TemplateSpec = Parameters<typeof Handlebars.template>[0];
+let shipped: Record<string, TemplateSpec> | null | undefined;
+
+/** The key of a template's text: the same text with the same Handlebars release compiles to the same code. */
+export function templateKey(source: string): string {
+  return createHash('sha256').update(`${Handlebars.VERSION}\0${OPTIONS_KEY}\0${source}`).digest('hex').slice(0, 32);
+}
+
+function precompiled(): Record<string, TemplateSpec> | null {
+  if (shipped === undefined) {
+    shipped = existsSync(PRECOMPILED_TEMPLATES) ? (createRequire(import.meta.url)(PRECOMPILED_TEMPLATES) as Record<string, TemplateSpec>) : null;
+  }
+  return shipped;
+}
+
+/**
+ * Compiles a template's text. Handlebars parses and generates code for every template on each cold run
+ * (about a tenth of it for a small document), so the built-in templates ship precompiled; a template
+ * whose text is not among them (a user's override, a template edited since the build) is compiled here.
+ */
+export function compileTemplate(handlebars: typeof Handlebars, source: string): Handlebars.TemplateDelegate {
+  const spec = precompiled()?.[templateKey(source)];
+  return spec ? handlebars.template(spec) : handlebars.compile(source, compileOptions());
+}
