@@ -60,6 +60,8 @@ export function openCache(dir: string, readOnlyFallbacks: string[] = []): Cache 
  * (a build artifact, like the precompiled schemas), used even when the user's cache is off.
  */
 export function readOnlyCache(dirs: string[]): Cache {
-  const reader = openCache(dirs[0] ?? '', dirs.slice(1));
-  return { get: (kind, key) => (dirs.length > 0 ? reader.get(kind, key) : undefined), set: () => undefined };
+  const [first, ...rest] = dirs;
+  if (first === undefined) return disabledCache;
+  const reader = openCache(first, rest);
+  return { get: (kind, key) => reader.get(kind, key), set: () => undefined };
 }

@@ -1,11 +1,10 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { BUILTIN_TEMPLATES_DIR } from '../render/paths.js';
 import { generatorVersion } from '../version.js';
 import { hashOf } from './cache.js';
+import { DIST_DIR } from '../package-paths.js';
 
-const DIST_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../dist');
 let cachedBuild: string | undefined;
 
 /**

@@ -2,8 +2,8 @@ import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import Handlebars from 'handlebars';
+import { DIST_DIR } from '../package-paths.js';
 
 /**
  * Handlebars without HTML escaping (wrong for TypeScript) and in strict mode (a missing field throws
@@ -18,7 +18,7 @@ type CompileOptions = NonNullable<Parameters<typeof Handlebars.compile>[1]>;
 const OPTIONS_KEY = JSON.stringify(compileOptions());
 
 /** Built-in templates precompiled at build time (scripts/precompile-templates.mjs), keyed by content. */
-export const PRECOMPILED_TEMPLATES = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../dist/precompiled-templates.cjs');
+export const PRECOMPILED_TEMPLATES = path.join(DIST_DIR, 'precompiled-templates.cjs');
 
 type TemplateSpec = Parameters<typeof Handlebars.template>[0];
 let shipped: Record<string, TemplateSpec> | null | undefined;

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { PACKAGE_ROOT } from '../package-paths.js';
 
 /** The templates shipped with the tool: `<package>/templates` (the same path from src/ and dist/). */
-export const BUILTIN_TEMPLATES_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../templates');
+export const BUILTIN_TEMPLATES_DIR = path.join(PACKAGE_ROOT, 'templates');

@@ -1,14 +1,14 @@
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Diagnostic } from '../errors.js';
 import type { DocumentSet } from '../load/document-set.js';
 import { parsePointer } from '../load/pointer.js';
 import { DocumentReader, isRecord, type Located } from '../model/reader.js';
+import { DIST_DIR } from '../package-paths.js';
 
 const require = createRequire(import.meta.url);
 // Precompiled by scripts/build-schemas.mjs into <package>/dist/asyncapi-schemas (the same path from src/ and dist/).
-const SCHEMAS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../dist/asyncapi-schemas');
+const SCHEMAS_DIR = path.join(DIST_DIR, 'asyncapi-schemas');
 
 export const SUPPORTED_VERSIONS = ['2.0.0', '2.1.0', '2.2.0', '2.3.0', '2.4.0', '2.5.0', '2.6.0', '3.0.0', '3.1.0'];
 
