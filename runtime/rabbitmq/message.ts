@@ -44,6 +44,28 @@ export interface FixedProperties {
   contentEncoding?: string;
 }
 
+/** One AMQP message ready to go. */
+export interface OutgoingMessage {
+  exchange: string;
+  routingKey: string;
+  body: Buffer;
+  options: Options.Publish;
+}
+
+/** An encoded event as an AMQP message to `target`. */
+export function outgoingMessage(
+  target: { exchange: string; routingKey: string },
+  body: Uint8Array,
+  options: Options.Publish,
+): OutgoingMessage {
+  return { exchange: target.exchange, routingKey: target.routingKey, body: toBuffer(body), options };
+}
+
+/** amqplib wants a Buffer; this one shares the encoded bytes instead of copying them. */
+function toBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
 /** Per-publish choices; each one wins over the document's bindings. */
 export interface AmqpPublishOptions {
   /** 0-255; the queue must be declared with `x-max-priority` for it to matter. */

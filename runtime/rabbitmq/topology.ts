@@ -1,6 +1,9 @@
-// Exchanges, queues and routing keys: the AMQP shape of the document, and how it is declared.
-import type { Channel } from 'amqplib';
-import { segment } from '../operation.js';
+// Exchanges, queues and routing keys: the AMQP shape of the document, each operation's route in it, and
+// how it is declared.
+import type { Channel, ChannelModel } from 'amqplib';
+import { segment, type OperationSpec } from '../operation.js';
+import type { ValidationResult } from '../validation.js';
+import type { FixedProperties } from './message.js';
 
 /**
  * An address with its parameters left open: literal text and `{ parameter }` slots, in order.
@@ -39,6 +42,56 @@ export type SendDestination =
  */
 export type ReceiveSource = SendDestination;
 
+/** The document's AMQP shape, generated. */
+export interface DocumentTopology {
+  serviceName: string;
+  defaultUrls: readonly string[];
+  /** Every exchange the document's operations use. */
+  exchanges: readonly ExchangeSpec[];
+  /** Queues of `is: queue` channels with fixed names. */
+  queues: readonly QueueSpec[];
+}
+
+/** Routes: what the generated code knows about each operation. */
+export interface SendRoute<T, H, P> {
+  spec: OperationSpec<T, H, P>;
+  destination: SendDestination;
+  properties: FixedProperties;
+}
+
+export interface ReplySpec<R> {
+  operation: string;
+  eventType(payload: R): string;
+  contentType: string;
+  validatePayload(data: unknown): ValidationResult<R>;
+  properties: FixedProperties;
+  /** Where replies go when a request names no reply-to (a reply channel with an address). */
+  destination?: SendDestination;
+  /** The header the document names for the reply address (`$message.header#/replyTo`), read when the reply-to property is absent. */
+  replyToHeader?: string;
+}
+
+export interface RequestRoute<T, H, P, R> extends SendRoute<T, H, P> {
+  reply: ReplySpec<R>;
+}
+
+export interface ReceiveRoute<T, H, P> {
+  spec: OperationSpec<T, H, P>;
+  source: ReceiveSource;
+  /** The operation binding's `ack` (false: at-most-once by default). */
+  ack: boolean;
+}
+
+export interface RespondRoute<T, H, P, R> extends ReceiveRoute<T, H, P> {
+  reply: ReplySpec<R>;
+}
+
+/** Where one publish goes. */
+export interface Target {
+  exchange: string;
+  routingKey: string;
+}
+
 /** Exchange and queue names as the client uses them: the document's names behind an optional prefix. */
 export class Naming {
   constructor(private readonly prefix: string) {}
@@ -56,6 +109,16 @@ export function formatAddress(template: AddressTemplate, parameters: unknown): s
   for (const part of template)
     text += typeof part === 'string' ? part : segment(values[part.parameter], part.parameter);
   return text;
+}
+
+/** The exchange and routing key of a publish to `destination`, its parameters (already checked) filled in. */
+export function targetOf(naming: Naming, destination: SendDestination, parameters: unknown): Target {
+  if (destination.kind === 'queue')
+    return { exchange: '', routingKey: naming.of(formatAddress(destination.queue.name, parameters)) };
+  return {
+    exchange: naming.of(destination.exchange.name),
+    routingKey: formatAddress(destination.routingKey, parameters),
+  };
 }
 
 /**
@@ -135,4 +198,21 @@ export async function declareDeadLetterRoute(channel: Channel, route: DeadLetter
   await channel.assertExchange(route.exchange, 'direct', { durable: true, autoDelete: false });
   await channel.assertQueue(route.queue, { durable: true, exclusive: false, autoDelete: false });
   await channel.bindQueue(route.queue, route.exchange, route.routingKey);
+}
+
+/** Declares the document's exchanges and `is: queue` queues, on a channel of its own. Idempotent. */
+export async function declareDocument(
+  connection: ChannelModel,
+  document: DocumentTopology,
+  naming: Naming,
+): Promise<void> {
+  const channel = await connection.createChannel();
+  // A failed declaration closes the channel with an 'error' event; the failure itself rejects below.
+  channel.on('error', () => undefined);
+  try {
+    for (const exchange of document.exchanges) await declareExchange(channel, exchange, naming.of(exchange.name));
+    for (const queue of document.queues) await declareQueue(channel, queue, naming.of(formatAddress(queue.name, {})));
+  } finally {
+    await channel.close().catch(() => undefined);
+  }
 }
