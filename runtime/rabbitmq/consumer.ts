@@ -15,26 +15,22 @@ import { errorMessage } from '../errors.js';
 import { shutdownGracefully, type Lifecycle } from '../lifecycle.js';
 import { ConcurrencyLimit } from '../limiter.js';
 import type { Logger } from '../logger.js';
-import type { OperationSpec } from '../operation.js';
 import { backoffDelay, retryPolicy, sleep } from '../retry.js';
 import type { ProcessSpan, Telemetry } from '../telemetry.js';
 import type { ValidationResult } from '../validation.js';
 import type { RabbitConnection } from './connection.js';
-import { INBOUND_MAPPING, inboundEvent, type OutgoingMessage } from './message.js';
+import { INBOUND_MAPPING, formatAddress, inboundEvent, parameterReader, type OutgoingMessage } from './message.js';
 import type { MessageContext, Settings, SubscribeOptions, Subscription } from './options.js';
 import type { ConfirmPublisher } from './publisher.js';
 import { Settlements } from './settlements.js';
 import {
-  addressReader,
   bindingKey,
   declareDeadLetterRoute,
   declareExchange,
   declareQueue,
-  formatAddress,
   type DeadLetterRoute,
   type ExchangeSpec,
   type ReceiveRoute,
-  type ReceiveSource,
 } from './topology.js';
 
 /** One consumer's queue and how it treats messages, resolved from the document and the consumer's options. */
@@ -444,7 +440,11 @@ export function planConsumer<T, H, P>(
 ): ConsumerPlan<P> {
   const { source } = route;
   const { naming } = settings;
-  const parametersOf = parameterReader(route.spec, source, validate);
+  const parametersOf = parameterReader(
+    route.spec,
+    source.kind === 'queue' ? source.queue.name : source.routingKey,
+    validate,
+  );
   let queueName: string;
   let queue: ConsumerPlan<P>['queue'];
   let bindings: ConsumerPlan<P>['bindings'] = [];
@@ -478,38 +478,6 @@ export function planConsumer<T, H, P>(
     declare: settings.declareTopology,
     parameters: (message) =>
       parametersOf(source.kind === 'queue' ? queueName.slice(settings.namePrefix.length) : message.fields.routingKey),
-  };
-}
-
-/**
- * Reads typed channel parameters from a routing key (or queue name); validated unless validation is off.
- * A consumer sees few distinct routing keys, so results are remembered (a bounded number of them) and
- * each message gets its own copy.
- */
-function parameterReader<P>(
-  spec: OperationSpec<unknown, unknown, P>,
-  source: ReceiveSource,
-  validate: boolean,
-): (address: string) => ValidationResult<P> {
-  const read = addressReader(source.kind === 'queue' ? source.queue.name : source.routingKey);
-  const known = new Map<string, ValidationResult<P>>();
-  const parse = (address: string): ValidationResult<P> => {
-    const values = read(address);
-    if (values === undefined)
-      return {
-        ok: false,
-        issues: [{ pointer: '', rule: 'pattern', message: `"${address}" does not match the channel address` }],
-      };
-    return validate ? spec.validateParameters(values) : { ok: true, value: values as P };
-  };
-  return (address) => {
-    let result = known.get(address);
-    if (result === undefined) {
-      if (known.size >= 1024) known.clear();
-      result = parse(address);
-      known.set(address, result);
-    }
-    return result.ok ? { ok: true, value: { ...result.value } } : result;
   };
 }
 

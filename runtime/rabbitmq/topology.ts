@@ -3,13 +3,7 @@
 import type { Channel, ChannelModel } from 'amqplib';
 import { segment, type OperationSpec } from '../operation.js';
 import type { ValidationResult } from '../validation.js';
-import type { FixedProperties } from './message.js';
-
-/**
- * An address with its parameters left open: literal text and `{ parameter }` slots, in order.
- * `['orders.', { parameter: 'region' }, '.created']` is the routing key `orders.{region}.created`.
- */
-export type AddressTemplate = ReadonlyArray<string | { parameter: string }>;
+import { formatAddress, type AddressTemplate, type FixedProperties } from './message.js';
 
 export type ExchangeType = 'topic' | 'direct' | 'fanout' | 'headers';
 
@@ -102,15 +96,6 @@ export class Naming {
   }
 }
 
-/** Fills in an address: every parameter value is checked, so no value can widen or redirect it. */
-export function formatAddress(template: AddressTemplate, parameters: unknown): string {
-  const values = (parameters ?? {}) as Record<string, unknown>;
-  let text = '';
-  for (const part of template)
-    text += typeof part === 'string' ? part : segment(values[part.parameter], part.parameter);
-  return text;
-}
-
 /** The exchange and routing key of a publish to `destination`, its parameters (already checked) filled in. */
 export function targetOf(naming: Naming, destination: SendDestination, parameters: unknown): Target {
   if (destination.kind === 'queue')
@@ -142,33 +127,6 @@ export function bindingKey(
       );
   }
   return key;
-}
-
-const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
-
-/** Reads parameter values back from a concrete routing key or queue name; undefined when it does not match. */
-export function addressReader(template: AddressTemplate): (address: string) => Record<string, string> | undefined {
-  const names = template
-    .filter((part): part is { parameter: string } => typeof part !== 'string')
-    .map((part) => part.parameter);
-  if (names.length === 0) return () => ({});
-  const pattern = new RegExp(
-    '^' + template.map((part) => (typeof part === 'string' ? escapeRegExp(part) : '([^./*#\\s]+)')).join('') + '$',
-  );
-  return (address) => {
-    const match = pattern.exec(address);
-    if (!match) return undefined;
-    const values: Record<string, string> = {};
-    names.forEach((name, index) =>
-      Object.defineProperty(values, name, {
-        value: match[index + 1],
-        enumerable: true,
-        writable: true,
-        configurable: true,
-      }),
-    );
-    return values;
-  };
 }
 
 /** Declares an exchange unless it is the default one or a broker's predeclared `amq.*` exchange. */
