@@ -12,7 +12,7 @@ import {
   type Outcome,
 } from '../consumer.js';
 import { errorMessage } from '../errors.js';
-import { shutdownGracefully, type Lifecycle } from '../lifecycle.js';
+import { shutdownGracefully, type Lifecycle, type ShutdownSteps } from '../lifecycle.js';
 import { ConcurrencyLimit } from '../limiter.js';
 import type { Logger } from '../logger.js';
 import { backoffDelay, retryPolicy, sleep } from '../retry.js';
@@ -505,25 +505,8 @@ export class Consumers {
     afterSuccess: ((result: unknown) => Promise<void>) | undefined,
     options: SubscribeOptions<P>,
   ): Promise<Subscription> {
-    const { settings, lifecycle, connection, publisher, telemetry } = this.host;
-    lifecycle.assertOpen();
-    const validate = options.validate ?? settings.events.validate;
-    const plan = planConsumer(route, options, validate, settings);
-    const inbound = {
-      operation: route.spec.operation,
-      mapping: INBOUND_MAPPING,
-      validatePayload: route.spec.validatePayload,
-      validateHeaders: route.spec.validateHeaders,
-    };
-    const pipeline = new ConsumerPipeline<T, H>(inbound, { ...options, ackMode: undefined, validate }, settings.logger);
-    const consumer = new QueueConsumer<T, H, P>(plan, pipeline, handler, {
-      publish: (message) =>
-        publisher.publish(message, { timeoutMs: settings.publishTimeoutMs, resend: false, signal: lifecycle.signal }),
-      afterSuccess,
-      isLive: (live) => connection.isLive(live),
-      logger: settings.logger,
-      telemetry,
-    }) as unknown as AnyConsumer;
+    this.host.lifecycle.assertOpen();
+    const consumer = this.create(route, handler, afterSuccess, options);
     this.running.add(consumer);
     try {
       await this.startOnLiveConnection(consumer);
@@ -553,7 +536,7 @@ export class Consumers {
   }
 
   /** The shutdown steps for every consumer running now, driven by the client's close. */
-  closing(): { stopIntake(): Promise<void>; drain(): Promise<void>; release(): Promise<void> } {
+  closing(): Pick<ShutdownSteps, 'stopIntake' | 'drain' | 'release'> {
     const consumers = [...this.running];
     return {
       stopIntake: async () => void (await Promise.all(consumers.map((consumer) => consumer.stopIntake()))),
@@ -563,6 +546,32 @@ export class Consumers {
         this.running.clear();
       },
     };
+  }
+
+  private create<T, H, P>(
+    route: ReceiveRoute<T, H, P>,
+    handler: DeliveryHandler<T, H, P>,
+    afterSuccess: ((result: unknown) => Promise<void>) | undefined,
+    options: SubscribeOptions<P>,
+  ): AnyConsumer {
+    const { settings, lifecycle, connection, publisher, telemetry } = this.host;
+    const validate = options.validate ?? settings.events.validate;
+    const plan = planConsumer(route, options, validate, settings);
+    const inbound = {
+      operation: route.spec.operation,
+      mapping: INBOUND_MAPPING,
+      validatePayload: route.spec.validatePayload,
+      validateHeaders: route.spec.validateHeaders,
+    };
+    const pipeline = new ConsumerPipeline<T, H>(inbound, { ...options, ackMode: undefined, validate }, settings.logger);
+    return new QueueConsumer<T, H, P>(plan, pipeline, handler, {
+      publish: (message) =>
+        publisher.publish(message, { timeoutMs: settings.publishTimeoutMs, resend: false, signal: lifecycle.signal }),
+      afterSuccess,
+      isLive: (live) => connection.isLive(live),
+      logger: settings.logger,
+      telemetry,
+    }) as unknown as AnyConsumer;
   }
 
   /** Starts a new consumer now; if the connection drops meanwhile, the reconnect starts it (and this waits). */

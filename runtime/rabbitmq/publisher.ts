@@ -298,10 +298,13 @@ export class EventPublisher {
     this.lifecycle.assertOpen();
     if (options.validate ?? this.settings.events.validate) checkParameters(route.spec, options.parameters);
     const target = targetOf(this.settings.naming, route.destination, options.parameters);
-    const send = async (traced: O) => {
-      const event = prepareOutbound(this.outboundSpec(route.spec, payload), payload, traced, this.settings.events);
-      return deliver(event, target, traced);
-    };
+    // Not async: a validation failure thrown here still rejects (this method is async; the span catches it).
+    const send = (traced: O) =>
+      deliver(
+        prepareOutbound(this.outboundSpec(route.spec, payload), payload, traced, this.settings.events),
+        target,
+        traced,
+      );
     if (!this.telemetry.active) return send(options);
     return this.traced(target, options, send);
   }
