@@ -4,10 +4,11 @@ import path from 'node:path';
 import { defaultCacheDir, openCache, readOnlyCache, type Cache } from '../cache/cache.js';
 import { colours, type CliIO } from '../cli/io.js';
 import { loadConfig } from '../config/index.js';
-import { compareEntry, prepareComparison, runEntries, selectEntries, stagedFiles, type CompatibilityResult, type EntryResult, type RunMode } from '../config/runner.js';
+import { compareEntry, prepareComparison, runEntries, selectEntries, type CompatibilityResult, type EntryResult, type RunMode } from '../config/runner.js';
 import type { ResolvedConfig } from '../config/types.js';
 import { CodegenError, ExitCode, formatDiagnostic, usageError, type Diagnostic } from '../errors.js';
 import { SHIPPED_FORMAT_CACHE } from '../format/prettier.js';
+import { stagedFiles } from '../git.js';
 
 export interface RunConfigFlags {
   config?: string;

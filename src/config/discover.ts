@@ -1,6 +1,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { usageError } from '../errors.js';
+import { gitWorkTreeRoot } from '../git.js';
 import type { ConfigFormat } from './types.js';
 
 /**
@@ -45,10 +46,11 @@ export function discoverConfig(cwd: string, options: DiscoverOptions = {}): Foun
   if (options.explicit !== undefined) return explicitConfig(cwd, options.explicit);
   let dir = path.resolve(cwd);
   const stop = options.stopAt ? path.resolve(options.stopAt) : undefined;
+  const root = gitWorkTreeRoot(dir);
   for (;;) {
     const found = configIn(dir);
     if (found) return found;
-    if (dir === stop || existsSync(path.join(dir, '.git'))) return undefined;
+    if (dir === stop || dir === root) return undefined;
     const parent = path.dirname(dir);
     if (parent === dir) return undefined;
     dir = parent;

@@ -1,10 +1,10 @@
-import { execFile } from 'node:child_process';
 import { existsSync, promises as fs, realpathSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Cache } from '../cache/cache.js';
 import type { DiffReport } from '../diff/format/report.js';
 import { CodegenError, ExitCode, type Diagnostic } from '../errors.js';
+import { existsAtRevision, unchangedSince } from '../git.js';
 import { generateFiles } from '../pipeline/generate.js';
 import { generatorVersion } from '../version.js';
 import { applyOutput, planOutput, type OutputOptions } from '../write/output.js';
@@ -264,32 +264,6 @@ export function prepareComparison(entry: ResolvedEntry, refs: string[]): Promise
   return Promise.all(refs.map((ref) => existsAtRevision(entry.document, ref)));
 }
 
-/** `git diff --quiet <ref> -- <files>`: true when none of the files differs from the revision (an error counts as changed). */
-function unchangedSince(files: string[], ref: string): Promise<boolean> {
-  if (ref.startsWith('-') || files.some((file) => /^[a-z][a-z0-9+.-]*:\/\//i.test(file))) return Promise.resolve(false);
-  return new Promise((resolve) => {
-    execFile('git', ['diff', '--quiet', ref, '--', ...files], { cwd: path.dirname(files[0]!) }, (error) => resolve(!error));
-  });
-}
-
-/** `git cat-file -e <ref>:./<file>`; false also when the ref is bad (the diff then reports the ref properly). */
-function existsAtRevision(file: string, ref: string): Promise<boolean> {
-  if (ref.startsWith('-')) return Promise.resolve(true);
-  let dir = path.dirname(file);
-  try {
-    dir = realpathSync(dir);
-  } catch {
-    return Promise.resolve(true);
-  }
-  return new Promise((resolve) => {
-    execFile('git', ['cat-file', '-e', `${ref}:./${path.basename(file)}`], { cwd: dir }, (error) => {
-      if (!error) return resolve(true);
-      // Tell "no such file at that revision" from "no such revision": only the first is a new document.
-      execFile('git', ['rev-parse', '--verify', '--quiet', `${ref}^{commit}`], { cwd: dir }, (refError) => resolve(Boolean(refError)));
-    });
-  });
-}
-
 /**
  * The entries a list of changed files concerns: a file is the config itself (every entry), an
  * entry's document, a file the document references, a template of the entry, or a file in its
@@ -341,20 +315,4 @@ function realOrResolved(file: string): string {
       return path.resolve(file);
     }
   }
-}
-
-/** Files staged in git (added, copied, modified, renamed, deleted), absolute. */
-export async function stagedFiles(dir: string): Promise<string[]> {
-  const git = (args: string[]) =>
-    new Promise<string>((resolve, reject) => {
-      execFile('git', args, { cwd: dir, maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
-        if (error) reject(new CodegenError(ExitCode.usage, { code: 'E_NOT_A_REPOSITORY', severity: 'error', message: `--staged needs a git repository: ${String(stderr).trim() || error.message}` }));
-        else resolve(String(stdout));
-      });
-    });
-  const [root, list] = await Promise.all([git(['rev-parse', '--show-toplevel']), git(['diff', '--cached', '--name-only', '-z', '--diff-filter=ACMRD'])]);
-  return list
-    .split('\0')
-    .filter(Boolean)
-    .map((file) => path.join(root.trim(), file));
 }
