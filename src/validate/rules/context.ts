@@ -1,6 +1,6 @@
 import type { SourceLocation } from '../../errors.js';
 import type { DocumentSet } from '../../load/document-set.js';
-import { DocumentReader } from '../../model/reader.js';
+import { DocumentReader } from '../../load/reader.js';
 import { resolvedDocument } from '../structure.js';
 
 export type Segment = string | number;
