@@ -2,6 +2,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { usageError } from '../errors.js';
 import { gitWorkTreeRoot } from '../git.js';
+import { isRecord } from '../load/json.js';
 import type { ConfigFormat } from './types.js';
 
 /**
@@ -114,7 +115,7 @@ function isFile(file: string): boolean {
 function hasCodegenKey(file: string): boolean {
   try {
     const data = JSON.parse(readFileSync(file, 'utf8')) as unknown;
-    return data !== null && typeof data === 'object' && !Array.isArray(data) && 'codegen' in data;
+    return isRecord(data) && 'codegen' in data;
   } catch {
     return false;
   }

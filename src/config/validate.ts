@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { CodegenError, ExitCode, type Diagnostic } from '../errors.js';
+import { isRecord } from '../load/json.js';
 import { TARGET_NAMES } from '../targets/registry.js';
 import type { CompatibilityMode, ResolvedEntry } from './types.js';
 
@@ -215,9 +216,6 @@ function describe(value: unknown): string {
   return `${typeof value} ${String(value)}`;
 }
 
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return value !== null && typeof value === 'object' && !Array.isArray(value);
-}
 
 /** ` (did you mean "targets"?)` for a near miss. */
 function suggestion(given: string, known: readonly string[]): string {

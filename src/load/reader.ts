@@ -1,5 +1,6 @@
 import { documentError, type SourceLocation } from '../errors.js';
 import { resolveRefTarget, valueAt, type DocumentSet, type NodeRef } from './document-set.js';
+import { isRecord } from './json.js';
 import { appendPointer } from './pointer.js';
 
 /** A value and where it is written. */
@@ -83,9 +84,6 @@ export function refOf(value: unknown): string | undefined {
   return isRecord(value) && typeof value.$ref === 'string' ? value.$ref : undefined;
 }
 
-export function isRecord(value: unknown): value is Record<string, unknown> {
-  return value !== null && typeof value === 'object' && !Array.isArray(value);
-}
 
 export function stringField(value: unknown, key: string): string | undefined {
   if (!isRecord(value)) return undefined;
