@@ -3,8 +3,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { defaultCacheDir } from '../cache/cache.js';
 import { colours, type CliIO } from '../cli/io.js';
-import { loadConfig, type ResolvedConfig } from '../config/index.js';
-import { CodegenError, ExitCode, usageError } from '../errors.js';
+import { loadConfig, type ResolvedConfig, type ResolvedEntry } from '../config/index.js';
+import { CodegenError, usageError } from '../errors.js';
 import { SHIPPED_FORMAT_CACHE } from '../format/prettier.js';
 import { stagedFiles } from '../git.js';
 import { compareEntry, prepareComparison, type CompatibilityResult } from '../run/compare.js';
@@ -78,7 +78,7 @@ export async function runConfigCommand(files: string[], flags: RunConfigFlags, i
     // look-ups ("does the document exist at that revision?") overlap with the check.
     const prepared = compare ? new Map(entries.map((entry) => [entry, prepareComparison(entry, refs(entry))])) : undefined;
     const progress = startProgress(io, flags.json);
-    let results: Array<EntryResult<(typeof entries)[number]>>;
+    let results: Array<EntryResult<ResolvedEntry>>;
     let threads = 0;
     let compatibility: CompatibilityResult[] = [];
     try {
