@@ -47,7 +47,7 @@ describe('the output folder', () => {
     const report = JSON.parse(second.stdout) as { mode: string; ok: boolean; entries: Array<{ status: string; removed: string[]; unchanged: string[] }> };
     expect(report).toMatchObject({ mode: 'write', ok: true, entries: [{ status: 'ok' }] });
     const [entry] = report.entries;
-    expect(entry!.removed.every((f) => f.startsWith('kafka/'))).toBe(true);
+    expect(entry!.removed.every((f) => f.startsWith('kafka/') || f.startsWith('runtime/kafka/'))).toBe(true);
     expect(entry!.removed.length).toBeGreaterThan(0);
     expect(entry!.unchanged.length).toBeGreaterThan(10);
     expect(readFileSync(path.join(out, 'my-notes.md'), 'utf8')).toBe('mine');

@@ -20,7 +20,7 @@ describe('NATS target: generated code', () => {
     expect(client).toMatch(/options: NatsPublishOptions<types\.OrderHeaders> & \{ parameters: types\.\w+Parameters \}/);
     const index = readFileSync(path.join(example, 'index.ts'), 'utf8');
     expect(index).toContain("export * as nats from './nats/index.js';");
-    const runtime = readFileSync(path.join(example, 'nats/runtime.ts'), 'utf8');
+    const runtime = readFileSync(path.join(example, 'runtime/nats/runtime.ts'), 'utf8');
     expect(runtime).toMatch(/from '@nats-io\/transport-node'/);
     expect(runtime).toMatch(/from '@nats-io\/jetstream'/);
     expect(runtime).not.toMatch(/from 'nats'/);

@@ -1,4 +1,4 @@
-import { renderFolder, type Generator } from '../../generators/contract.js';
+import { targetFiles, type Generator } from '../../generators/contract.js';
 import { buildNatsView } from './view.js';
 
 /**
@@ -8,6 +8,6 @@ import { buildNatsView } from './view.js';
 export const natsTarget: Generator = {
   name: 'nats',
   generate(context) {
-    return renderFolder(context, 'nats', 'nats', buildNatsView(context.model, context.view));
+    return targetFiles(context, 'nats', buildNatsView(context.model, context.view));
   },
 };
