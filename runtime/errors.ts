@@ -8,6 +8,8 @@ export type DeadLetterReason =
   | 'invalid-payload'
   | 'invalid-envelope'
   | 'invalid-headers'
+  /** A Kafka record key that the document's key binding does not allow (or a required key left out). */
+  | 'invalid-key'
   | 'handler-failed'
   /** The concrete address (subject, routing key) does not match the channel or its parameters are invalid. */
   | 'invalid-address';

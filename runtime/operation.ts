@@ -1,3 +1,4 @@
+import { EventValidationError } from './errors.js';
 import type { ValidationResult } from './validation.js';
 
 /**
@@ -24,15 +25,20 @@ export interface OperationSpec<T, H, P> {
 
 /**
  * A parameter value placed in an address. Separators and wildcards (`. / * > # +`), white space
- * and empty values are refused: a value must never widen or redirect the address it is placed in.
+ * and empty values are refused before anything is sent (`invalid-address`): a value must never
+ * widen or redirect the address it is placed in.
  */
 export function segment(value: unknown, name: string): string {
   const text =
     typeof value === 'string' ? value : typeof value === 'number' || typeof value === 'boolean' ? String(value) : '';
   if (text === '' || /[./*>#+\s\u0000-\u001f]/.test(text)) {
-    throw new TypeError(
-      `channel parameter ${JSON.stringify(name)} must be a non-empty value without separators or wildcards (. / * > # +), got ${JSON.stringify(text).slice(0, 80)}`,
-    );
+    throw new EventValidationError('invalid-address', `channel parameter ${JSON.stringify(name)}`, [
+      {
+        pointer: `/${name.replace(/~/g, '~0').replace(/\//g, '~1')}`,
+        rule: 'address-segment',
+        message: `must be a non-empty value without separators or wildcards (. / * > # +), got ${JSON.stringify(text).slice(0, 80)}`,
+      },
+    ]);
   }
   return text;
 }

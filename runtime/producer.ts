@@ -48,12 +48,10 @@ export function prepareOutbound<T, H>(
   if (options.validate ?? defaults.validate) {
     const checked = spec.validatePayload(payload);
     if (!checked.ok) throw new EventValidationError('invalid-payload', `payload of ${spec.operation}`, checked.issues);
-    if (options.headers !== undefined) {
-      // A copy: header validators coerce types in place, and the caller's object must stay as given.
-      const headers = spec.validateHeaders(copyOf(options.headers));
-      if (!headers.ok)
-        throw new EventValidationError('invalid-headers', `headers of ${spec.operation}`, headers.issues);
-    }
+    // Absent headers are validated too (as an empty set), so a required header is never left out.
+    // A copy: header validators coerce types in place, and the caller's object must stay as given.
+    const headers = spec.validateHeaders(options.headers === undefined ? {} : copyOf(options.headers));
+    if (!headers.ok) throw new EventValidationError('invalid-headers', `headers of ${spec.operation}`, headers.issues);
   }
   const envelope = createEnvelope({
     type: spec.type,

@@ -1,6 +1,7 @@
 import type { colours } from '../../cli/io.js';
 import type { Finding } from '../types.js';
-import { describeMode, formatLocation, operationsText, summaryLine, type DiffReport } from './report.js';
+import { formatLocation } from '../../errors.js';
+import { describeMode, operationsText, summaryLine, type DiffReport } from './report.js';
 
 type Colours = ReturnType<typeof colours>;
 
