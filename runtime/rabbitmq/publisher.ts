@@ -6,7 +6,8 @@ import { EventValidationError, PublishError, errorMessage } from '../errors.js';
 import type { Lifecycle } from '../lifecycle.js';
 import { silentLogger, type Logger } from '../logger.js';
 import type { OperationSpec } from '../operation.js';
-import { prepareOutbound, type OutboundEvent, type OutboundSpec, type PublishOptions } from '../producer.js';
+import { OutboundSpecs } from '../outbound-specs.js';
+import { prepareOutbound, type OutboundEvent, type PublishOptions } from '../producer.js';
 import { Slot } from '../reconnect.js';
 import { backoffDelay, retryPolicy, sleep } from '../retry.js';
 import type { Telemetry } from '../telemetry.js';
@@ -254,12 +255,16 @@ export type PreparedSend<O, R> = (event: OutboundEvent, target: Target, options:
 
 /** The events of send operations: parameters checked, payload validated, envelope filled in, encoded, traced. */
 export class EventPublisher {
+  private readonly specs: OutboundSpecs;
+
   constructor(
     private readonly publisher: ConfirmPublisher,
     private readonly settings: Settings,
     private readonly lifecycle: Lifecycle,
     private readonly telemetry: Telemetry,
-  ) {}
+  ) {
+    this.specs = new OutboundSpecs(settings.mapping);
+  }
 
   /** Publishes an event and resolves once RabbitMQ confirmed it. */
   publish<T, H, P>(
@@ -299,12 +304,10 @@ export class EventPublisher {
     if (options.validate ?? this.settings.events.validate) checkParameters(route.spec, options.parameters);
     const target = targetOf(this.settings.naming, route.destination, options.parameters);
     // Not async: a validation failure thrown here still rejects (this method is async; the span catches it).
-    const send = (traced: O) =>
-      deliver(
-        prepareOutbound(this.outboundSpec(route.spec, payload), payload, traced, this.settings.events),
-        target,
-        traced,
-      );
+    const send = (traced: O) => {
+      const spec = this.specs.of(route.spec, route.spec.eventType(payload));
+      return deliver(prepareOutbound(spec, payload, traced, this.settings.events), target, traced);
+    };
     if (!this.telemetry.active) return send(options);
     return this.traced(target, options, send);
   }
@@ -323,17 +326,6 @@ export class EventPublisher {
       attributes,
       (trace) => publish(options.traceparent === undefined ? { ...options, id, ...trace } : { ...options, id }),
     );
-  }
-
-  private outboundSpec<T, H, P>(spec: OperationSpec<T, H, P>, payload: T): OutboundSpec<T, H> {
-    return {
-      operation: spec.operation,
-      type: spec.eventType(payload),
-      contentType: spec.contentType,
-      mapping: this.settings.mapping,
-      validatePayload: spec.validatePayload,
-      validateHeaders: spec.validateHeaders,
-    };
   }
 }
 
