@@ -20,7 +20,7 @@ import type { ProcessSpan, Telemetry } from '../telemetry.js';
 import type { ValidationResult } from '../validation.js';
 import type { RabbitConnection } from './connection.js';
 import { INBOUND_MAPPING, formatAddress, inboundEvent, parameterReader, type OutgoingMessage } from './message.js';
-import type { MessageContext, Settings, SubscribeOptions, Subscription } from './options.js';
+import type { MessageContext, ReceiveRoute, Settings, SubscribeOptions, Subscription } from './options.js';
 import type { ConfirmPublisher } from './publisher.js';
 import { Settlements } from './settlements.js';
 import {
@@ -30,7 +30,6 @@ import {
   declareQueue,
   type DeadLetterRoute,
   type ExchangeSpec,
-  type ReceiveRoute,
 } from './topology.js';
 
 /** One consumer's queue and how it treats messages, resolved from the document and the consumer's options. */

@@ -1,14 +1,17 @@
-// The RabbitMQ client's option types (client, publish, request, consumer), what handlers get and what
-// requests resolve with; and the client's settings: its options with every default resolved once.
+// The RabbitMQ client's option types (client, publish, request, consumer), each operation's route (what the
+// generated client knows of it), what handlers get and what requests resolve with; and the client's
+// settings: its options with every default resolved once.
 import type { ChannelModel, ConsumeMessage, SocketOptions } from 'amqplib';
 import type { ConsumerOptions } from '../consumer.js';
 import type { CloudEventAttributes, HeaderMapping } from '../envelope.js';
 import { silentLogger, type Logger } from '../logger.js';
+import type { OperationSpec } from '../operation.js';
 import type { PublishOptions } from '../producer.js';
 import type { ConnectionEvent, ReconnectPolicy } from '../reconnect.js';
 import type { TelemetryOptions } from '../telemetry.js';
-import { outboundMapping, type AmqpPublishOptions, type CloudEventsPrefix } from './message.js';
-import { Naming } from './topology.js';
+import type { ValidationResult } from '../validation.js';
+import { outboundMapping, type AmqpPublishOptions, type CloudEventsPrefix, type FixedProperties } from './message.js';
+import { Naming, type ReceiveSource, type SendDestination } from './topology.js';
 
 export interface ClientOptions {
   /**
@@ -54,6 +57,40 @@ export interface ClientOptions {
   onConnectionEvent?: (event: ConnectionEvent) => void;
   /** OpenTelemetry spans and metrics, on when @opentelemetry/api is installed; `{ enabled: false }` turns them off. */
   telemetry?: TelemetryOptions;
+}
+
+/** Routes: what the generated code knows about each operation. */
+export interface SendRoute<T, H, P> {
+  spec: OperationSpec<T, H, P>;
+  destination: SendDestination;
+  properties: FixedProperties;
+}
+
+export interface ReplySpec<R> {
+  operation: string;
+  eventType(payload: R): string;
+  contentType: string;
+  validatePayload(data: unknown): ValidationResult<R>;
+  properties: FixedProperties;
+  /** Where replies go when a request names no reply-to (a reply channel with an address). */
+  destination?: SendDestination;
+  /** The header the document names for the reply address (`$message.header#/replyTo`), read when the reply-to property is absent. */
+  replyToHeader?: string;
+}
+
+export interface RequestRoute<T, H, P, R> extends SendRoute<T, H, P> {
+  reply: ReplySpec<R>;
+}
+
+export interface ReceiveRoute<T, H, P> {
+  spec: OperationSpec<T, H, P>;
+  source: ReceiveSource;
+  /** The operation binding's `ack` (false: at-most-once by default). */
+  ack: boolean;
+}
+
+export interface RespondRoute<T, H, P, R> extends ReceiveRoute<T, H, P> {
+  reply: ReplySpec<R>;
 }
 
 export interface SendOptions<H> extends PublishOptions<H>, AmqpPublishOptions {
@@ -160,7 +197,7 @@ export interface Settings {
 const DEFAULT_TIMEOUT_MS = 30_000;
 const DEFAULT_PREFETCH = 32;
 
-export function resolveSettings(options: ClientOptions, document: DocumentDefaults): Settings {
+export function settingsOf(options: ClientOptions, document: DocumentDefaults): Settings {
   const serviceName = options.serviceName ?? document.serviceName;
   const namePrefix = options.namePrefix ?? '';
   return {

@@ -13,8 +13,8 @@ import { backoffDelay, retryPolicy, sleep } from '../retry.js';
 import type { Telemetry } from '../telemetry.js';
 import type { RabbitConnection } from './connection.js';
 import { outgoingMessage, publishOptions, type OutgoingMessage } from './message.js';
-import type { Published, SendOptions, Settings } from './options.js';
-import { targetOf, type SendRoute, type Target } from './topology.js';
+import type { Published, SendOptions, SendRoute, Settings } from './options.js';
+import { targetOf, type Target } from './topology.js';
 
 export interface PublishAttempt {
   /** Longest wait for a channel and for the broker's confirmation, in all. */

@@ -13,9 +13,17 @@ import type { Telemetry } from '../telemetry.js';
 import type { RabbitConnection } from './connection.js';
 import { contextOf, type Delivery, type DeliveryHandler } from './consumer.js';
 import { INBOUND_MAPPING, inboundHeaders, outgoingMessage, publishOptions, type OutgoingMessage } from './message.js';
-import type { RabbitReply, RequestHandler, RequestOptions, Settings } from './options.js';
+import type {
+  RabbitReply,
+  ReplySpec,
+  RequestHandler,
+  RequestOptions,
+  RequestRoute,
+  RespondRoute,
+  Settings,
+} from './options.js';
 import type { ConfirmPublisher, EventPublisher } from './publisher.js';
-import { targetOf, type ReplySpec, type RequestRoute, type RespondRoute } from './topology.js';
+import { targetOf } from './topology.js';
 
 /** RabbitMQ's pseudo-queue for replies: no queue to declare, replies come straight to the requesting channel. */
 const DIRECT_REPLY_TO = 'amq.rabbitmq.reply-to';

@@ -1,9 +1,8 @@
-// Exchanges, queues and routing keys: the AMQP shape of the document, each operation's route in it, and
-// how it is declared.
+// Exchanges, queues and routing keys: the AMQP shape of the document, where each operation publishes or
+// consumes in it, and how it is declared.
 import type { Channel, ChannelModel } from 'amqplib';
-import { segment, type OperationSpec } from '../operation.js';
-import type { ValidationResult } from '../validation.js';
-import { formatAddress, type AddressTemplate, type FixedProperties } from './message.js';
+import { segment } from '../operation.js';
+import { formatAddress, type AddressTemplate } from './message.js';
 
 export type ExchangeType = 'topic' | 'direct' | 'fanout' | 'headers';
 
@@ -44,40 +43,6 @@ export interface DocumentTopology {
   exchanges: readonly ExchangeSpec[];
   /** Queues of `is: queue` channels with fixed names. */
   queues: readonly QueueSpec[];
-}
-
-/** Routes: what the generated code knows about each operation. */
-export interface SendRoute<T, H, P> {
-  spec: OperationSpec<T, H, P>;
-  destination: SendDestination;
-  properties: FixedProperties;
-}
-
-export interface ReplySpec<R> {
-  operation: string;
-  eventType(payload: R): string;
-  contentType: string;
-  validatePayload(data: unknown): ValidationResult<R>;
-  properties: FixedProperties;
-  /** Where replies go when a request names no reply-to (a reply channel with an address). */
-  destination?: SendDestination;
-  /** The header the document names for the reply address (`$message.header#/replyTo`), read when the reply-to property is absent. */
-  replyToHeader?: string;
-}
-
-export interface RequestRoute<T, H, P, R> extends SendRoute<T, H, P> {
-  reply: ReplySpec<R>;
-}
-
-export interface ReceiveRoute<T, H, P> {
-  spec: OperationSpec<T, H, P>;
-  source: ReceiveSource;
-  /** The operation binding's `ack` (false: at-most-once by default). */
-  ack: boolean;
-}
-
-export interface RespondRoute<T, H, P, R> extends ReceiveRoute<T, H, P> {
-  reply: ReplySpec<R>;
 }
 
 /** Where one publish goes. */

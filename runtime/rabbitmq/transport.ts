@@ -9,28 +9,25 @@ import { Telemetry } from '../telemetry.js';
 import { RabbitConnection } from './connection.js';
 import { Consumers, contextOf, type ConsumerHost } from './consumer.js';
 import {
-  resolveSettings,
+  settingsOf,
   type ClientOptions,
   type EventHandler,
   type Published,
   type RabbitReply,
+  type ReceiveRoute,
   type RequestHandler,
   type RequestOptions,
+  type RequestRoute,
+  type RespondRoute,
   type SendOptions,
+  type SendRoute,
   type Settings,
   type SubscribeOptions,
   type Subscription,
 } from './options.js';
 import { ConfirmChannels, ConfirmPublisher, EventPublisher } from './publisher.js';
 import { Requester, Responder } from './replies.js';
-import {
-  declareDocument,
-  type DocumentTopology,
-  type ReceiveRoute,
-  type RequestRoute,
-  type RespondRoute,
-  type SendRoute,
-} from './topology.js';
+import { declareDocument, type DocumentTopology } from './topology.js';
 
 export class RabbitTransport {
   private readonly lifecycle = new Lifecycle();
@@ -49,7 +46,7 @@ export class RabbitTransport {
     defaults: { source: string; validate: boolean },
   ): Promise<RabbitTransport> {
     const telemetry = await Telemetry.create('rabbitmq', options.telemetry).catch(() => Telemetry.disabled('rabbitmq'));
-    const settings = resolveSettings(options, { serviceName: topology.serviceName, ...defaults });
+    const settings = settingsOf(options, { serviceName: topology.serviceName, ...defaults });
     const transport = new RabbitTransport(topology, options, settings, telemetry);
     await transport.connection.start();
     return transport;

@@ -15,19 +15,17 @@ import type {
   EventHandler,
   Published,
   RabbitReply,
+  ReceiveRoute,
   RequestHandler,
   RequestOptions,
+  RequestRoute,
+  RespondRoute,
   SendOptions,
+  SendRoute,
   SubscribeOptions,
   Subscription,
 } from '../runtime/rabbitmq/options.js';
-import type {
-  DocumentTopology,
-  ReceiveRoute,
-  RequestRoute,
-  RespondRoute,
-  SendRoute,
-} from '../runtime/rabbitmq/topology.js';
+import type { DocumentTopology } from '../runtime/rabbitmq/topology.js';
 import * as operations from '../operations.js';
 import * as validators from '../validators.js';
 import { acceptAny, eventTypeOf, firstValid } from '../runtime/operation.js';
