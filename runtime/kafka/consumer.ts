@@ -9,7 +9,13 @@ import { backoffDelay, retryPolicy, sleep, type RetryPolicy } from '../retry.js'
 import type { ProcessSpan, Telemetry } from '../telemetry.js';
 import { isRetriable } from './connection.js';
 import { EMPTY_BODY, KAFKA_HEADER_MAPPING, decodeKey, headersFromKafka, traceContextOf } from './message.js';
-import type { KafkaConsumerOptions, KafkaEventContext, KafkaOperation, KafkaSubscription } from './options.js';
+import type {
+  KafkaConsumerOptions,
+  KafkaEventContext,
+  KafkaHandler,
+  KafkaOperation,
+  KafkaSubscription,
+} from './options.js';
 import type { KafkaPublisher } from './publisher.js';
 
 /** The client's parts every consumer works with. */
@@ -49,6 +55,13 @@ export type RecordHandler = (
   context: KafkaEventContext<unknown, unknown, unknown>,
   record: KafkaMessage,
 ) => Promise<void>;
+
+/** The record handler of a consumer without a reply: the typed handler, given the payload and context. */
+export function recordHandler<T, H, K, C, R>(handler: KafkaHandler<T, H, K, C, R>): RecordHandler {
+  return async (decoded, context) => {
+    await handler(decoded.payload as T, context as KafkaEventContext<H, K, C>);
+  };
+}
 
 /** The client's running consumers: started with the parts they share, closed together. */
 export class KafkaConsumers {

@@ -129,6 +129,9 @@ export interface KafkaSendOptions<H, P> extends KafkaPublishOptions<H, unknown> 
   parameters?: P;
 }
 
+/** What every request accepts, as the runtime sees it. */
+export type KafkaAskOptions<H, P> = KafkaSendOptions<H, P> & { timeoutMs?: number };
+
 export interface KafkaRequestOptions<H, K> extends KafkaPublishOptions<H, K> {
   /** How long to wait for the reply (default: the client's `requestTimeoutMs`, 30 s). */
   timeoutMs?: number;

@@ -20,7 +20,7 @@ import type {
   KafkaOperation,
   KafkaReply,
   KafkaReplySpec,
-  KafkaSendOptions,
+  KafkaAskOptions,
 } from './options.js';
 import type { BackgroundTelemetry, KafkaPublisher } from './publisher.js';
 import { ensureTopics, type TopicNames } from './topology.js';
@@ -123,15 +123,12 @@ export class Requester {
     private readonly settings: RequesterSettings,
   ) {}
 
-  /**
-   * Sends a request and resolves with its validated reply; rejects with ReplyTimeoutError when none
-   * comes in time, with RequestFailedError when the responder answered that it could not reply.
-   */
+  /** Sends a request (KafkaTransport.request() says how it ends) once its reply listener has joined. */
   async ask<T, H, P, R>(
     operation: KafkaOperation<T, H, P>,
     reply: KafkaReplySpec<R>,
     payload: T,
-    options: KafkaSendOptions<H, P> & { timeoutMs?: number },
+    options: KafkaAskOptions<H, P>,
   ): Promise<KafkaReply<R>> {
     const replyTopic = this.replyTopicFor(operation, reply, options.parameters);
     const listener = this.listener(replyTopic);

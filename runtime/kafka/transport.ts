@@ -4,11 +4,11 @@ import type { Kafka } from 'kafkajs';
 import { InFlight } from '../consumer.js';
 import { Lifecycle, shutdownGracefully } from '../lifecycle.js';
 import { KafkaConnection } from './connection.js';
-import { KafkaConsumers, type ConsumerTarget, type RecordHandler } from './consumer.js';
+import { KafkaConsumers, recordHandler, type ConsumerTarget, type RecordHandler } from './consumer.js';
 import type {
   EventSink,
+  KafkaAskOptions,
   KafkaConsumerOptions,
-  KafkaEventContext,
   KafkaHandler,
   KafkaOperation,
   KafkaReply,
@@ -88,7 +88,7 @@ export class KafkaTransport {
     operation: KafkaOperation<T, H, P>,
     reply: KafkaReplySpec<R>,
     payload: T,
-    options: KafkaSendOptions<H, P> & { timeoutMs?: number },
+    options: KafkaAskOptions<H, P>,
   ): Promise<KafkaReply<R>> {
     this.lifecycle.assertOpen();
     // The PRODUCER span lasts until the reply came; the responder's CONSUMER span is its child.
@@ -112,9 +112,7 @@ export class KafkaTransport {
     options: SubscribeOptions<P>,
   ): Promise<KafkaSubscription> {
     this.lifecycle.assertOpen();
-    return this.consume(operation, options, async (decoded, context) => {
-      await handler(decoded.payload as T, context as KafkaEventContext<H, K, C>);
-    });
+    return this.consume(operation, options, recordHandler(handler));
   }
 
   /** Starts a consumer for a receive operation with a reply: the handler's result is sent back to the requester. */
