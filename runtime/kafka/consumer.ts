@@ -40,6 +40,7 @@ export interface ConsumerTarget {
   deadLettered?(failure: DeadLetteredRecord): Promise<void>;
 }
 
+/** A record given up on, with what a responder needs to tell its requester. */
 export interface DeadLetteredRecord {
   headers: Record<string, string>;
   key: Buffer | null;

@@ -1,7 +1,7 @@
 // Request/reply: the requester's reply listener and correlation (the shared PendingReplies), and the
 // responder that sends a handler's result, or word that none will come, to the request's reply topic.
 import { randomUUID } from 'node:crypto';
-import type { Admin, Consumer, Kafka } from 'kafkajs';
+import type { Consumer } from 'kafkajs';
 import { ConsumerPipeline, deadLetterHeaders } from '../consumer.js';
 import { deferred } from '../deferred.js';
 import type { CloudEventAttributes } from '../envelope.js';
@@ -13,14 +13,14 @@ import { Telemetry } from '../telemetry.js';
 import type { ValidationResult } from '../validation.js';
 import type { KafkaConnection } from './connection.js';
 import { subscribeWhenReady, type DeadLetteredRecord, type RecordHandler } from './consumer.js';
-import { CORRELATION_HEADER, KAFKA_HEADER_MAPPING, headersFromKafka, toBuffer } from './message.js';
+import { CORRELATION_HEADER, EMPTY_BODY, KAFKA_HEADER_MAPPING, headersFromKafka, toBuffer } from './message.js';
 import type {
+  KafkaAskOptions,
   KafkaEventContext,
   KafkaHandler,
   KafkaOperation,
   KafkaReply,
   KafkaReplySpec,
-  KafkaAskOptions,
 } from './options.js';
 import type { BackgroundTelemetry, KafkaPublisher } from './publisher.js';
 import { ensureTopics, type TopicNames } from './topology.js';
@@ -45,8 +45,7 @@ class ReplyListener {
   private starting: Promise<void> | undefined;
 
   constructor(
-    private readonly kafka: Kafka,
-    private readonly admin: () => Promise<Admin>,
+    private readonly connection: KafkaConnection,
     readonly topic: string,
     private readonly groupId: string,
     private readonly logger: Logger,
@@ -61,10 +60,10 @@ class ReplyListener {
   }
 
   private async start(): Promise<void> {
-    const admin = await this.admin();
+    const admin = await this.connection.admin();
     await ensureTopics(admin, [{ topic: this.topic }], this.logger);
     const ends = await admin.fetchTopicOffsets(this.topic);
-    const consumer = this.kafka.consumer({
+    const consumer = this.connection.kafka.consumer({
       groupId: this.groupId,
       sessionTimeout: 30_000,
       heartbeatInterval: 3_000,
@@ -178,8 +177,7 @@ export class Requester {
     let listener = this.listeners.get(topic);
     if (!listener) {
       listener = new ReplyListener(
-        this.connection.kafka,
-        () => this.connection.admin(),
+        this.connection,
         topic,
         `${this.settings.clientId}.replies.${randomUUID()}`,
         this.settings.logger,
@@ -209,7 +207,7 @@ function decodeReply<R>(operation: string, reply: KafkaReplySpec<R>, raw: RawRep
     },
     { validate, idempotencyStore: false },
   );
-  const decoded = pipeline.decode({ body: raw.body ?? new Uint8Array(0), headers: raw.headers, deliveryAttempt: 1 });
+  const decoded = pipeline.decode({ body: raw.body ?? EMPTY_BODY, headers: raw.headers, deliveryAttempt: 1 });
   if (!decoded.ok)
     throw new EventValidationError(decoded.reason, `reply to ${operation}`, [
       { pointer: '', rule: decoded.reason, message: decoded.error },
