@@ -1,6 +1,7 @@
 // The CloudEvents ↔ Kafka record mapping: envelope headers, the channel address header, record keys.
 import type { IHeaders } from 'kafkajs';
 import type { CloudEventAttributes, HeaderMapping } from '../envelope.js';
+import { EventValidationError } from '../errors.js';
 import type { KeySpec } from './options.js';
 
 /**
@@ -45,7 +46,11 @@ export function toBuffer(bytes: Uint8Array): Buffer {
 
 /** A key as kafkajs sends it; checked against the document's key schema when validation is on. */
 export function encodeKey(key: unknown, spec: KeySpec, validate: boolean, operation: string): string | Buffer | null {
-  if (key === undefined || key === null) return null;
+  if (key === undefined || key === null) {
+    // A key binding with a type makes the key part of the contract: the options type requires it too.
+    if (validate && spec.kind !== 'bytes') throw invalidKey(operation, 'is required by the document (key binding)');
+    return null;
+  }
   if (Buffer.isBuffer(key)) return key;
   if (validate) {
     const ok =
@@ -55,11 +60,16 @@ export function encodeKey(key: unknown, spec: KeySpec, validate: boolean, operat
           ? typeof key === 'string' && (spec.values === undefined || spec.values.includes(key))
           : typeof key === 'string';
     if (!ok)
-      throw new TypeError(
-        `key of ${operation} must be ${spec.values ? `one of ${JSON.stringify(spec.values)}` : `a ${spec.kind === 'bytes' ? 'string or Buffer' : spec.kind}`}, got ${JSON.stringify(key)}`,
+      throw invalidKey(
+        operation,
+        `must be ${spec.values ? `one of ${JSON.stringify(spec.values)}` : `a ${spec.kind === 'bytes' ? 'string or Buffer' : spec.kind}`}, got ${JSON.stringify(key)}`,
       );
   }
   return String(key);
+}
+
+function invalidKey(operation: string, message: string): EventValidationError {
+  return new EventValidationError('invalid-key', `key of ${operation}`, [{ pointer: '', rule: 'key', message }]);
 }
 
 /** A received key, decoded as the document declares it. */

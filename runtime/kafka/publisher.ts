@@ -3,7 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import { Partitioners, type IHeaders, type Message, type Producer, type ProducerConfig } from 'kafkajs';
 import type { CloudEventAttributes } from '../envelope.js';
-import { EventValidationError } from '../errors.js';
+import { concreteAddress } from '../operation.js';
 import type { Logger } from '../logger.js';
 import { OutboundSpecs } from '../outbound-specs.js';
 import { prepareOutbound } from '../producer.js';
@@ -124,14 +124,7 @@ export class KafkaPublisher {
     const validate = options.validate ?? this.settings.validate;
     const spec = operation.spec;
     let address: string | undefined;
-    if (operation.channel.hasParameters) {
-      if (validate) {
-        const checked = spec.validateParameters(options.parameters);
-        if (!checked.ok)
-          throw new EventValidationError('invalid-address', `channel parameters of ${spec.operation}`, checked.issues);
-      }
-      address = spec.buildAddress(options.parameters as P);
-    }
+    if (operation.channel.hasParameters) address = concreteAddress(spec, options.parameters, validate);
     const topic = this.topics.of(operation.channel, address);
     const outbound = prepareOutbound(this.outboundSpecs.of(spec, spec.eventType(payload)), payload, options, {
       source: this.settings.source,
