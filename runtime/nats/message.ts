@@ -2,7 +2,7 @@
 // NATS protocol binding, 3.1.3.2), and channel addresses ↔ subjects (with the client's subject prefix).
 import { MsgHdrsImpl, type MsgHdrs } from '@nats-io/transport-node';
 import type { HeaderMapping } from '../envelope.js';
-import { EventValidationError } from '../errors.js';
+import { concreteAddress } from '../operation.js';
 import type { AnyNatsOperation, NatsOperation } from './options.js';
 
 /**
@@ -147,14 +147,7 @@ export class Subjects {
   ): string {
     if (override !== undefined) return override;
     if (operation.wildcard === null) throw noAddress(operation);
-    const values = (parameters ?? {}) as P;
-    if (validate) {
-      // A copy: checking converts values to the schema's types, and the caller's object stays as it was.
-      const checked = operation.spec.validateParameters({ ...values });
-      if (!checked.ok)
-        throw new EventValidationError('invalid-address', `parameters of ${operation.spec.operation}`, checked.issues);
-    }
-    return this.prefix + operation.subjects.toSubject(operation.spec.buildAddress(values));
+    return this.prefix + operation.subjects.toSubject(concreteAddress(operation.spec, parameters, validate));
   }
 
   /** The subject a consumer listens to. */

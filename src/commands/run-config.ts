@@ -5,7 +5,6 @@ import { defaultCacheDir } from '../cache/cache.js';
 import { colours, type CliIO } from '../cli/io.js';
 import { loadConfig, type ResolvedConfig, type ResolvedEntry } from '../config/index.js';
 import { CodegenError, usageError } from '../errors.js';
-import { SHIPPED_FORMAT_CACHE } from '../format/prettier.js';
 import { stagedFiles } from '../git.js';
 import { compareEntry, prepareComparison, type CompatibilityResult } from '../run/compare.js';
 import { runEntries } from '../run/entries.js';
@@ -84,7 +83,7 @@ export async function runConfigCommand(files: string[], flags: RunConfigFlags, i
     try {
       const concurrency = concurrencyOf(flags);
       const cacheDir = cacheEnabled(flags, io) ? defaultCacheDir(io.cwd, io.env) : undefined;
-      const parallel = { threads: Math.min(concurrency, os.availableParallelism?.() ?? 1), afterMs: 300, cacheDir, cacheFallbacks: [SHIPPED_FORMAT_CACHE] };
+      const parallel = { threads: Math.min(concurrency, os.availableParallelism?.() ?? 1), afterMs: 300, cacheDir };
       const outcome = await runEntries(entries, { mode, cache, cwd: io.cwd }, concurrency, (entry, n) => progress.update(`${n}/${entries.length} ${shownPath(entry.document, io)}`), parallel);
       results = outcome.results;
       threads = outcome.threads;

@@ -10,7 +10,6 @@ export interface ParallelOptions {
   afterMs: number;
   /** How the workers open the cache (a Cache object cannot cross threads). */
   cacheDir?: string;
-  cacheFallbacks?: string[];
 }
 
 export interface RunEntriesOutcome<J extends GenerateJob> {
@@ -48,7 +47,7 @@ export async function runEntries<J extends GenerateJob>(
   };
   const workerLane = async () => {
     const { Worker } = await import('node:worker_threads');
-    const worker = new Worker(WORKER_FILE, { workerData: { mode: context.mode, cwd: context.cwd, cacheDir: parallel?.cacheDir, cacheFallbacks: parallel?.cacheFallbacks ?? [] } });
+    const worker = new Worker(WORKER_FILE, { workerData: { mode: context.mode, cwd: context.cwd, cacheDir: parallel?.cacheDir } });
     threads++;
     try {
       for (let index = take(); index !== undefined; index = take()) {

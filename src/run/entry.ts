@@ -1,10 +1,9 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
-import { defaultCacheDir, openCache, readOnlyCache, type Cache } from '../cache/cache.js';
+import { defaultCacheDir, disabledCache, openCache, type Cache } from '../cache/cache.js';
 import type { CliIO } from '../cli/io.js';
 import type { ResolvedEntry } from '../config/types.js';
 import { CodegenError, ExitCode, type Diagnostic } from '../errors.js';
-import { SHIPPED_FORMAT_CACHE } from '../format/prettier.js';
 import { displayPathOf } from '../load/document-set.js';
 import { generateFiles } from '../pipeline/generate.js';
 import { generatorVersion } from '../version.js';
@@ -56,9 +55,9 @@ export function cacheEnabled(flags: { cache: boolean }, io: Pick<CliIO, 'env'>):
   return flags.cache && io.env.CODEGEN_CACHE !== '0';
 }
 
-/** The project's cache (node_modules/.cache/codegen); when disabled, only the format cache shipped in dist/, read-only. */
+/** The project's cache (node_modules/.cache/codegen), or none when disabled. */
 export function openProjectCache(flags: { cache: boolean }, io: Pick<CliIO, 'env' | 'cwd'>): Cache {
-  return cacheEnabled(flags, io) ? openCache(defaultCacheDir(io.cwd, io.env), [SHIPPED_FORMAT_CACHE]) : readOnlyCache([SHIPPED_FORMAT_CACHE]);
+  return cacheEnabled(flags, io) ? openCache(defaultCacheDir(io.cwd, io.env)) : disabledCache;
 }
 
 /**
