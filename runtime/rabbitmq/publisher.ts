@@ -332,6 +332,7 @@ export class EventPublisher {
 /** Refuses parameters the document does not allow (checked before anything is sent). */
 function checkParameters<P>(spec: OperationSpec<unknown, unknown, P>, parameters: P | undefined): void {
   if (spec.parameterNames.length === 0) return;
-  const checked = spec.validateParameters(parameters ?? {});
+  // A copy, as on every broker (runtime/operation.ts concreteAddress): checking converts values to the schema's types.
+  const checked = spec.validateParameters({ ...(parameters ?? {}) });
   if (!checked.ok) throw new EventValidationError('invalid-address', `parameters of ${spec.operation}`, checked.issues);
 }
