@@ -1,8 +1,7 @@
 import { appendPointer } from '../../load/pointer.js';
 import type { Bindings, Origin } from '../../model/types.js';
-import type { StructureRule } from '../rule.js';
 import { stableStringify } from '../schema/canonical.js';
-import { channelName, refOf, type StructureContext } from '../structure/context.js';
+import { channelName, refOf, type StructureContext, type StructureRule } from '../structure/context.js';
 import { wireAddress } from '../structure/match.js';
 import type { OperationRef } from '../types.js';
 

@@ -1,7 +1,6 @@
 import { appendPointer } from '../../load/pointer.js';
 import type { ApiModel, ChannelModel } from '../../model/types.js';
-import type { StructureRule } from '../rule.js';
-import { channelName } from '../structure/context.js';
+import { channelName, type StructureRule } from '../structure/context.js';
 import { wireAddress } from '../structure/match.js';
 
 export const CHANNEL_REMOVED: StructureRule = {

@@ -1,7 +1,6 @@
 import { appendPointer } from '../../load/pointer.js';
 import type { MessageModel } from '../../model/types.js';
-import type { StructureRule } from '../rule.js';
-import type { MessagePair } from '../structure/context.js';
+import type { MessagePair, StructureRule } from '../structure/context.js';
 
 const at = (m: MessageModel, ...segments: string[]) => ({ file: m.origin.file, pointer: appendPointer(m.origin.pointer, ...segments) });
 const operationsOf = (pair: MessagePair) => pair.uses.flatMap((u) => u.operations);

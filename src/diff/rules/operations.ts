@@ -1,7 +1,6 @@
 import { appendPointer } from '../../load/pointer.js';
 import type { OperationModel } from '../../model/types.js';
-import type { StructureRule } from '../rule.js';
-import { channelName, refOf } from '../structure/context.js';
+import { channelName, refOf, type StructureRule } from '../structure/context.js';
 import { wireAddress } from '../structure/match.js';
 
 export const OPERATION_REMOVED: StructureRule = {

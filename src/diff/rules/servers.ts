@@ -1,4 +1,4 @@
-import type { StructureRule } from '../rule.js';
+import type { StructureRule } from '../structure/context.js';
 
 export const SERVER_REMOVED: StructureRule = {
   id: 'SERVER_REMOVED',

@@ -1,10 +1,18 @@
 import { appendPointer } from '../../load/pointer.js';
 import type { Origin } from '../../model/types.js';
-import type { Change, SchemaRule, Use } from '../rule.js';
+import type { Change, MessageArgs, Rule, Use } from '../rule.js';
 import type { Impact } from '../types.js';
 import { Canonicalizer } from './canonical.js';
 import { acceptsEverything, alignComposition, childNode, has, isRecord, resolveNode, trueNode, type SchemaNode } from './node.js';
 import { pairBranches, type BranchPlan } from './branches.js';
+
+/** A rule over one matched pair of JSON Schema nodes (the walker pairs them, at any depth). */
+export interface SchemaRule<A extends MessageArgs = MessageArgs> extends Rule<A> {
+  kind: 'schema';
+  /** Called only for pairs where one side is the `false` schema (and then no other rule is). */
+  onFalse?: boolean;
+  check(pair: SchemaPair): void;
+}
 
 /** What a schema comparison is about, for the sentences and the findings. */
 export interface SchemaTarget {

@@ -1,7 +1,13 @@
 import type { ApiModel, ChannelModel, MessageModel, OperationModel, Origin, ServerModel } from '../../model/types.js';
-import type { AnyRule, Change, Use } from '../rule.js';
+import type { Change, MessageArgs, Rule, Use } from '../rule.js';
 import type { Direction, Impact, OperationRef } from '../types.js';
 import { matchChannels, matchMessages, matchOperations, matchServers, payloadKeys, type Matched } from './match.js';
+
+/** A rule over the matched document elements (servers, channels, operations, messages, bindings). */
+export interface StructureRule<A extends MessageArgs = MessageArgs> extends Rule<A> {
+  kind: 'structure';
+  check(context: StructureContext): void;
+}
 
 export type Pair<T> = Matched<T>['pairs'][number];
 
@@ -181,7 +187,7 @@ export class StructureContext {
     return ids.map((id) => map.get(id)).filter((m): m is MessageModel => m !== undefined);
   }
 
-  report(rule: AnyRule, input: ReportInput = {}): void {
+  report(rule: Rule, input: ReportInput = {}): void {
     this.sink({
       rule,
       impact: input.impact ?? 'none',

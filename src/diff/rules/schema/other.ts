@@ -1,7 +1,6 @@
-import type { SchemaRule } from '../../rule.js';
 import { stableStringify } from '../../schema/canonical.js';
 import { has } from '../../schema/node.js';
-import type { SchemaPair } from '../../schema/walk.js';
+import type { SchemaPair, SchemaRule } from '../../schema/walk.js';
 
 /** Keywords without a rule of their own: any change to them counts as breaking both ways. */
 const GENERIC_KEYWORDS = [

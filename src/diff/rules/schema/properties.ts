@@ -1,4 +1,4 @@
-import type { SchemaRule } from '../../rule.js';
+import type { SchemaRule } from '../../schema/walk.js';
 import { acceptsEverything } from '../../schema/node.js';
 
 function requiredOf(schema: Record<string, unknown>): string[] {

@@ -1,6 +1,5 @@
-import type { SchemaRule } from '../../rule.js';
 import { allowedValues, effectiveAtoms, type TypeAtom } from '../../schema/relations.js';
-import type { SchemaPair } from '../../schema/walk.js';
+import type { SchemaPair, SchemaRule } from '../../schema/walk.js';
 
 /**
  * A value list (enum/const) added or removed already tells the story when the type change goes the

@@ -1,0 +1,174 @@
+import { CodegenError, ExitCode } from '../errors.js';
+import type { DocumentSet } from '../load/document-set.js';
+import type { SourceFile } from '../load/source-file.js';
+import { appendPointer } from '../load/pointer.js';
+import { UniqueNames } from '../model/names.js';
+import { DocumentReader } from '../model/reader.js';
+import { SchemaRegistry } from '../model/schemas.js';
+import type { ChannelModel, MessageModel, Origin } from '../model/types.js';
+import { readAvro, type AvroRef } from './avro/schema.js';
+import { AvroWalk } from './avro/walk.js';
+import { AVRO_RESOLUTION_RULES, AVRO_RULES, SCHEMA_RULES } from './registry.js';
+import type { Change, MessageArgs } from './rule.js';
+import type { AvroResolutionRule } from './rules/avro-resolution.js';
+import { formatFamily } from './rules/messages.js';
+import { Canonicalizer } from './schema/canonical.js';
+import { nodeOf, trueNode, type SchemaSpace } from './schema/node.js';
+import { SchemaWalk, type SchemaTarget } from './schema/walk.js';
+import { channelName, type MessagePair, type Pair, type StructureContext } from './structure/context.js';
+import type { DiffRun, Impact } from './types.js';
+
+/**
+ * The schemas of every matched message (payload, headers, Kafka key) and channel parameter,
+ * walked with the schema rules (or the Avro rules) in the direction each is used.
+ */
+export class SchemaComparisons {
+  private readonly canon = new Canonicalizer();
+  private readonly oldSpace: SchemaSpace;
+  private readonly newSpace: SchemaSpace;
+  private readonly extraSpaces = new Map<'old' | 'new', { registry: SchemaRegistry; space: SchemaSpace }>();
+
+  constructor(
+    private readonly input: DiffRun,
+    private readonly ctx: StructureContext,
+    private readonly sink: (change: Change) => void,
+  ) {
+    this.oldSpace = { defs: input.old.model.schemas, origins: input.old.model.schemaOrigins };
+    this.newSpace = { defs: input.new.model.schemas, origins: input.new.model.schemaOrigins };
+  }
+
+  run(): void {
+    for (const pair of this.ctx.messages) this.message(pair);
+    for (const pair of this.ctx.channels.pairs) this.parameters(pair);
+  }
+
+  private walk(target: SchemaTarget): SchemaWalk {
+    return new SchemaWalk(SCHEMA_RULES, this.canon, this.sink, target);
+  }
+
+  private message(pair: MessagePair): void {
+    const { old, new: next } = pair;
+    const base = { uses: pair.uses, messageId: next.id };
+    const oldFamily = formatFamily(old.schemaFormat);
+    const newFamily = formatFamily(next.schemaFormat);
+    if (oldFamily === 'JSON Schema' && newFamily === 'JSON Schema') {
+      this.walk({ ...base, container: next.id, rootSubject: 'the payload' }).compare(
+        nodeOf({ $ref: `#/definitions/${old.payloadTypeName}` }, this.oldSpace, this.oldSpace.origins[old.payloadTypeName]),
+        nodeOf({ $ref: `#/definitions/${next.payloadTypeName}` }, this.newSpace, this.newSpace.origins[next.payloadTypeName]),
+      );
+    } else if (oldFamily === 'Avro' && newFamily === 'Avro') {
+      this.avro(pair);
+    }
+    const headers = (m: MessageModel, space: SchemaSpace) =>
+      m.headersTypeName ? nodeOf({ $ref: `#/definitions/${m.headersTypeName}` }, space, space.origins[m.headersTypeName]) : trueNode(space, { file: m.origin.file, pointer: appendPointer(m.origin.pointer, 'headers') });
+    this.walk({ ...base, container: `the headers of ${next.id}`, rootSubject: 'the headers', rootContainer: next.id }).compare(headers(old, this.oldSpace), headers(next, this.newSpace));
+    // The Kafka message key is a schema on the wire too.
+    const oldKey = old.bindings.kafka?.key;
+    const newKey = next.bindings.kafka?.key;
+    if (oldKey !== undefined || newKey !== undefined) {
+      this.walk({ ...base, container: `the Kafka key of ${next.id}`, rootSubject: 'the Kafka key', rootContainer: next.id }).compare(this.bindingSchema('old', old, oldKey), this.bindingSchema('new', next, newKey));
+    }
+  }
+
+  /** A schema written inside a binding (the Kafka key), registered in a space of its own. */
+  private bindingSchema(side: 'old' | 'new', message: MessageModel, value: unknown) {
+    const origin: Origin = { file: message.origin.file, pointer: appendPointer(message.origin.pointer, 'bindings', 'kafka', 'key') };
+    let extra = this.extraSpaces.get(side);
+    if (!extra) {
+      const registry = new SchemaRegistry(new DocumentReader(this.input[side].set), new UniqueNames());
+      extra = { registry, space: { defs: registry.definitions, origins: registry.origins } };
+      this.extraSpaces.set(side, extra);
+    }
+    if (value === undefined) return trueNode(extra.space, origin);
+    const file = fileByDisplay(this.input[side].set, message.origin.file) ?? this.input[side].set.root;
+    const name = extra.registry.add({ value, at: { file, pointer: origin.pointer } }, `${message.name}KafkaKey`);
+    return nodeOf({ $ref: `#/definitions/${name}` }, extra.space, origin);
+  }
+
+  private parameters(channel: Pair<ChannelModel>): void {
+    const { old, new: next } = channel;
+    if (old.address === null || next.address === null) return;
+    const names = (address: string) => [...address.matchAll(/\{([^}]*)\}/g)].map((m) => m[1]!);
+    const oldNames = names(old.address);
+    const newNames = names(next.address);
+    if (oldNames.length !== newNames.length) return; // the address changed: CHANNEL_ADDRESS_CHANGED
+    const uses = this.ctx.channelUses(channel);
+    newNames.forEach((name, index) => {
+      const oldName = oldNames[index]!;
+      const before = old.parameters.find((p) => p.name === oldName);
+      const after = next.parameters.find((p) => p.name === name);
+      const oldNode = before ? nodeOf(before.schema, this.oldSpace, before.origin) : trueNode(this.oldSpace, old.origin);
+      const newNode = after ? nodeOf(after.schema, this.newSpace, after.origin) : trueNode(this.newSpace, next.origin);
+      this.walk({ uses, container: `parameter \`${name}\` of channel ${channelName(next)}`, rootSubject: `parameter \`${name}\``, rootContainer: `channel ${channelName(next)}` }).compare(oldNode, newNode);
+    });
+  }
+
+  private avro(pair: MessagePair): void {
+    const { old, new: next } = pair;
+    const read = (m: MessageModel, side: 'old' | 'new'): AvroRef => {
+      try {
+        return readAvro(avroJson(m.payloadRaw)).root;
+      } catch (error) {
+        throw new CodegenError(ExitCode.usage, {
+          code: 'E_AVRO_SCHEMA',
+          severity: 'error',
+          message: `the Avro payload of message ${m.id} (${side} version) cannot be read: ${(error as Error).message}`,
+          location: m.payloadOrigin,
+        });
+      }
+    };
+    const oldRoot = read(old, 'old');
+    const newRoot = read(next, 'new');
+    const oldOrigin = old.payloadOrigin ?? old.origin;
+    const newOrigin = next.payloadOrigin ?? next.origin;
+    const target: SchemaTarget = { uses: pair.uses, messageId: next.id, container: next.id, rootSubject: 'the payload' };
+    const found: Change[] = [];
+    new AvroWalk(AVRO_RULES, (c) => {
+      found.push(c);
+      this.sink(c);
+    }, target, oldOrigin, newOrigin).compare(oldRoot, newRoot);
+    const avsc = this.input.avsc;
+    if (!avsc) return;
+    const report = (rule: AvroResolutionRule, impact: Impact, args: MessageArgs) =>
+      this.sink({ rule, impact, text: rule.message(args), old: oldOrigin, new: newOrigin, uses: pair.uses, messageId: next.id });
+    for (const rule of AVRO_RESOLUTION_RULES) {
+      try {
+        rule.check({ oldSchema: avroJson(old.payloadRaw), newSchema: avroJson(next.payloadRaw), found, avsc, container: next.id, report: (impact, args) => report(rule, impact, args) });
+      } catch (error) {
+        throw new CodegenError(ExitCode.usage, { code: 'E_AVRO_SCHEMA', severity: 'error', message: `an Avro payload of message ${next.id} is not a valid Avro schema: ${(error as Error).message}`, location: next.payloadOrigin });
+      }
+    }
+  }
+}
+
+/** An Avro schema may be written as JSON text inside the document (`schema: '{"type": "record", ...}'`). */
+function avroJson(raw: unknown): unknown {
+  if (typeof raw === 'string' && /^\s*[[{]/.test(raw)) return JSON.parse(raw);
+  return raw;
+}
+
+function fileByDisplay(set: DocumentSet, display: string): SourceFile | undefined {
+  for (const file of set.files.values()) if (file.displayPath === display) return file;
+  return undefined;
+}
+
+/**
+ * Compares two standalone JSON Schemas (with their own `definitions` maps) and returns the raw
+ * changes with their impact: what the oracle test checks against sampled instances.
+ */
+export function compareJsonSchemas(
+  oldSchema: unknown,
+  newSchema: unknown,
+  oldDefinitions: Record<string, unknown> = {},
+  newDefinitions: Record<string, unknown> = {},
+): Array<{ ruleId: string; impact: Impact; text: string }> {
+  const changes: Change[] = [];
+  const target: SchemaTarget = { uses: [], container: 'the schema', rootSubject: 'the value' };
+  const oldSpace: SchemaSpace = { defs: oldDefinitions as SchemaSpace['defs'], origins: {} };
+  const newSpace: SchemaSpace = { defs: newDefinitions as SchemaSpace['defs'], origins: {} };
+  new SchemaWalk(SCHEMA_RULES, new Canonicalizer(), (c) => changes.push(c), target).compare(
+    nodeOf(oldSchema as SchemaSpace['defs'][string], oldSpace, { file: 'old', pointer: '' }),
+    nodeOf(newSchema as SchemaSpace['defs'][string], newSpace, { file: 'new', pointer: '' }),
+  );
+  return changes.map((c) => ({ ruleId: c.rule.id, impact: c.impact, text: c.text }));
+}
