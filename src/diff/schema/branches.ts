@@ -50,7 +50,7 @@ export function pairBranches(pair: { old: SchemaNode; new: SchemaNode; canon: Ca
     newLeft.delete(n);
   }
   pairs.sort((a, b) => a[1] - b[1]);
-  const exclusive = keyword === 'oneOf' ? pairwiseDisjoint(oldNodes) && pairwiseDisjoint(newNodes) : true;
+  const exclusive = keyword === 'oneOf' ? pairwiseDisjoint(oldNodes, pair.old) && pairwiseDisjoint(newNodes, pair.new) : true;
   return { pairs, removed: [...oldLeft].sort((a, b) => a - b), added: [...newLeft].sort((a, b) => a - b), oldNodes, newNodes, exclusive };
 }
 

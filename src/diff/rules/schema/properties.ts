@@ -1,9 +1,6 @@
 import type { SchemaRule } from '../../schema/walk.js';
+import { propertyConstrainedWithin, requiredOf, requiresThroughComposition } from '../../schema/effective.js';
 import { acceptsEverything } from '../../schema/node.js';
-
-function requiredOf(schema: Record<string, unknown>): string[] {
-  return Array.isArray(schema.required) ? schema.required.filter((n): n is string => typeof n === 'string') : [];
-}
 
 export const SCHEMA_PROPERTY_ADDED_CLOSED_MODEL: SchemaRule = {
   id: 'SCHEMA_PROPERTY_ADDED_CLOSED_MODEL',
@@ -67,6 +64,9 @@ export const SCHEMA_PROPERTY_REMOVED_OPEN_MODEL: SchemaRule = {
   check(pair) {
     for (const entry of pair.properties()) {
       if (entry.old.kind === 'declared' && !acceptsEverything(entry.old.node) && entry.new.kind === 'open') {
+        // Moved into the composition (every oneOf branch declares it within the old schema): not removed.
+        const before = entry.old.node;
+        if (propertyConstrainedWithin(pair.new, entry.name, (after) => pair.accepts(before, after))) continue;
         pair.report(SCHEMA_PROPERTY_REMOVED_OPEN_MODEL, 'widens', {}, { below: entry.name, oldAt: ['properties', entry.name], newAt: ['properties'] });
       }
     }
@@ -100,7 +100,7 @@ export const SCHEMA_REQUIRED_REMOVED: SchemaRule = {
   check(pair) {
     const after = new Set(requiredOf(pair.new.schema));
     requiredOf(pair.old.schema).forEach((name, index) => {
-      if (!after.has(name)) pair.report(SCHEMA_REQUIRED_REMOVED, 'widens', {}, { below: name, oldAt: ['required', index], newAt: ['required'] });
+      if (!after.has(name) && !requiresThroughComposition(pair.new, name)) pair.report(SCHEMA_REQUIRED_REMOVED, 'widens', {}, { below: name, oldAt: ['required', index], newAt: ['required'] });
     });
   },
 };
