@@ -13,10 +13,34 @@ import type { Change, MessageArgs } from './rule.js';
 import type { AvroResolutionRule } from './rules/avro-resolution.js';
 import { formatFamily } from './rules/messages.js';
 import { Canonicalizer } from './schema/canonical.js';
-import { nodeOf, trueNode, type SchemaSpace } from './schema/node.js';
+import { nodeOf, trueNode, type SchemaNode, type SchemaSpace } from './schema/node.js';
 import { SchemaWalk, type SchemaTarget } from './schema/walk.js';
 import { channelName, type MessagePair, type Pair, type StructureContext } from './structure/context.js';
 import type { DiffRun, Impact } from './types.js';
+
+/**
+ * Subsumption between messages of the two versions: `accepts(general, specific)` is true when every
+ * message valid under `specific` (old version) is valid under `general` (new version): same content
+ * type, JSON Schema payloads and headers, and a schema walk from one to the other that finds
+ * nothing narrowing.
+ */
+export function messageSubsumption(run: DiffRun): (general: MessageModel, specific: MessageModel) => boolean {
+  const canon = new Canonicalizer();
+  const oldSpace: SchemaSpace = { defs: run.old.model.schemas, origins: run.old.model.schemaOrigins };
+  const newSpace: SchemaSpace = { defs: run.new.model.schemas, origins: run.new.model.schemaOrigins };
+  const narrows = (older: SchemaNode, newer: SchemaNode) => {
+    let found = false;
+    new SchemaWalk(SCHEMA_RULES, canon, (change) => (found ||= change.impact === 'narrows' || change.impact === 'both'), { uses: [], container: '', rootSubject: '' }).compare(older, newer);
+    return found;
+  };
+  const node = (name: string | undefined, space: SchemaSpace) => (name ? nodeOf({ $ref: `#/definitions/${name}` }, space) : trueNode(space));
+  return (general, specific) => {
+    if (formatFamily(general.schemaFormat) !== 'JSON Schema' || formatFamily(specific.schemaFormat) !== 'JSON Schema') return false;
+    if (general.contentType.toLowerCase() !== specific.contentType.toLowerCase()) return false;
+    if (narrows(node(specific.payloadTypeName, oldSpace), node(general.payloadTypeName, newSpace))) return false;
+    return !narrows(node(specific.headersTypeName, oldSpace), node(general.headersTypeName, newSpace));
+  };
+}
 
 /**
  * The schemas of every matched message (payload, headers, Kafka key) and channel parameter,

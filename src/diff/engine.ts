@@ -1,5 +1,5 @@
 import type { ApiModel } from '../model/types.js';
-import { SchemaComparisons } from './comparisons.js';
+import { messageSubsumption, SchemaComparisons } from './comparisons.js';
 import { dedupe, locator, mergeSharedChanges, sortFindings } from './findings.js';
 import { judge } from './judge.js';
 import { STRUCTURE_RULES, VERDICT_RULES } from './registry.js';
@@ -21,7 +21,7 @@ export function diffDocuments(run: DiffRun): Finding[] {
   const options = run.options ?? {};
   const changes: Change[] = [];
   const sink = (change: Change) => changes.push(change);
-  const ctx = new StructureContext(run.old.model, run.new.model, sink);
+  const ctx = new StructureContext(run.old.model, run.new.model, sink, messageSubsumption(run));
   for (const rule of STRUCTURE_RULES) rule.check(ctx);
   new SchemaComparisons(run, ctx, sink).run();
 

@@ -66,6 +66,8 @@ export class StructureContext {
     readonly old: ApiModel,
     next: ApiModel,
     private readonly sink: (change: Change) => void,
+    /** Subsumption: every message valid under `specific` (old) is valid under `general` (new). */
+    readonly accepts: (general: MessageModel, specific: MessageModel) => boolean = () => false,
   ) {
     this.new = next;
     this.oldMessages = new Map(old.messages.map((m) => [m.id, m]));
