@@ -304,6 +304,7 @@ class ModelBuilder {
       id,
       name,
       messageName: stringField(value, 'name'),
+      cloudEventsType: stringField(value, 'x-cloudevents-type'),
       title: stringField(value, 'title'),
       summary: stringField(value, 'summary'),
       description: stringField(value, 'description'),

@@ -127,6 +127,8 @@ export interface MessageModel {
   name: string;
   /** The `name` field of the message, as written (used as the CloudEvents `type` default). */
   messageName?: string;
+  /** The CloudEvents `type` pinned by the `x-cloudevents-type` extension (wins over `name` and the key). */
+  cloudEventsType?: string;
   title?: string;
   summary?: string;
   description?: string;

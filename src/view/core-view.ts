@@ -1,4 +1,4 @@
-import { camelCase, commentText, pascalCase, stringLiteral, UniqueNames } from '../model/names.js';
+import { camelCase, cloudEventsTypeOf, commentText, pascalCase, stringLiteral, UniqueNames } from '../model/names.js';
 import type { ApiModel, ChannelModel, MessageModel, OperationModel } from '../model/types.js';
 
 /**
@@ -157,7 +157,7 @@ export function buildCoreView(model: ApiModel, generatorVersion: string, { event
 }
 
 function messageView(message: MessageModel, model: ApiModel): MessageView {
-  const eventType = message.messageName ?? message.id;
+  const eventType = cloudEventsTypeOf(message);
   const correlationHeader = /^\$message\.header#\/(.+)$/.exec(message.correlationId?.location ?? '')?.[1];
   return {
     id: message.id,
