@@ -5,18 +5,23 @@ import { appendPointer } from '../load/pointer.js';
 import { UniqueNames } from '../model/names.js';
 import { DocumentReader } from '../model/reader.js';
 import { SchemaRegistry } from '../model/schemas.js';
-import type { ChannelModel, MessageModel, Origin } from '../model/types.js';
+import type { Bindings, ChannelModel, MessageModel, Origin } from '../model/types.js';
 import { readAvro, type AvroRef } from './avro/schema.js';
 import { AvroWalk } from './avro/walk.js';
 import { AVRO_RESOLUTION_RULES, AVRO_RULES, SCHEMA_RULES } from './registry.js';
 import type { Change, MessageArgs } from './rule.js';
 import type { AvroResolutionRule } from './rules/avro-resolution.js';
+import { BINDING_SCHEMAS, type BindingSchema } from './rules/bindings.js';
 import { formatFamily } from './rules/messages.js';
 import { Canonicalizer } from './schema/canonical.js';
 import { nodeOf, trueNode, type SchemaNode, type SchemaSpace } from './schema/node.js';
 import { SchemaWalk, type SchemaTarget } from './schema/walk.js';
 import { channelName, type MessagePair, type Pair, type StructureContext } from './structure/context.js';
 import type { DiffRun, Impact } from './types.js';
+
+/** An element that carries bindings. */
+type Bound = { id: string; bindings: Bindings; origin: Origin };
+
 
 /**
  * Subsumption between messages of the two versions: `accepts(general, specific)` is true when every
@@ -63,7 +68,14 @@ export class SchemaComparisons {
 
   run(): void {
     for (const pair of this.ctx.messages) this.message(pair);
-    for (const pair of this.ctx.channels.pairs) this.parameters(pair);
+    for (const pair of this.ctx.channels.pairs) {
+      this.parameters(pair);
+      const uses = this.ctx.channelUses(pair);
+      for (const binding of BINDING_SCHEMAS.filter((b) => b.level === 'channel')) {
+        const container = `channel ${channelName(pair.new)}`;
+        this.bindingPair(binding, { uses, container: `${binding.subject} of ${container}`, rootSubject: binding.subject, rootContainer: container }, pair.old, pair.new);
+      }
+    }
   }
 
   private walk(target: SchemaTarget): SchemaWalk {
@@ -86,17 +98,25 @@ export class SchemaComparisons {
     const headers = (m: MessageModel, space: SchemaSpace) =>
       m.headersTypeName ? nodeOf({ $ref: `#/definitions/${m.headersTypeName}` }, space, space.origins[m.headersTypeName]) : trueNode(space, { file: m.origin.file, pointer: appendPointer(m.origin.pointer, 'headers') });
     this.walk({ ...base, container: `the headers of ${next.id}`, rootSubject: 'the headers', rootContainer: next.id }).compare(headers(old, this.oldSpace), headers(next, this.newSpace));
-    // The Kafka message key is a schema on the wire too.
-    const oldKey = old.bindings.kafka?.key;
-    const newKey = next.bindings.kafka?.key;
-    if (oldKey !== undefined || newKey !== undefined) {
-      this.walk({ ...base, container: `the Kafka key of ${next.id}`, rootSubject: 'the Kafka key', rootContainer: next.id }).compare(this.bindingSchema('old', old, oldKey), this.bindingSchema('new', next, newKey));
+    for (const binding of BINDING_SCHEMAS.filter((b) => b.level === 'message')) {
+      this.bindingPair(binding, { ...base, container: `${binding.subject} of ${next.id}`, rootSubject: binding.subject, rootContainer: next.id }, old, next);
     }
   }
 
-  /** A schema written inside a binding (the Kafka key), registered in a space of its own. */
-  private bindingSchema(side: 'old' | 'new', message: MessageModel, value: unknown) {
-    const origin: Origin = { file: message.origin.file, pointer: appendPointer(message.origin.pointer, 'bindings', 'kafka', 'key') };
+  /**
+   * A schema written inside a binding (the Kafka key, WebSocket query and headers), `$ref`s
+   * followed, judged by the schema rules in the direction the element is used.
+   */
+  private bindingPair(binding: BindingSchema, target: SchemaTarget, old: Bound, next: Bound): void {
+    const before = old.bindings[binding.protocol]?.[binding.field];
+    const after = next.bindings[binding.protocol]?.[binding.field];
+    if (before === undefined && after === undefined) return;
+    this.walk(target).compare(this.bindingSchema('old', old, binding, before), this.bindingSchema('new', next, binding, after));
+  }
+
+  /** A binding's schema, registered in a space of its own (the model does not hold binding schemas). */
+  private bindingSchema(side: 'old' | 'new', element: Bound, binding: BindingSchema, value: unknown) {
+    const origin: Origin = { file: element.origin.file, pointer: appendPointer(element.origin.pointer, 'bindings', binding.protocol, binding.field) };
     let extra = this.extraSpaces.get(side);
     if (!extra) {
       const registry = new SchemaRegistry(new DocumentReader(this.input[side].set), new UniqueNames());
@@ -104,8 +124,8 @@ export class SchemaComparisons {
       this.extraSpaces.set(side, extra);
     }
     if (value === undefined) return trueNode(extra.space, origin);
-    const file = fileByDisplay(this.input[side].set, message.origin.file) ?? this.input[side].set.root;
-    const name = extra.registry.add({ value, at: { file, pointer: origin.pointer } }, `${message.name}KafkaKey`);
+    const file = fileByDisplay(this.input[side].set, element.origin.file) ?? this.input[side].set.root;
+    const name = extra.registry.add({ value, at: { file, pointer: origin.pointer } }, `${element.id}${binding.protocol}${binding.field}`);
     return nodeOf({ $ref: `#/definitions/${name}` }, extra.space, origin);
   }
 
