@@ -5,7 +5,7 @@ import { appendPointer } from '../load/pointer.js';
 import { UniqueNames } from '../model/names.js';
 import { DocumentReader } from '../model/reader.js';
 import { SchemaRegistry } from '../model/schemas.js';
-import type { Bindings, ChannelModel, MessageModel, Origin } from '../model/types.js';
+import type { ApiModel, Bindings, ChannelModel, JsonSchema, MessageModel, Origin, ParameterModel } from '../model/types.js';
 import { readAvro, type AvroRef } from './avro/schema.js';
 import { AvroWalk } from './avro/walk.js';
 import { AVRO_RESOLUTION_RULES, AVRO_RULES, SCHEMA_RULES } from './registry.js';
@@ -18,6 +18,19 @@ import { nodeOf, trueNode, type SchemaNode, type SchemaSpace } from './schema/no
 import { SchemaWalk, type SchemaTarget } from './schema/walk.js';
 import { channelName, type MessagePair, type Pair, type StructureContext } from './structure/context.js';
 import type { DiffRun, Impact } from './types.js';
+
+function majorOf(model: ApiModel): string {
+  return model.asyncapiVersion.split('.')[0] ?? '';
+}
+
+/**
+ * A channel parameter as both AsyncAPI majors can state it: a string, optionally one of an enum.
+ * 3.x parameters have no schema (no pattern, no length), so a 2.x schema's other constraints are
+ * not compared across a 2.x → 3.x migration: the wire (the address) is the same.
+ */
+export function parameterNormalForm(parameter: ParameterModel): JsonSchema {
+  return parameter.enum ? { type: 'string', enum: [...parameter.enum] } : { type: 'string' };
+}
 
 /** An element that carries bindings. */
 type Bound = { id: string; bindings: Bindings; origin: Origin };
@@ -137,12 +150,17 @@ export class SchemaComparisons {
     const newNames = names(next.address);
     if (oldNames.length !== newNames.length) return; // the address changed: CHANNEL_ADDRESS_CHANGED
     const uses = this.ctx.channelUses(channel);
+    // Across AsyncAPI majors, compare what both can say (the normal form); within one, the schemas.
+    const across = majorOf(this.input.old.model) !== majorOf(this.input.new.model);
+    const schemaOf = (p: ParameterModel) => (across ? parameterNormalForm(p) : p.schema);
+    // A 2.x parameter's constraints are written under its `schema`.
+    const originOf = (p: ParameterModel, model: ApiModel): Origin => (across && majorOf(model) === '2' ? { file: p.origin.file, pointer: appendPointer(p.origin.pointer, 'schema') } : p.origin);
     newNames.forEach((name, index) => {
       const oldName = oldNames[index]!;
       const before = old.parameters.find((p) => p.name === oldName);
       const after = next.parameters.find((p) => p.name === name);
-      const oldNode = before ? nodeOf(before.schema, this.oldSpace, before.origin) : trueNode(this.oldSpace, old.origin);
-      const newNode = after ? nodeOf(after.schema, this.newSpace, after.origin) : trueNode(this.newSpace, next.origin);
+      const oldNode = before ? nodeOf(schemaOf(before), this.oldSpace, originOf(before, this.input.old.model)) : trueNode(this.oldSpace, old.origin);
+      const newNode = after ? nodeOf(schemaOf(after), this.newSpace, originOf(after, this.input.new.model)) : trueNode(this.newSpace, next.origin);
       this.walk({ uses, container: `parameter \`${name}\` of channel ${channelName(next)}`, rootSubject: `parameter \`${name}\``, rootContainer: `channel ${channelName(next)}` }).compare(oldNode, newNode);
     });
   }
