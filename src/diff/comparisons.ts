@@ -75,8 +75,8 @@ export class SchemaComparisons {
     private readonly ctx: StructureContext,
     private readonly sink: (change: Change) => void,
   ) {
-    this.oldSpace = { defs: input.old.model.schemas, origins: input.old.model.schemaOrigins };
-    this.newSpace = { defs: input.new.model.schemas, origins: input.new.model.schemaOrigins };
+    this.oldSpace = { defs: input.old.model.schemas, origins: input.old.model.schemaOrigins, titles: input.old.model.schemaTitles };
+    this.newSpace = { defs: input.new.model.schemas, origins: input.new.model.schemaOrigins, titles: input.new.model.schemaTitles };
   }
 
   run(): void {

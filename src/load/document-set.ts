@@ -66,7 +66,9 @@ export async function loadDocumentSet(rootPath: string, options: LoadOptions = {
       const target = splitRef(ref);
       if (target.file === '') continue;
       const where: SourceLocation = { file: file.displayPath, pointer: appendPointer(pointer, '$ref') };
-      where.line = file.locate(where.pointer)?.line;
+      const position = file.locate(where.pointer);
+      where.line = position?.line;
+      where.column = position?.column;
       try {
         const id = await resolveFileId(file, target.file, baseDir, options, where, aliases);
         if (files.has(id)) continue;

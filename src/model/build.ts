@@ -96,6 +96,7 @@ class ModelBuilder {
       messages: this.messages,
       schemas: this.schemas.definitions,
       schemaOrigins: this.schemas.origins,
+      schemaTitles: this.schemas.titles,
       origin: this.reader.origin(root),
     };
   }

@@ -34,6 +34,8 @@ export interface ApiModel {
   schemas: Record<string, JsonSchema>;
   /** Where each entry of `schemas` came from. */
   schemaOrigins: Record<string, Origin>;
+  /** The `title` of schema objects in `schemas` (not part of the copies: names come from the model). */
+  schemaTitles?: WeakMap<object, string>;
   origin: Origin;
 }
 

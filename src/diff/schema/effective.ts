@@ -84,3 +84,9 @@ export function propertyConstrainedWithin(node: SchemaNode, name: string, within
     return own.node.isFalse || within(own.node);
   });
 }
+
+/** True when the node rejects every object carrying `name` (closed without it, or declared `false`). */
+export function forbids(node: SchemaNode, name: string): boolean {
+  const own = effective(node, propertiesOf(node), name);
+  return own.kind === 'closed' || ((own.kind === 'declared' || own.kind === 'schema') && own.node.isFalse);
+}

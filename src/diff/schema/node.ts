@@ -5,6 +5,8 @@ import type { JsonSchema, Origin } from '../../model/types.js';
 export interface SchemaSpace {
   defs: Record<string, JsonSchema>;
   origins: Record<string, Origin>;
+  /** Titles the model keeps apart from its schema copies (src/model/schemas.ts). */
+  titles?: WeakMap<object, string>;
 }
 
 /** A schema in object form, where it is written, and the definition it was reached through. */
@@ -162,6 +164,12 @@ export function toObject(schema: unknown): Record<string, unknown> {
 }
 
 /** True for `{}`/`true` and schemas holding only annotations. */
+/** The `title` of a schema, written in it or kept apart by the model. */
+export function titleOf(node: SchemaNode): string | undefined {
+  const own = node.schema.title;
+  return typeof own === 'string' ? own : node.space.titles?.get(node.schema);
+}
+
 export function acceptsEverything(node: SchemaNode): boolean {
   if (node.isFalse) return false;
   return Object.keys(node.schema).every((key) => isAnnotation(key) || !KNOWN_KEYWORDS.has(key));

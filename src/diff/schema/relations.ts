@@ -1,5 +1,5 @@
 import { Canonicalizer } from './canonical.js';
-import { effective, propertiesOf, requiredOf } from './effective.js';
+import { forbids, propertiesOf, requiredOf } from './effective.js';
 import { childNode, has, type SchemaNode } from './node.js';
 
 /**
@@ -109,12 +109,6 @@ function propertySchema(node: SchemaNode, name: string, parent: SchemaNode | und
   if (Object.prototype.hasOwnProperty.call(own, name)) return childNode(node, own[name], 'properties', name);
   const outer = parent ? propertiesOf(parent) : {};
   return parent && Object.prototype.hasOwnProperty.call(outer, name) ? childNode(parent, outer[name], 'properties', name) : undefined;
-}
-
-/** True when the node rejects every object carrying `name` (closed without it, or declared `false`). */
-function forbids(node: SchemaNode, name: string): boolean {
-  const own = effective(node, propertiesOf(node), name);
-  return own.kind === 'closed' || ((own.kind === 'declared' || own.kind === 'schema') && own.node.isFalse);
 }
 
 /** True when every pair of branches is disjoint, so `oneOf` means the same as `anyOf`. */

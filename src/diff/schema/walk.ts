@@ -6,6 +6,7 @@ import { Canonicalizer } from './canonical.js';
 import { acceptsEverything, alignComposition, childNode, has, isRecord, resolveNode, trueNode, type SchemaNode } from './node.js';
 import { pairBranches, type BranchPlan } from './branches.js';
 import { effective, type Effective } from './effective.js';
+import { effectiveAtoms } from './relations.js';
 
 export type { Effective } from './effective.js';
 
@@ -14,6 +15,11 @@ export interface SchemaRule<A extends MessageArgs = MessageArgs> extends Rule<A>
   kind: 'schema';
   /** Called only for pairs where one side is the `false` schema (and then no other rule is). */
   onFalse?: boolean;
+  /**
+   * A type rule: runs first; when the two sides share no type and a type rule reported it, that
+   * finding says everything (no value is valid under both) and no other rule runs below or beside it.
+   */
+  decidesType?: boolean;
   check(pair: SchemaPair): void;
 }
 
@@ -77,8 +83,11 @@ export class SchemaWalk {
       const [alignedOld, alignedNew] = alignComposition(oldNode, newNode);
       const pair = new SchemaPair(this, alignedOld, alignedNew, path, polarity);
       const falseCase = oldNode.isFalse || newNode.isFalse;
+      const before = this.emitted;
+      for (const rule of this.rules) if (rule.decidesType && Boolean(rule.onFalse) === falseCase) rule.check(pair);
+      if (this.emitted > before && !falseCase && typesDisjoint(alignedOld, alignedNew)) return;
       for (const rule of this.rules) {
-        if (Boolean(rule.onFalse) === falseCase) rule.check(pair);
+        if (!rule.decidesType && Boolean(rule.onFalse) === falseCase) rule.check(pair);
       }
       if (!falseCase) this.children(pair);
     } finally {
@@ -113,8 +122,11 @@ export class SchemaWalk {
     }
   }
 
+  private emitted = 0;
+
   /** @internal */
   emit(change: Change): void {
+    this.emitted++;
     this.sink(change);
   }
 
@@ -277,6 +289,12 @@ function restOf(side: SchemaNode): SchemaNode {
   if (!Array.isArray(items)) return items === undefined ? trueNode(side.space, side.origin) : childNode(side, items, 'items');
   const additional = side.schema.additionalItems;
   return additional === undefined ? trueNode(side.space, side.origin) : childNode(side, additional, 'additionalItems');
+}
+
+function typesDisjoint(a: SchemaNode, b: SchemaNode): boolean {
+  const before = effectiveAtoms(a);
+  const after = effectiveAtoms(b);
+  return before.size > 0 && after.size > 0 && ![...before].some((atom) => after.has(atom));
 }
 
 function addTo(map: Map<object, Set<object>>, key: object, value: object): void {
