@@ -1,5 +1,5 @@
 import type { AvroRule } from './avro/walk.js';
-import type { VerdictRule } from './rule.js';
+import type { ValidationRule, VerdictRule } from './rule.js';
 import { avroRules } from './rules/avro.js';
 import { AVRO_RESOLUTION_FAILED, type AvroResolutionRule } from './rules/avro-resolution.js';
 import { bindingRules } from './rules/bindings.js';
@@ -15,12 +15,13 @@ import { stringRules } from './rules/schema/strings.js';
 import { typeRules } from './rules/schema/type.js';
 import { valueRules } from './rules/schema/values.js';
 import { serverRules } from './rules/servers.js';
+import { validationRules } from './rules/validation.js';
 import { VERSION_NOT_BUMPED } from './rules/version.js';
 import type { SchemaRule } from './schema/walk.js';
 import type { StructureRule } from './structure/context.js';
 
 /** Any rule, of any kind (methods are bivariant, so rules with their own argument types fit). */
-export type AnyRule = StructureRule | SchemaRule | AvroRule | AvroResolutionRule | VerdictRule;
+export type AnyRule = StructureRule | SchemaRule | AvroRule | AvroResolutionRule | VerdictRule | ValidationRule;
 
 /**
  * Every rule of `codegen diff`, in documentation order. Ids are permanent: a retired rule stays
@@ -29,6 +30,7 @@ export type AnyRule = StructureRule | SchemaRule | AvroRule | AvroResolutionRule
 export const RULES: readonly AnyRule[] = [
   ...documentRules,
   VERSION_NOT_BUMPED,
+  ...validationRules,
   ...serverRules,
   ...channelRules,
   ...operationRules,

@@ -1,3 +1,4 @@
+import type { Diagnostic } from '../errors.js';
 import type { ApiModel, Origin } from '../model/types.js';
 import type { Direction, Finding, Impact, OperationRef, RuleMeta } from './types.js';
 
@@ -50,4 +51,10 @@ export interface Use {
 export interface VerdictRule<A extends MessageArgs = MessageArgs> extends Rule<A> {
   kind: 'verdict';
   check(input: { old: ApiModel; new: ApiModel; findings: readonly Finding[] }): Finding[];
+}
+
+/** A rule over one version's validation errors (the gate when history is imperfect). */
+export interface ValidationRule<A extends MessageArgs = MessageArgs> extends Rule<A> {
+  kind: 'validation';
+  check(input: { side: 'old' | 'new'; errors: readonly Diagnostic[]; revision?: string }): Finding[];
 }
