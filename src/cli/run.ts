@@ -1,5 +1,6 @@
 import { Command, CommanderError, Option } from 'commander';
 import { CodegenError, ExitCode, formatDiagnostic } from '../errors.js';
+import { TARGET_NAMES } from '../targets/registry.js';
 import { generatorVersion } from '../version.js';
 import { colours, processIO, type CliIO } from './io.js';
 
@@ -26,7 +27,7 @@ export async function run(argv: string[], io: CliIO = processIO): Promise<number
       .command('generate')
       .description('generate TypeScript from an AsyncAPI document')
       .argument('<document>', 'AsyncAPI document (YAML or JSON)')
-      .option('-t, --target <targets>', 'rabbitmq, kafka, nats (comma-separated for several); none: types, validators and envelope only', '')
+      .option('-t, --target <targets>', `${TARGET_NAMES.join(', ')} (comma-separated for several); none: types, validators and envelope only`, '')
       .requiredOption('-o, --out <dir>', 'output folder')
       .option('--templates <dir>', 'folder of templates overriding the built-in ones by file name')
       .option('--source <uri>', 'CloudEvents source for producers (default: derived from the document title)')
@@ -99,7 +100,7 @@ export async function run(argv: string[], io: CliIO = processIO): Promise<number
     .description('write a config file, an example document if there is none, and package.json scripts; never overwrites a file')
     .option('-y, --yes', 'ask nothing; use the flags and defaults (also without a terminal)', false)
     .option('--document <file>', 'AsyncAPI document (default: one found here, else asyncapi.yaml, written as an example)')
-    .option('-t, --target <targets>', 'rabbitmq, kafka, nats (comma-separated), or none')
+    .option('-t, --target <targets>', `${TARGET_NAMES.join(', ')} (comma-separated), or none`)
     .option('-o, --out <dir>', 'output folder (default: src/events)')
     .addOption(new Option('--format <format>', 'config file format (default: ts when the project has typescript and a tsconfig.json, else mjs)').choices(['ts', 'mjs', 'json', 'yaml']))
     .option('--no-scripts', 'do not add scripts to package.json')

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { colours, type CliIO } from '../cli/io.js';
 import { configIn } from '../config/discover.js';
 import { ExitCode, usageError } from '../errors.js';
-import { TARGET_NAMES } from '../targets/registry.js';
+import { isTarget, TARGET_NAMES } from '../targets/registry.js';
 
 export type InitFormat = 'ts' | 'mjs' | 'json' | 'yaml';
 const FORMATS: InitFormat[] = ['ts', 'mjs', 'json', 'yaml'];
@@ -79,7 +79,7 @@ function checkFlagValues(flags: InitFlags): void {
 function parseTargets(text: string): string[] {
   const targets = text.split(',').map((t) => t.trim()).filter((t) => t !== '' && t !== 'none');
   for (const target of targets) {
-    if (!TARGET_NAMES.includes(target)) throw usageError('E_UNKNOWN_TARGET', `unknown target "${target}"; choose from ${TARGET_NAMES.join(', ')} (comma-separated), or none`);
+    if (!isTarget(target)) throw usageError('E_UNKNOWN_TARGET', `unknown target "${target}"; choose from ${TARGET_NAMES.join(', ')} (comma-separated), or none`);
   }
   return [...new Set(targets)];
 }

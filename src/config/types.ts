@@ -3,9 +3,9 @@
  * write; `ResolvedConfig` below is what the loader hands to commands, with every default applied
  * and every path made absolute.
  */
+import type { TargetName } from '../targets/registry.js';
 
-/** A broker target: its code goes to `<out>/<target>/`. */
-export type TargetName = 'rabbitmq' | 'kafka' | 'nats';
+export type { TargetName };
 
 /** Schema-registry style compatibility modes (see docs/workflow.md and `codegen diff --mode`). */
 export type CompatibilityMode = 'backward' | 'forward' | 'full' | 'none';
@@ -34,7 +34,7 @@ export interface CompatibilityConfig {
 
 /** Options an entry may set, and the top level may set for every entry. */
 export interface EntryOptions {
-  /** Broker targets (`rabbitmq`, `kafka`, `nats`); none: types, validators, envelope and operation specs only. */
+  /** Broker targets (one or several TargetName); none: types, validators, envelope and operation specs only. */
   targets?: TargetName[] | TargetName;
   /** Folder of templates overriding the built-in ones by file name (relative to the config file). */
   templates?: string;

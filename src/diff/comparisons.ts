@@ -3,7 +3,7 @@ import type { DocumentSet } from '../load/document-set.js';
 import type { SourceFile } from '../load/source-file.js';
 import { appendPointer } from '../load/pointer.js';
 import { UniqueNames } from '../model/names.js';
-import { DocumentReader } from '../model/reader.js';
+import { DocumentReader } from '../load/reader.js';
 import { SchemaRegistry } from '../model/schemas.js';
 import type { ApiModel, Bindings, ChannelModel, JsonSchema, MessageModel, Origin, ParameterModel } from '../model/types.js';
 import { readAvro, type AvroRef } from './avro/schema.js';

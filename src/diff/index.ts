@@ -6,7 +6,7 @@ import { validateAndModel } from '../pipeline/document.js';
 import { generatorVersion } from '../version.js';
 import { diffDocuments, findingKey, sortFindings, usesAvro, type AvscModule, type DiffSide } from './engine.js';
 import type { DiffReport, FailOn } from './format/report.js';
-import type { GitRevision } from './git.js';
+import type { GitRevision } from '../git.js';
 import { applyIgnores, readIgnoreFile } from './ignore.js';
 import { BASE_INVALID, DOCUMENT_INVALID } from './rules/validation.js';
 import { SEVERITY_RANK, type Finding, type Mode } from './types.js';
@@ -54,7 +54,7 @@ export async function runDiff(request: DiffRequest): Promise<DiffOutcome> {
         olds.push({
           label: `${ref}:${displayPathOf(path.resolve(request.cwd, request.newFile), request.cwd)}`,
           load: async () => {
-            const { openRevision } = await import('./git.js');
+            const { openRevision } = await import('../git.js');
             const revision = await openRevision(ref, request.newFile, request.cwd);
             revisions.push(revision);
             const version = await loadVersion(request.newFile, { ...request.load, cwd: request.cwd, readFile: revision.readFile }, `old (${ref})`, request.strictBase ?? false);

@@ -1,6 +1,7 @@
 import type { Role } from '../model/role.js';
 import type { ApiModel } from '../model/types.js';
 import type { Renderer } from '../render/renderer.js';
+import type { RuntimeSource } from '../render/runtime-source.js';
 import type { CoreView } from '../view/core-view.js';
 
 /** A file the pipeline will format and write: a path relative to the output folder, and its text. */
@@ -19,6 +20,8 @@ export interface GeneratorContext {
   model: ApiModel;
   view: CoreView;
   renderer: Renderer;
+  /** The run-time source (`runtime/`), copied into the output with the generated header. */
+  runtime: RuntimeSource;
   options: GenerationOptions;
 }
 
@@ -50,4 +53,17 @@ export function renderFolder(context: GeneratorContext, folder: string, outputFo
 
 function joinOutput(folder: string, file: string): string {
   return folder ? `${folder}/${file}` : file;
+}
+
+/**
+ * A broker target's files: its templates (`templates/<name>/` → `<out>/<name>/`), an index that
+ * exports the client and the run-time's public surface (`runtime/<name>/index.ts`), and the run-time
+ * source (`runtime/<name>/` → `<out>/runtime/<name>/`).
+ */
+export function targetFiles(context: GeneratorContext, name: string, view: object): GeneratedFile[] {
+  return [
+    ...renderFolder(context, name, name, view),
+    { path: `${name}/index.ts`, content: context.renderer.render('core/target-index.ts.hbs', { ...context.view, targetName: name }) },
+    ...context.runtime.folder(name, context.view),
+  ];
 }

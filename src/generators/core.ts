@@ -1,10 +1,10 @@
-import { renderFolder, type Generator } from './contract.js';
+import type { Generator } from './contract.js';
 
-/** The shared run-time code every target builds on: envelope, validation glue, consumer pipeline. */
+/** The shared run-time every target builds on (`runtime/*.ts`): envelope, validation glue, consumer pipeline. */
 export const runtimeGenerator: Generator = {
   name: 'runtime',
   generate(context) {
-    return renderFolder(context, 'runtime', 'runtime', context.view);
+    return context.runtime.folder('', context.view);
   },
 };
 

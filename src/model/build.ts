@@ -2,7 +2,8 @@ import { documentError } from '../errors.js';
 import type { DocumentSet } from '../load/document-set.js';
 import { parsePointer } from '../load/pointer.js';
 import { camelCase, pascalCase, propertyKey, schemaDescription, UniqueNames } from './names.js';
-import { DocumentReader, isRecord, stringField, type Located } from './reader.js';
+import { isRecord } from '../load/json.js';
+import { DocumentReader, stringField, type Located } from '../load/reader.js';
 import { SchemaRegistry } from './schemas.js';
 import type {
   Action,

@@ -2,7 +2,8 @@ import path from 'node:path';
 import { documentError } from '../errors.js';
 import { parsePointer } from '../load/pointer.js';
 import { pascalCase, schemaDescription, typeName, UniqueNames } from './names.js';
-import { DocumentReader, isRecord, refOf, type Located } from './reader.js';
+import { isRecord } from '../load/json.js';
+import { DocumentReader, refOf, type Located } from '../load/reader.js';
 import type { JsonSchema, Origin } from './types.js';
 
 /** Keywords whose value is one schema. */

@@ -3,15 +3,12 @@
  * Every node keeps where it came from (file + JSON pointer), so errors and diff findings can point there.
  * Identifiers (`name`, `typeName`, ...) are already valid, unique TypeScript names: templates only place them.
  */
+import type { SourceLocation } from '../errors.js';
 
 export type JsonSchema = Record<string, unknown> | boolean;
 
-export interface Origin {
-  /** File as shown to the user. */
-  file: string;
-  /** JSON pointer inside that file. */
-  pointer: string;
-}
+/** Where a model node is written (file and JSON pointer; line and column when they were looked up). */
+export type Origin = SourceLocation;
 
 export type Action = 'send' | 'receive';
 

@@ -9,6 +9,7 @@ import type { DocumentSet } from '../load/document-set.js';
 import { asSeenBy, type Role } from '../model/role.js';
 import type { ApiModel } from '../model/types.js';
 import { createRenderer } from '../render/renderer.js';
+import { createRuntimeSource } from '../render/runtime-source.js';
 import { loadTarget } from '../targets/registry.js';
 import { buildCoreView } from '../view/core-view.js';
 import { generatorVersion } from '../version.js';
@@ -41,6 +42,7 @@ export async function renderDocument(
     model,
     view: buildCoreView(model, version, { eventSource: options.eventSource, validateByDefault: options.validation }),
     renderer,
+    runtime: createRuntimeSource(renderer, options.templatesDir),
     options: { targets: options.targets, generatorVersion: version, eventSource: options.eventSource, role: options.role, validation: options.validation },
   };
   const rendered: GeneratedFile[] = [];

@@ -1,5 +1,5 @@
 import { camelCase, cloudEventsTypeOf, commentText, pascalCase, stringLiteral, UniqueNames } from '../model/names.js';
-import type { ApiModel, ChannelModel, MessageModel, OperationModel } from '../model/types.js';
+import type { ApiModel, ChannelModel, JsonSchema, MessageModel, OperationModel } from '../model/types.js';
 
 /**
  * What templates see: every identifier, literal and comment already made safe here.
@@ -35,6 +35,8 @@ export interface MessageView {
   /** Name of the payload validator function exported by validators.ts. */
   payloadValidator: string;
   headersValidator?: string;
+  /** The message's header schema requires a property. */
+  headersRequired: boolean;
   /** CloudEvents `type` for this message (string literal). */
   eventTypeLiteral: string;
   contentTypeLiteral: string;
@@ -100,6 +102,13 @@ export interface OperationView {
   /** Union of header types, or `Record<string, string>` when none is declared. */
   headersType: string;
   hasDeclaredHeaders: boolean;
+  /**
+   * Every message of the operation has a header with a required property: the options type then
+   * requires `headers`, on every broker, as the run-time check does (it validates absent headers too).
+   */
+  headersRequired: boolean;
+  /** A publish must pass options: the channel has parameters, or `headers` are required. */
+  optionsRequired: boolean;
   /** Payload validator: a single function, or a dispatcher over several messages. */
   comment: string;
   reply?: ReplyView;
@@ -156,6 +165,14 @@ export function buildCoreView(model: ApiModel, generatorVersion: string, { event
   };
 }
 
+/** Whether a schema (followed through `#/definitions/` references) requires a property. */
+function hasRequiredFields(schemas: Record<string, JsonSchema>, schema: JsonSchema | undefined, depth = 0): boolean {
+  if (typeof schema !== 'object' || schema === null || depth > 8) return false;
+  const ref = typeof schema.$ref === 'string' ? /^#\/definitions\/(.+)$/.exec(schema.$ref)?.[1] : undefined;
+  if (ref !== undefined) return hasRequiredFields(schemas, schemas[ref], depth + 1);
+  return Array.isArray(schema.required) && schema.required.length > 0;
+}
+
 function messageView(message: MessageModel, model: ApiModel): MessageView {
   const eventType = cloudEventsTypeOf(message);
   const correlationHeader = /^\$message\.header#\/(.+)$/.exec(message.correlationId?.location ?? '')?.[1];
@@ -167,6 +184,7 @@ function messageView(message: MessageModel, model: ApiModel): MessageView {
     headersType: message.headersTypeName,
     payloadValidator: `validate${message.payloadTypeName}`,
     headersValidator: message.headersTypeName ? `validate${message.headersTypeName}` : undefined,
+    headersRequired: message.headersTypeName !== undefined && hasRequiredFields(model.schemas, model.schemas[message.headersTypeName]),
     eventTypeLiteral: stringLiteral(eventType),
     contentTypeLiteral: stringLiteral(message.contentType || model.defaultContentType),
     comment: commentText([message.title, message.summary, message.description].filter(Boolean).join('\n\n')),
@@ -196,7 +214,7 @@ function escapeRegExp(text: string): string {
 
 function addressExpression(parts: AddressPart[]): string {
   if (parts.length === 0) return '""';
-  return parts.map((part) => (part.kind === 'literal' ? stringLiteral(part.text) : `segment(parameters[${stringLiteral(part.name)}], ${stringLiteral(part.name)})`)).join(' + ');
+  return parts.map((part) => (part.kind === 'literal' ? stringLiteral(part.text) : `segment(parameters?.[${stringLiteral(part.name)}], ${stringLiteral(part.name)})`)).join(' + ');
 }
 
 function channelView(channel: ChannelModel): ChannelView {
@@ -237,6 +255,7 @@ function operationView(
   const operationMessages = operation.messageIds.map((id) => messages.get(id)!).filter(Boolean);
   const headerTypes = operationMessages.map((m) => m.headersType).filter((t): t is string => t !== undefined);
   const reply = operation.reply;
+  const headersRequired = operationMessages.length > 0 && operationMessages.every((m) => m.headersRequired);
   return {
     id: operation.id,
     name: operation.name,
@@ -254,6 +273,8 @@ function operationView(
     parametersTypeQualified: channel.hasParameters ? `types.${channel.parametersType}` : 'Record<string, never>',
     headersType: headerTypes.length > 0 ? unionOf([...headerTypes, ...(headerTypes.length < operationMessages.length ? ['Record<string, string>'] : [])]) : 'Record<string, string>',
     hasDeclaredHeaders: headerTypes.length > 0,
+    headersRequired,
+    optionsRequired: channel.hasParameters || headersRequired,
     comment: commentText([operation.summary, operation.description].filter(Boolean).join('\n\n')),
     idLiteral: stringLiteral(operation.id),
     ...validationExpressions(operationMessages, channel),

@@ -77,7 +77,7 @@ describe('codegen --watch (built binary)', () => {
   });
 
   it("regenerates when a template of the entry's template folder changes", async () => {
-    const logger = readFileSync(path.join(ROOT, 'templates/runtime/logger.ts.hbs'), 'utf8');
+    const logger = readFileSync(path.join(ROOT, 'runtime/logger.ts'), 'utf8');
     const dir = project('watch-templates', {
       'codegen.config.json': JSON.stringify({ documents: [{ document: 'asyncapi.yaml', out: 'out', templates: 'my-templates' }] }),
       'my-templates/runtime/logger.ts.hbs': logger,

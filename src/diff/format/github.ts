@@ -1,5 +1,6 @@
 import type { Finding } from '../types.js';
-import { bestEffortLine, formatLocation, summaryLine, type DiffReport } from './report.js';
+import { formatLocation } from '../../errors.js';
+import { bestEffortLine, summaryLine, type DiffReport } from './report.js';
 
 const COMMAND = { breaking: 'error', warning: 'warning', info: 'notice' } as const;
 

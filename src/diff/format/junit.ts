@@ -1,5 +1,6 @@
 import { SEVERITY_RANK, type Finding } from '../types.js';
-import { formatLocation, operationsText, type DiffReport } from './report.js';
+import { formatLocation } from '../../errors.js';
+import { operationsText, type DiffReport } from './report.js';
 
 /** JUnit XML: one test case per finding; findings at or above --fail-on are failures, ignored ones skipped. */
 export function formatJunit(report: DiffReport): string {

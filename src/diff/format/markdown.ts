@@ -1,5 +1,6 @@
 import type { Finding } from '../types.js';
-import { bestEffortLine, describeMode, formatLocation, operationsText, summaryLine, type DiffReport } from './report.js';
+import { formatLocation } from '../../errors.js';
+import { bestEffortLine, describeMode, operationsText, summaryLine, type DiffReport } from './report.js';
 
 const ICON = { breaking: '🔴', warning: '🟠', info: '🔵' } as const;
 

@@ -1,4 +1,4 @@
-import type { Finding, FindingLocation, Mode, Severity } from '../types.js';
+import type { Finding, Mode, Severity } from '../types.js';
 
 export type FailOn = Severity | 'never';
 export const FAIL_ON: readonly FailOn[] = ['breaking', 'warning', 'info', 'never'];
@@ -23,14 +23,6 @@ export interface DiffReport {
   /** 0: nothing at or above failOn (ignored findings excepted); 1: something is. */
   exitCode: 0 | 1;
   findings: Finding[];
-}
-
-/** `origin/main:asyncapi.yaml:12:5#/components/schemas/Order`. */
-export function formatLocation(location: FindingLocation | undefined, withPointer = true): string {
-  if (!location) return '';
-  const file = `${location.revision ? `${location.revision}:` : ''}${location.file}`;
-  const position = location.line !== undefined ? `:${location.line}:${location.column ?? 1}` : '';
-  return `${file}${position}${withPointer ? ` #${location.pointer}` : ''}`;
 }
 
 export function describeMode(report: DiffReport): string {

@@ -1,6 +1,7 @@
 import type { colours } from '../../cli/io.js';
 import type { Finding } from '../types.js';
-import { bestEffortLine, describeMode, formatLocation, operationsText, summaryLine, type DiffReport } from './report.js';
+import { formatLocation } from '../../errors.js';
+import { bestEffortLine, describeMode, operationsText, summaryLine, type DiffReport } from './report.js';
 
 type Colours = ReturnType<typeof colours>;
 

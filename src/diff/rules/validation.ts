@@ -6,9 +6,7 @@ import type { Finding, FindingLocation, Severity } from '../types.js';
 /** One finding per validation error of one version, at the error's location. */
 function findingsOf(rule: ValidationRule, side: 'old' | 'new', errors: readonly Diagnostic[], revision: string | undefined): Finding[] {
   return errors.map((error) => {
-    const at: FindingLocation | undefined = error.location && { file: error.location.file, pointer: error.location.pointer ?? '' };
-    if (at && error.location?.line !== undefined) Object.assign(at, { line: error.location.line, column: error.location.column ?? 1 });
-    if (at && revision) at.revision = revision;
+    const at: FindingLocation | undefined = error.location && { ...error.location, ...(revision ? { revision } : {}) };
     return {
       ruleId: rule.id,
       severity: rule.severity as Severity,

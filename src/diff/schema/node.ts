@@ -1,3 +1,4 @@
+import { isRecord } from '../../load/json.js';
 import { appendPointer } from '../../load/pointer.js';
 import type { JsonSchema, Origin } from '../../model/types.js';
 
@@ -179,6 +180,5 @@ export function has(schema: Record<string, unknown>, keyword: string): boolean {
   return Object.prototype.hasOwnProperty.call(schema, keyword) && schema[keyword] !== undefined;
 }
 
-export function isRecord(value: unknown): value is Record<string, unknown> {
-  return value !== null && typeof value === 'object' && !Array.isArray(value);
-}
+// The schema walkers take it from here; the one definition is in load/json.ts.
+export { isRecord };

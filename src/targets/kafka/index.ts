@@ -1,4 +1,4 @@
-import { renderFolder, type Generator } from '../../generators/contract.js';
+import { targetFiles, type Generator } from '../../generators/contract.js';
 import { buildKafkaView } from './view.js';
 
 /**
@@ -8,6 +8,6 @@ import { buildKafkaView } from './view.js';
 export const kafkaTarget: Generator = {
   name: 'kafka',
   generate(context) {
-    return renderFolder(context, 'kafka', 'kafka', buildKafkaView(context.model, context.view));
+    return targetFiles(context, 'kafka', buildKafkaView(context.model, context.view));
   },
 };

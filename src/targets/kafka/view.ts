@@ -270,7 +270,7 @@ function operationView(
     contextKeyType,
     keySpecLiteral: key?.values ? `{ kind: '${key.kind}', values: [${key.values.map((v) => stringLiteral(v)).join(', ')}] }` : `{ kind: '${key?.kind ?? 'bytes'}' }`,
     keyRequired,
-    optionsRequired: keyRequired || channel.hasParameters,
+    optionsRequired: keyRequired || channel.hasParameters || operation.headersRequired,
     groupIdLiteral: groupIdOf(model) === undefined ? 'undefined' : stringLiteral(groupIdOf(model)!),
     contextParametersType: channel.hasParameters ? `${operation.parametersTypeQualified} | undefined` : 'Record<string, never>',
     reply: operation.reply && model.reply ? replyView(operation, model, channels) : undefined,

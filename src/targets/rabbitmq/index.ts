@@ -1,4 +1,4 @@
-import { renderFolder, type Generator } from '../../generators/contract.js';
+import { targetFiles, type Generator } from '../../generators/contract.js';
 import { buildRabbitView } from './view.js';
 
 /**
@@ -8,6 +8,6 @@ import { buildRabbitView } from './view.js';
 export const rabbitmqTarget: Generator = {
   name: 'rabbitmq',
   generate(context) {
-    return renderFolder(context, 'rabbitmq', 'rabbitmq', buildRabbitView(context.model, context.view));
+    return targetFiles(context, 'rabbitmq', buildRabbitView(context.model, context.view));
   },
 };

@@ -259,7 +259,7 @@ function signatureTypes(view: OperationView, messages: MessageModel[], model: Ap
     parameters: view.parametersTypeQualified,
     reply: view.reply?.payloadTypeQualified ?? 'void',
     hasParameters: view.channel.hasParameters,
-    headersRequired: messages.length > 0 && messages.every((message) => message.headersTypeName !== undefined && hasRequiredFields(model.schemas, model.schemas[message.headersTypeName])),
+    headersRequired: view.headersRequired,
   };
 }
 
@@ -284,13 +284,6 @@ function optionsSignature(kind: RouteKind, types: SignatureTypes): { optionsPara
   const base = `${kind === 'request' ? 'RequestOptions' : 'SendOptions'}<${types.headers}>`;
   if (extras.length === 0) return { optionsParameter: `options: ${base} = {}`, optionsArgument: 'options' };
   return { optionsParameter: `options: ${base} & { ${extras.join('; ')} }`, optionsArgument: 'options' };
-}
-
-function hasRequiredFields(schemas: Record<string, JsonSchema>, schema: JsonSchema | undefined, depth = 0): boolean {
-  if (typeof schema !== 'object' || schema === null || depth > 8) return false;
-  const ref = typeof schema.$ref === 'string' ? /^#\/definitions\/(.+)$/.exec(schema.$ref)?.[1] : undefined;
-  if (ref !== undefined) return hasRequiredFields(schemas, schemas[ref], depth + 1);
-  return Array.isArray(schema.required) && schema.required.length > 0;
 }
 
 function publishProperties(binding: ReturnType<typeof readOperationBinding>): Record<string, unknown> {

@@ -1,0 +1,262 @@
+import { decodeJson } from './codec.js';
+import { envelopeFromHeaders, readEnvelope, type CloudEventAttributes, type HeaderMapping } from './envelope.js';
+import { errorMessage, type DeadLetterReason } from './errors.js';
+import { MemoryIdempotencyStore, type IdempotencyStore } from './idempotency.js';
+import { silentLogger, type Logger } from './logger.js';
+import { backoffDelay, retryPolicy, sleep, type RetryPolicy } from './retry.js';
+import { traceIdOf, type ProcessSpan } from './telemetry.js';
+import type { ValidationIssue, ValidationResult } from './validation.js';
+
+/** Options every consumer takes, on every broker. */
+export interface ConsumerOptions {
+  /** Validate envelope, headers and payload on receipt (default true). Invalid events are dead-lettered at once. */
+  validate?: boolean;
+  /**
+   * `after-handler` (default): acknowledge once the handler succeeded: at-least-once.
+   * `before-handler`: acknowledge on receipt: at-most-once (a crash loses the event).
+   */
+  ackMode?: 'after-handler' | 'before-handler';
+  /** Handler retries before dead-lettering. */
+  retry?: Partial<RetryPolicy>;
+  /** Where processed event ids are remembered; `false` turns de-duplication off. Default: in memory. */
+  idempotencyStore?: IdempotencyStore | false;
+  /** Events handled at once (prefetch / concurrency). */
+  concurrency?: number;
+  /**
+   * Largest body decoded, in bytes. A larger one is dead-lettered at once with reason `too-large`,
+   * without being parsed. Default: no limit of its own (the broker's maximum message size applies).
+   */
+  maxBodyBytes?: number;
+}
+
+/** A received event as the broker hands it over. */
+export interface InboundEvent {
+  body: Uint8Array;
+  headers: Record<string, unknown>;
+  /** 1 on the first delivery; counted by the broker where it counts. */
+  deliveryAttempt: number;
+}
+
+/** What a generated consumer knows about the messages of its operation. */
+export interface InboundSpec<T, H> {
+  operation: string;
+  mapping: HeaderMapping;
+  validatePayload(data: unknown): ValidationResult<T>;
+  validateHeaders(data: unknown): ValidationResult<H>;
+}
+
+export interface DecodedEvent<T, H> {
+  payload: T;
+  headers: H;
+  envelope: CloudEventAttributes;
+}
+
+export type Outcome =
+  /** Done (or a duplicate): acknowledge. */
+  | { action: 'ack'; duplicate: boolean }
+  /** Failed; let the broker deliver it again after `delayMs` (redelivery mode only). */
+  | { action: 'retry'; delayMs: number; error: string }
+  /** Give up: publish to the dead-letter destination with the reason, then acknowledge. */
+  | { action: 'dead-letter'; reason: DeadLetterReason; error: string; attempts: number }
+  /** Shutting down in the middle of retries: give it back to the broker untouched. */
+  | { action: 'requeue' };
+
+/** Events seen by a consumer, for logs, metrics and traces. */
+export interface PipelineHooks {
+  onRetry?(info: { id?: string; attempt: number; delayMs: number; error: unknown }): void;
+  onDeadLetter?(info: { id?: string; reason: DeadLetterReason; error: string }): void;
+  onDuplicate?(info: { id: string }): void;
+}
+
+/**
+ * The consumer pipeline shared by every broker: decode → validate → de-duplicate → handle → outcome.
+ * Brokers differ only in how they act on the outcome (ack, nak with delay, publish to a DLQ).
+ */
+export class ConsumerPipeline<T, H> {
+  readonly policy: RetryPolicy;
+  private readonly store: IdempotencyStore | undefined;
+  private readonly inFlightIds = new Set<string>();
+  private readonly validate: boolean;
+  private readonly maxBodyBytes: number;
+
+  constructor(
+    private readonly spec: InboundSpec<T, H>,
+    options: ConsumerOptions,
+    private readonly logger: Logger = silentLogger,
+    private readonly hooks: PipelineHooks = {},
+  ) {
+    this.policy = retryPolicy(options.retry);
+    this.store =
+      options.idempotencyStore === false ? undefined : (options.idempotencyStore ?? new MemoryIdempotencyStore());
+    this.validate = options.validate !== false;
+    this.maxBodyBytes = options.maxBodyBytes ?? Infinity;
+  }
+
+  /** Decodes and checks an event without running anything. */
+  decode(
+    event: InboundEvent,
+  ): { ok: true; value: DecodedEvent<T, H> } | { ok: false; reason: DeadLetterReason; error: string } {
+    if (event.body.length > this.maxBodyBytes)
+      return {
+        ok: false,
+        reason: 'too-large',
+        error: `body of ${event.body.length} bytes is over maxBodyBytes (${this.maxBodyBytes})`,
+      };
+    const envelope = readEnvelope(envelopeFromHeaders(event.headers, this.spec.mapping));
+    if (!envelope.ok) return { ok: false, reason: 'invalid-envelope', error: describe('envelope', envelope.issues) };
+    const body = decodeJson(event.body);
+    if (!body.ok) return { ok: false, reason: 'not-json', error: body.error };
+    const appHeaders = applicationHeadersOf(event.headers, this.spec.mapping);
+    if (!this.validate)
+      return { ok: true, value: { payload: body.value as T, headers: appHeaders as H, envelope: envelope.value } };
+    const headers = this.spec.validateHeaders(appHeaders);
+    if (!headers.ok) return { ok: false, reason: 'invalid-headers', error: describe('headers', headers.issues) };
+    const payload = this.spec.validatePayload(body.value);
+    if (!payload.ok) return { ok: false, reason: 'invalid-payload', error: describe('payload', payload.issues) };
+    return { ok: true, value: { payload: payload.value, headers: headers.value, envelope: envelope.value } };
+  }
+
+  /**
+   * Runs the handler under the retry policy. `inProcess`: retries happen here, with backoff, while the
+   * broker holds the event unacknowledged (RabbitMQ, Kafka). Otherwise one attempt is made and a failure
+   * asks the broker to redeliver later (NATS JetStream counts deliveries itself).
+   *
+   * `span` (the event's CONSUMER span, from Telemetry.process) gets what happens as span events:
+   * retries, the duplicate skip, validation failures and dead-lettering; logs carry the trace id.
+   */
+  async process(
+    event: InboundEvent,
+    handler: (decoded: DecodedEvent<T, H>, attempt: number) => Promise<void>,
+    retryMode: 'in-process' | 'redelivery',
+    signal: AbortSignal,
+    span?: ProcessSpan,
+  ): Promise<Outcome> {
+    const decoded = this.decode(event);
+    if (!decoded.ok) {
+      // For logs: the event's id and trace id as its headers give them, when they do.
+      const id = event.headers[this.spec.mapping.prefix + 'id'];
+      const traceparent = event.headers[this.spec.mapping.prefix + 'traceparent'];
+      const traceId = span?.traceId ?? traceIdOf(typeof traceparent === 'string' ? traceparent : undefined);
+      return this.deadLetter(
+        typeof id === 'string' && id !== '' ? id : undefined,
+        decoded.reason,
+        decoded.error,
+        event.deliveryAttempt,
+        span,
+        traceId,
+      );
+    }
+    const id = decoded.value.envelope.id;
+    const traceId = span?.traceId ?? traceIdOf(decoded.value.envelope.traceparent);
+    // A copy of an event still being handled here is given back for later, not acknowledged: where the
+    // broker redelivers the very same message (JetStream), acknowledging the copy would settle the original,
+    // and the event would be lost if its handler then failed.
+    if (this.inFlightIds.has(id) && retryMode === 'redelivery') {
+      return { action: 'retry', delayMs: backoffDelay(this.policy, 1), error: 'the same event is being handled' };
+    }
+    if (this.inFlightIds.has(id)) return this.duplicate(id, span, traceId);
+    // Taken before the first await: a copy delivered while the store is being asked (consumers that handle
+    // several events at once) must see this one in flight, or both would run the handler.
+    this.inFlightIds.add(id);
+    try {
+      if (this.store && (await this.store.has(id))) return this.duplicate(id, span, traceId);
+      for (let attempt = event.deliveryAttempt; ; attempt++) {
+        try {
+          await handler(decoded.value, attempt);
+          await this.store?.add(id);
+          return { action: 'ack', duplicate: false };
+        } catch (error) {
+          if (attempt >= this.policy.maxAttempts)
+            return this.deadLetter(id, 'handler-failed', errorMessage(error), attempt, span, traceId, error);
+          const delayMs = backoffDelay(this.policy, attempt);
+          this.hooks.onRetry?.({ id, attempt, delayMs, error });
+          span?.retry({ attempt, delayMs, error, redelivery: retryMode === 'redelivery' });
+          this.logger.warn(
+            { eventId: id, traceId, operation: this.spec.operation, attempt, delayMs, err: errorMessage(error) },
+            'handler failed; retrying',
+          );
+          if (retryMode === 'redelivery') return { action: 'retry', delayMs, error: errorMessage(error) };
+          if (!(await sleep(delayMs, signal))) return { action: 'requeue' };
+        }
+      }
+    } finally {
+      this.inFlightIds.delete(id);
+    }
+  }
+
+  private duplicate(id: string, span?: ProcessSpan, traceId?: string): Outcome {
+    this.hooks.onDuplicate?.({ id });
+    span?.duplicate();
+    this.logger.debug({ eventId: id, traceId, operation: this.spec.operation }, 'duplicate event skipped');
+    return { action: 'ack', duplicate: true };
+  }
+
+  private deadLetter(
+    id: string | undefined,
+    reason: DeadLetterReason,
+    error: string,
+    attempts: number,
+    span?: ProcessSpan,
+    traceId?: string,
+    exception?: unknown,
+  ): Outcome {
+    this.hooks.onDeadLetter?.({ id, reason, error });
+    span?.deadLetter({ reason, error, attempts, exception });
+    this.logger.error(
+      { eventId: id, traceId, operation: this.spec.operation, reason, err: error, attempts },
+      'event dead-lettered',
+    );
+    return { action: 'dead-letter', reason, error, attempts };
+  }
+}
+
+/** Headers the application set, with the envelope's own taken out. */
+function applicationHeadersOf(headers: Record<string, unknown>, mapping: HeaderMapping): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(headers)) {
+    if (key.startsWith(mapping.prefix) || key === mapping.contentTypeHeader || key.startsWith('x-codegen-')) continue;
+    Object.defineProperty(out, key, { value: headers[key], enumerable: true, writable: true, configurable: true });
+  }
+  return out;
+}
+
+function describe(subject: string, issues: ValidationIssue[]): string {
+  return `${subject} invalid: ${issues.map((i) => `${i.pointer || '/'} ${i.rule}: ${i.message}`).join('; ')}`;
+}
+
+/** Tracks handlers in progress so `close()` can wait for them. */
+export class InFlight {
+  private readonly pending = new Set<Promise<unknown>>();
+
+  track<R>(work: Promise<R>): Promise<R> {
+    this.pending.add(work);
+    const done = () => this.pending.delete(work);
+    work.then(done, done);
+    return work;
+  }
+
+  get size(): number {
+    return this.pending.size;
+  }
+
+  /** Resolves when every tracked handler has settled. */
+  async drain(): Promise<void> {
+    while (this.pending.size > 0) await Promise.allSettled([...this.pending]);
+  }
+}
+
+/** Standard headers a dead-lettered event carries, on every broker. */
+export function deadLetterHeaders(
+  reason: DeadLetterReason,
+  error: string,
+  attempts: number,
+  operation: string,
+): Record<string, string> {
+  return {
+    'x-codegen-dead-letter-reason': reason,
+    'x-codegen-error': error.slice(0, 4000),
+    'x-codegen-attempts': String(attempts),
+    'x-codegen-operation': operation,
+    'x-codegen-dead-lettered-at': new Date().toISOString(),
+  };
+}

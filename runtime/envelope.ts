@@ -1,0 +1,163 @@
+import { randomUUID } from 'node:crypto';
+import type { ValidationIssue, ValidationResult } from './validation.js';
+
+/**
+ * CloudEvents 1.0 context attributes, with the W3C trace context (`traceparent`, `tracestate`)
+ * and `correlationid` extensions. The payload travels as the message body (binary content mode).
+ */
+export interface CloudEventAttributes {
+  specversion: '1.0';
+  id: string;
+  source: string;
+  type: string;
+  time?: string;
+  datacontenttype?: string;
+  dataschema?: string;
+  subject?: string;
+  traceparent?: string;
+  tracestate?: string;
+  correlationid?: string;
+}
+
+export interface CloudEvent<T> extends CloudEventAttributes {
+  data: T;
+}
+
+/** What a producer may set; everything else is filled in. */
+export interface EnvelopeInput {
+  type: string;
+  source: string;
+  id?: string;
+  time?: string | Date;
+  subject?: string;
+  datacontenttype?: string;
+  dataschema?: string;
+  traceparent?: string;
+  tracestate?: string;
+  correlationid?: string;
+}
+
+/** Builds the attributes of a new event: a unique id, the current time, spec version 1.0. */
+export function createEnvelope(input: EnvelopeInput): CloudEventAttributes {
+  const attributes: CloudEventAttributes = {
+    specversion: '1.0',
+    id: input.id ?? randomUUID(),
+    source: input.source,
+    type: input.type,
+    time: input.time instanceof Date ? input.time.toISOString() : (input.time ?? new Date().toISOString()),
+  };
+  if (input.datacontenttype !== undefined) attributes.datacontenttype = input.datacontenttype;
+  if (input.dataschema !== undefined) attributes.dataschema = input.dataschema;
+  if (input.subject !== undefined) attributes.subject = input.subject;
+  if (input.traceparent !== undefined && isTraceparent(input.traceparent)) attributes.traceparent = input.traceparent;
+  if (input.tracestate !== undefined && input.traceparent !== undefined) attributes.tracestate = input.tracestate;
+  if (input.correlationid !== undefined) attributes.correlationid = input.correlationid;
+  return attributes;
+}
+
+const TRACEPARENT = /^[0-9a-f]{2}-(?!0{32})[0-9a-f]{32}-(?!0{16})[0-9a-f]{16}-[0-9a-f]{2}$/;
+const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/i;
+const MAX_ATTRIBUTE_LENGTH = 4096;
+
+/** A W3C `traceparent` value (version-traceid-parentid-flags, ids not all zero). */
+export function isTraceparent(value: unknown): value is string {
+  return typeof value === 'string' && value.length === 55 && TRACEPARENT.test(value) && !value.startsWith('ff');
+}
+
+const ATTRIBUTE_NAMES = [
+  'specversion',
+  'id',
+  'source',
+  'type',
+  'time',
+  'datacontenttype',
+  'dataschema',
+  'subject',
+  'traceparent',
+  'tracestate',
+  'correlationid',
+] as const;
+const REQUIRED = ['id', 'source', 'type'] as const;
+
+/**
+ * Reads and checks the attributes of a received event. Required attributes must be non-empty strings,
+ * `specversion` must be 1.0 and `time` RFC 3339. A malformed `traceparent` is dropped, not fatal:
+ * tracing must never cost an event.
+ */
+export function readEnvelope(raw: Record<string, unknown>): ValidationResult<CloudEventAttributes> {
+  const issues: ValidationIssue[] = [];
+  const out: Record<string, string> = {};
+  for (const name of ATTRIBUTE_NAMES) {
+    const value = raw[name];
+    if (value === undefined || value === null) continue;
+    if (typeof value !== 'string') {
+      issues.push({ pointer: `/${name}`, rule: 'type', message: `must be a string` });
+      continue;
+    }
+    if (value.length > MAX_ATTRIBUTE_LENGTH) {
+      issues.push({
+        pointer: `/${name}`,
+        rule: 'maxLength',
+        message: `must NOT be longer than ${MAX_ATTRIBUTE_LENGTH} characters`,
+      });
+      continue;
+    }
+    out[name] = value;
+  }
+  for (const name of REQUIRED) {
+    if (!out[name]) issues.push({ pointer: `/${name}`, rule: 'required', message: `must have a non-empty ${name}` });
+  }
+  if (out.specversion !== '1.0') issues.push({ pointer: '/specversion', rule: 'const', message: 'must be "1.0"' });
+  if (out.time !== undefined && (!RFC3339.test(out.time) || Number.isNaN(Date.parse(out.time)))) {
+    issues.push({ pointer: '/time', rule: 'format', message: 'must be an RFC 3339 timestamp' });
+  }
+  if (out.traceparent !== undefined && !isTraceparent(out.traceparent)) {
+    delete out.traceparent;
+    delete out.tracestate;
+  }
+  if (issues.length > 0) return { ok: false, issues };
+  return { ok: true, value: out as unknown as CloudEventAttributes };
+}
+
+/**
+ * How a broker carries the attributes in binary content mode: each attribute becomes a header
+ * `<prefix><name>`, and `datacontenttype` maps to the broker's content-type header when it has one.
+ */
+export interface HeaderMapping {
+  prefix: string;
+  /** Header (or property) that carries `datacontenttype`; undefined: use `<prefix>datacontenttype`. */
+  contentTypeHeader?: string;
+}
+
+export function envelopeToHeaders(attributes: CloudEventAttributes, mapping: HeaderMapping): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const name of ATTRIBUTE_NAMES) {
+    const value = attributes[name];
+    if (value === undefined) continue;
+    if (name === 'datacontenttype' && mapping.contentTypeHeader) headers[mapping.contentTypeHeader] = value;
+    else headers[mapping.prefix + name] = value;
+  }
+  return headers;
+}
+
+export function envelopeFromHeaders(headers: Record<string, unknown>, mapping: HeaderMapping): Record<string, unknown> {
+  const raw: Record<string, unknown> = {};
+  for (const name of ATTRIBUTE_NAMES) {
+    const value =
+      name === 'datacontenttype' && mapping.contentTypeHeader
+        ? headers[mapping.contentTypeHeader]
+        : headers[mapping.prefix + name];
+    if (value !== undefined) raw[name] = value;
+  }
+  return raw;
+}
+
+/** Headers the application set, without the envelope's own. */
+export function applicationHeaders(headers: Record<string, unknown>, mapping: HeaderMapping): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(headers)) {
+    if (key.startsWith(mapping.prefix) || key === mapping.contentTypeHeader) continue;
+    out[key] = headers[key];
+  }
+  return out;
+}

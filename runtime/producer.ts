@@ -1,0 +1,92 @@
+import { encodeJson } from './codec.js';
+import { createEnvelope, envelopeToHeaders, type CloudEventAttributes, type HeaderMapping } from './envelope.js';
+import { EventValidationError } from './errors.js';
+import type { ValidationResult } from './validation.js';
+
+/** Options every publish takes, on every broker. */
+export interface PublishOptions<H> {
+  /** Application headers, typed from the document. */
+  headers?: H;
+  /** Event id; a random UUID when absent. Also the de-duplication key for consumers. */
+  id?: string;
+  time?: string | Date;
+  subject?: string;
+  correlationId?: string;
+  /** W3C trace context to continue; filled from the active span when OpenTelemetry is present. */
+  traceparent?: string;
+  tracestate?: string;
+  /** Overrides the client's CloudEvents `source`. */
+  source?: string;
+  /** Validate payload and headers before sending (default: the client's setting, itself true by default). */
+  validate?: boolean;
+}
+
+/** What a generated producer knows about the message it sends. */
+export interface OutboundSpec<T, H> {
+  operation: string;
+  type: string;
+  contentType: string;
+  mapping: HeaderMapping;
+  validatePayload(data: unknown): ValidationResult<T>;
+  validateHeaders(data: unknown): ValidationResult<H>;
+}
+
+export interface OutboundEvent {
+  body: Uint8Array;
+  /** Envelope and application headers, all strings. */
+  headers: Record<string, string>;
+  envelope: CloudEventAttributes;
+}
+
+/** Validates, fills in the envelope and encodes: everything a publish does before the broker call. */
+export function prepareOutbound<T, H>(
+  spec: OutboundSpec<T, H>,
+  payload: T,
+  options: PublishOptions<H>,
+  defaults: { source: string; validate: boolean },
+): OutboundEvent {
+  if (options.validate ?? defaults.validate) {
+    const checked = spec.validatePayload(payload);
+    if (!checked.ok) throw new EventValidationError('invalid-payload', `payload of ${spec.operation}`, checked.issues);
+    // Absent headers are validated too (as an empty set), so a required header is never left out.
+    // A copy: header validators coerce types in place, and the caller's object must stay as given.
+    const headers = spec.validateHeaders(options.headers === undefined ? {} : copyOf(options.headers));
+    if (!headers.ok) throw new EventValidationError('invalid-headers', `headers of ${spec.operation}`, headers.issues);
+  }
+  const envelope = createEnvelope({
+    type: spec.type,
+    source: options.source ?? defaults.source,
+    id: options.id,
+    time: options.time,
+    subject: options.subject,
+    datacontenttype: spec.contentType,
+    traceparent: options.traceparent,
+    tracestate: options.tracestate,
+    correlationid: options.correlationId,
+  });
+  const headers: Record<string, string> = {};
+  const appHeaders = (options.headers ?? {}) as Record<string, unknown>;
+  for (const key of Object.keys(appHeaders)) {
+    const value = appHeaders[key];
+    if (value === undefined || value === null) continue;
+    Object.defineProperty(headers, key, {
+      value: typeof value === 'string' ? value : JSON.stringify(value),
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
+  }
+  Object.assign(headers, envelopeToHeaders(envelope, spec.mapping));
+  return { body: encodeJson(payload), headers, envelope };
+}
+
+/** A copy to validate: shallow when every value is a scalar (the usual headers: 10× cheaper), else deep. */
+function copyOf<V>(value: V): V {
+  if (value === null || typeof value !== 'object') return value;
+  const record = value as Record<string, unknown>;
+  for (const key in record) {
+    const item = record[key];
+    if (item !== null && typeof item === 'object') return structuredClone(value);
+  }
+  return { ...record } as V;
+}

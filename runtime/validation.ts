@@ -1,0 +1,38 @@
+/** One reason a value failed validation: where (JSON pointer) and which rule. */
+export interface ValidationIssue {
+  /** JSON pointer of the offending field ("" for the value itself). */
+  pointer: string;
+  /** The JSON Schema keyword that failed (required, type, format, ...). */
+  rule: string;
+  message: string;
+}
+
+export type ValidationResult<T> = { ok: true; value: T } | { ok: false; issues: ValidationIssue[] };
+
+interface CompiledIssue {
+  instancePath: string;
+  keyword: string;
+  message?: string;
+  params?: Record<string, unknown>;
+}
+
+/** The shape of an ajv standalone validator. */
+export interface CompiledValidator {
+  (data: unknown): boolean;
+  errors?: CompiledIssue[] | null;
+}
+
+/** Runs a compiled validator and names each failing field and rule. */
+export function check<T>(validator: CompiledValidator, data: unknown): ValidationResult<T> {
+  if (validator(data)) return { ok: true, value: data as T };
+  const issues = (validator.errors ?? []).map((error) => {
+    const missing = error.keyword === 'required' ? String(error.params?.missingProperty ?? '') : '';
+    const extra = error.keyword === 'additionalProperties' ? String(error.params?.additionalProperty ?? '') : '';
+    const field = missing || extra;
+    const pointer = field
+      ? `${error.instancePath}/${field.replace(/~/g, '~0').replace(/\//g, '~1')}`
+      : error.instancePath;
+    return { pointer, rule: error.keyword, message: error.message ?? error.keyword };
+  });
+  return { ok: false, issues };
+}
