@@ -40,6 +40,8 @@ describe('diff gate on imperfect history', () => {
     expect(text.stdout).toContain('best-effort verdict');
     const github = await runInProcess(['diff', files.old, files.new, '--format', 'github', '--no-ignore'], files.dir);
     expect(github.stdout).toMatch(/^::warning title=codegen diff \(best-effort\)::/m);
+    const junit = await runInProcess(['diff', files.old, files.new, '--format', 'junit', '--no-ignore'], files.dir);
+    expect(junit.stdout).toContain('<property name="best-effort"');
   });
 
   it('--strict-base refuses the same old version (exit 2, nothing on stdout)', async () => {
