@@ -98,6 +98,7 @@ class ModelBuilder {
       schemas: this.schemas.definitions,
       schemaOrigins: this.schemas.origins,
       origin: this.reader.origin(root),
+      warnings: this.schemas.warnings,
     };
   }
 

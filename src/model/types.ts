@@ -5,6 +5,8 @@
  */
 import type { SourceLocation } from '../errors.js';
 
+import type { Diagnostic } from '../errors.js';
+
 export type JsonSchema = Record<string, unknown> | boolean;
 
 /** Where a model node is written (file and JSON pointer; line and column when they were looked up). */
@@ -32,6 +34,8 @@ export interface ApiModel {
   /** Where each entry of `schemas` came from. */
   schemaOrigins: Record<string, Origin>;
   origin: Origin;
+  /** What the model left out of the schemas that looks like a mistake (an unknown keyword holding a schema). */
+  warnings: Diagnostic[];
 }
 
 export interface ServerModel {
