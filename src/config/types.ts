@@ -84,7 +84,7 @@ export type CodegenConfigExport = CodegenConfig | (() => CodegenConfig | Promise
  * Identity function that gives a TypeScript (or JSDoc-typed) config its types:
  *
  * ```ts
- * import { defineConfig } from 'codegen';
+ * import { defineConfig } from 'asyncapi-codegen-ts';
  * export default defineConfig({ documents: [{ document: 'asyncapi.yaml', targets: ['kafka'], out: 'src/events' }] });
  * ```
  */
