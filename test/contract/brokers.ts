@@ -11,12 +11,14 @@
  * every message reaching the run's destinations, so a test can prove that a refused publish sent
  * nothing, and read dead letters with their headers as they are on the broker.
  */
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync } from 'node:fs';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { jetstream, jetstreamManager, type JetStreamClient } from '@nats-io/jetstream';
-import { headers as natsHeaders, type NatsConnection, type Subscription as NatsSubscription } from '@nats-io/transport-node';
+import { headers as natsHeaders, type Msg, type NatsConnection, type Subscription as NatsSubscription } from '@nats-io/transport-node';
 import type { Consumer, Producer } from 'kafkajs';
-import { compileStrict, FIXTURES, generateTo, importGenerated, uniqueName } from '../helpers/codegen.js';
+import { compileStrict, emittedFolder, FIXTURES, generateTo, ROOT, uniqueName } from '../helpers/codegen.js';
 import { assertKafkaUp, BROKERS, plainKafka, withAdmin } from '../kafka/support.js';
 import { deleteStreams, NATS_URL, rawConnection, streamPrefixOf, uniquePrefix } from '../nats/support.js';
 import { AMQP_URL, Broker, deleteByPrefix, namePrefix, rabbitmqctl } from '../rabbitmq/support.js';
@@ -290,7 +292,7 @@ class NatsContract extends ContractBroker {
   protected readonly prefix: string;
   private raw: NatsConnection | undefined;
   private js!: JetStreamClient;
-  private tap: NatsSubscription | undefined;
+  private taps: NatsSubscription[] = [];
 
   constructor(
     readonly name: 'nats-core' | 'nats-jetstream',
@@ -304,14 +306,14 @@ class NatsContract extends ContractBroker {
     this.root = await generated();
     this.raw = await rawConnection();
     this.js = jetstream(this.raw);
-    this.tap = this.raw.subscribe(`${this.prefix}>`, {
-      callback: (error, message) => {
-        if (error) return;
-        const headers: Record<string, string> = {};
-        for (const name of message.headers?.keys() ?? []) headers[name] = message.headers!.get(name);
-        this.tapped.push({ destination: message.subject, id: headers['ce-id'] ?? '', headers, body: Buffer.from(message.data) });
-      },
-    });
+    // Events and dead letters, not requests: a subscriber on the request subject would count as a responder.
+    const record = (error: Error | null, message: Msg) => {
+      if (error) return;
+      const headers: Record<string, string> = {};
+      for (const name of message.headers?.keys() ?? []) headers[name] = message.headers!.get(name);
+      this.tapped.push({ destination: message.subject, id: headers['ce-id'] ?? '', headers, body: Buffer.from(message.data) });
+    };
+    this.taps = ['contract.sites.>', 'contract.notes', 'dlq.>'].map((subject) => this.raw!.subscribe(`${this.prefix}${subject}`, { callback: record }));
     await this.raw.flush();
   }
 
@@ -358,7 +360,7 @@ class NatsContract extends ContractBroker {
 
   async stop(): Promise<void> {
     await this.closeClients();
-    this.tap?.unsubscribe();
+    for (const tap of this.taps) tap.unsubscribe();
     await this.raw?.drain().catch(() => undefined);
     if (this.mode === 'jetstream') await deleteStreams(streamPrefixOf(this.prefix));
   }
@@ -368,14 +370,46 @@ class NatsContract extends ContractBroker {
 
 let generating: Promise<any> | undefined;
 
-/** fixtures/contract/asyncapi.yaml generated for the three targets, compiled with `tsc --strict`, imported. */
+/**
+ * fixtures/contract/asyncapi.yaml generated for the three targets, compiled with `tsc --strict`
+ * (emitting JavaScript), imported. The emitted code is kept under .cache/contract/<hash of the
+ * generator's inputs>, so the contract files of one run (and runs on unchanged sources) compile it
+ * once: the compile takes most of a file's setup.
+ */
 export function generated(): Promise<any> {
   generating ??= (async () => {
-    const out = await generateTo(CONTRACT_DOCUMENT, ['rabbitmq', 'kafka', 'nats']);
-    await compileStrict([out], { emit: true });
-    return importGenerated<any>(out, 'index.js');
+    const cached = path.join(ROOT, '.cache', 'contract', inputsHash());
+    if (!existsSync(path.join(cached, 'index.js'))) {
+      const out = await generateTo(CONTRACT_DOCUMENT, ['rabbitmq', 'kafka', 'nats']);
+      await compileStrict([out], { emit: true });
+      mkdirSync(path.dirname(cached), { recursive: true });
+      // Another file may have finished first with the same inputs: then its copy is used.
+      try {
+        renameSync(emittedFolder(out), cached);
+      } catch (error) {
+        if (!existsSync(path.join(cached, 'index.js'))) throw error;
+      }
+    }
+    return import(pathToFileURL(path.join(cached, 'index.js')).href);
   })();
   return generating;
+}
+
+/** A hash of everything the generated code comes from: the document, the generator, its templates and run-time. */
+function inputsHash(): string {
+  const hash = createHash('sha256');
+  const add = (file: string) => hash.update(path.relative(ROOT, file)).update(readFileSync(file));
+  add(CONTRACT_DOCUMENT);
+  add(path.join(ROOT, 'package-lock.json'));
+  for (const folder of ['src', 'templates', 'runtime']) for (const file of filesUnder(path.join(ROOT, folder))) add(file);
+  return hash.digest('hex').slice(0, 16);
+}
+
+function filesUnder(folder: string): string[] {
+  return readdirSync(folder, { withFileTypes: true, recursive: true })
+    .filter((entry) => entry.isFile())
+    .map((entry) => path.join(entry.parentPath, entry.name))
+    .sort();
 }
 
 const FACTORIES: Record<BrokerName, () => ContractBroker> = {

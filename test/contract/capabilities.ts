@@ -43,7 +43,17 @@ export interface Capabilities {
    * How the contract suite cuts the client's connection to check it reconnects, or why it cannot on
    * a broker shared with other test runs.
    */
-  reconnection: { exercised: true; how: string } | { exercised: false; why: string };
+  reconnection:
+    | {
+        exercised: true;
+        how: string;
+        /**
+         * An event published right after the cut: delivered (the publish waits for the connection and
+         * its confirm), or possibly lost (core NATS: at-most-once; later publishes get through).
+         */
+        publishedAfterTheCut: 'delivered' | 'may be lost';
+      }
+    | { exercised: false; why: string };
 }
 
 export const CAPABILITIES: Record<BrokerName, Capabilities> = {
@@ -58,7 +68,11 @@ export const CAPABILITIES: Record<BrokerName, Capabilities> = {
     keys: false,
     responderFailure: 'ReplyTimeoutError',
     noResponder: 'ReplyTimeoutError',
-    reconnection: { exercised: true, how: 'the broker closes the connections of a vhost of the run (`rabbitmqctl close_all_connections`)' },
+    reconnection: {
+      exercised: true,
+      how: 'the broker closes the connections of a vhost of the run (`rabbitmqctl close_all_connections`)',
+      publishedAfterTheCut: 'delivered',
+    },
   },
   kafka: {
     target: 'kafka',
@@ -87,7 +101,11 @@ export const CAPABILITIES: Record<BrokerName, Capabilities> = {
     keys: false,
     responderFailure: 'RequestFailedError',
     noResponder: 'PublishError',
-    reconnection: { exercised: true, how: "the client's connection is dropped and reopened (`connection.reconnect()`)" },
+    reconnection: {
+      exercised: true,
+      how: "the client's connection is dropped and reopened (`connection.reconnect()`)",
+      publishedAfterTheCut: 'may be lost',
+    },
   },
   'nats-jetstream': {
     target: 'nats',
@@ -100,7 +118,11 @@ export const CAPABILITIES: Record<BrokerName, Capabilities> = {
     keys: false,
     responderFailure: 'RequestFailedError',
     noResponder: 'PublishError',
-    reconnection: { exercised: true, how: "the client's connection is dropped and reopened (`connection.reconnect()`)" },
+    reconnection: {
+      exercised: true,
+      how: "the client's connection is dropped and reopened (`connection.reconnect()`)",
+      publishedAfterTheCut: 'delivered',
+    },
   },
 };
 
@@ -123,6 +145,7 @@ const ROWS: Row[] = [
   { guarantee: 'a responder that fails makes the request reject with', cell: (c) => `\`${c.responderFailure}\`` },
   { guarantee: 'a request nobody answers rejects with', cell: (c) => `\`${c.noResponder}\`` },
   { guarantee: 'reconnection tested by the contract suite', cell: (c) => (c.reconnection.exercised ? `yes: ${c.reconnection.how}` : `no: ${c.reconnection.why}`) },
+  { guarantee: 'an event published right after the connection was cut is', cell: (c) => (c.reconnection.exercised ? c.reconnection.publishedAfterTheCut : 'not measured here') },
 ];
 
 /** The "differs by broker" table of docs/guarantees.md, as Markdown. */

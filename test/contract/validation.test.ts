@@ -81,7 +81,7 @@ describe.each(contractBrokers())('$name: validation on both sides', ({ create })
 
   it.each(refusals)('refuses $title with EventValidationError ($reason) before sending', async (refusal) => {
     const id = `refused-${randomUUID()}`;
-    const options = { ...broker.readingOptions(), ...refusal.options, id };
+    const options: Record<string, unknown> = { ...broker.readingOptions(), ...refusal.options, id };
     for (const [name, value] of Object.entries(refusal.options)) if (value === undefined) delete options[name];
     const error = await failureOf(() => client.publishReading(refusal.payload ?? READING, options));
     expect(error).not.toBeInstanceOf(TypeError);
