@@ -79,7 +79,7 @@ describe.each(contractBrokers())('$name: validation on both sides', ({ create })
 
   const refusals = REFUSALS.filter((refusal) => refusal.when === undefined || broker.capabilities[refusal.when]);
 
-  it.each(refusals)('refuses $title with EventValidationError ($reason) before sending', async (refusal) => {
+  for (const refusal of refusals) it(`refuses ${refusal.title} with EventValidationError (${refusal.reason}) before sending`, async () => {
     const id = `refused-${randomUUID()}`;
     const options: Record<string, unknown> = { ...broker.readingOptions(), ...refusal.options, id };
     for (const [name, value] of Object.entries(refusal.options)) if (value === undefined) delete options[name];
@@ -105,7 +105,7 @@ describe.each(contractBrokers())('$name: validation on both sides', ({ create })
     expect(event.context.parameters).toEqual({ siteId: 'fra' });
   });
 
-  it.each(INBOUND)('dead-letters a received event with $title ($reason), never handing it to the handler', async (inbound) => {
+  for (const inbound of INBOUND) it(`dead-letters a received event with ${inbound.title} (${inbound.reason}), never handing it to the handler`, async () => {
     const id = randomUUID();
     await broker.inject({ ...inbound.reading, id });
     await waitFor(
