@@ -59,7 +59,7 @@ export const FAST_RETRY = { maxAttempts: 2, initialDelayMs: 20, maxDelayMs: 50, 
 export abstract class ContractBroker {
   abstract readonly name: BrokerName;
   /** Names of this run: every queue, topic, subject and stream starts with it. */
-  protected abstract readonly prefix: string;
+  abstract readonly prefix: string;
   /** The generated root module (errors, validators, the three target namespaces). */
   root: any;
   protected readonly clients: any[] = [];
@@ -76,13 +76,26 @@ export abstract class ContractBroker {
 
   /** Generates and imports the client, opens the tap. */
   abstract start(): Promise<void>;
-  /** A new generated client on this run's names (closed by `stop()` if the test does not close it). */
-  abstract client(options?: Record<string, unknown>): Promise<any>;
+  /** The options of a client on this run's names (JSON: a child process gets them too). */
+  abstract clientOptions(): Record<string, unknown>;
   /**
-   * Subscribes `operation` on `client` with this broker's options for a consumer named `group` (queue,
-   * consumer group, durable), one event at a time and fast retries; `options` may override them.
+   * The options of a consumer named `group` (queue, consumer group, durable): one event at a time, fast
+   * retries (JSON: a child process gets them too). A group named after its operation gets the defaults'
+   * names, which capabilities.ts documents (the dead-letter destination).
    */
-  abstract subscribe(client: any, operation: ReceiveOperation, handler: (payload: any, context: any) => unknown, group: string, options?: Record<string, unknown>): Promise<any>;
+  abstract subscribeOptions(operation: ReceiveOperation, group: string): Record<string, unknown>;
+
+  /** A new generated client on this run's names (closed by `stop()` if the test does not close it). */
+  async client(options: Record<string, unknown> = {}): Promise<any> {
+    const client = await this.target.createClient({ ...this.clientOptions(), ...options });
+    this.clients.push(client);
+    return client;
+  }
+
+  /** Subscribes `operation` on `client` as the consumer `group`; `options` override the broker's defaults. */
+  async subscribe(client: any, operation: ReceiveOperation, handler: (payload: any, context: any) => unknown, group: string, options: Record<string, unknown> = {}): Promise<any> {
+    return client[operation](handler, { ...this.subscribeOptions(operation, group), ...options });
+  }
   /** Writes a raw `readings` event with a plain client, behind the generated client's back. */
   abstract inject(reading: RawReading): Promise<void>;
   /** Every dead letter of the run so far, read from the dead-letter destination. */
@@ -91,6 +104,12 @@ export abstract class ContractBroker {
   abstract sever(client: any): Promise<void>;
   /** Closes every client and raw connection and deletes the run's queues, topics or streams. */
   abstract stop(): Promise<void>;
+
+  /** The dead-letter destination of `readings` events sent on `siteId`, as the capability data names it. */
+  documentedDeadLetterDestination(siteId: string): string {
+    const name = /`([^`]+)`/.exec(this.capabilities.deadLetterDestination)![1]!;
+    return name.replace('<p>', this.prefix).replace('<siteId>', siteId);
+  }
 
   /** Every event (not dead letter) that reached one of the run's destinations since the tap opened. */
   seen(): readonly Seen[] {
@@ -129,7 +148,7 @@ function text(value: unknown): string {
 
 class RabbitContract extends ContractBroker {
   readonly name = 'rabbitmq' as const;
-  protected readonly prefix = namePrefix('contract');
+  readonly prefix = namePrefix('contract');
   private raw!: Broker;
   private readonly deadLetterQueues = new Set<string>();
   private readonly vhosts: string[] = [];
@@ -151,14 +170,17 @@ class RabbitContract extends ContractBroker {
     }, { noAck: true });
   }
 
-  async client(options: Record<string, unknown> = {}): Promise<any> {
-    const client = await this.target.createClient({ urls: [AMQP_URL], namePrefix: this.prefix, closeTimeoutMs: 5_000, replyTimeoutMs: 3_000, ...options });
-    this.clients.push(client);
-    return client;
+  clientOptions(): Record<string, unknown> {
+    return { urls: [AMQP_URL], namePrefix: this.prefix, closeTimeoutMs: 5_000, replyTimeoutMs: 3_000 };
   }
 
-  async subscribe(client: any, operation: ReceiveOperation, handler: (payload: any, context: any) => unknown, group: string, options: Record<string, unknown> = {}): Promise<any> {
-    const subscription = await client[operation](handler, { queue: `${this.prefix}${group}`, concurrency: 1, retry: FAST_RETRY, ...options });
+  subscribeOptions(operation: ReceiveOperation, group: string): Record<string, unknown> {
+    // The consumer named after its operation has the default queue, `<prefix><serviceName>.<operation>`.
+    return { ...(group === operation ? {} : { queue: `${this.prefix}${group}` }), concurrency: 1, retry: FAST_RETRY };
+  }
+
+  override async subscribe(...args: Parameters<ContractBroker['subscribe']>): Promise<any> {
+    const subscription = await super.subscribe(...args);
     this.deadLetterQueues.add(`${subscription.queue}.dlq`);
     return subscription;
   }
@@ -211,7 +233,7 @@ const severable = new WeakMap<object, string>();
 
 class KafkaContract extends ContractBroker {
   readonly name = 'kafka' as const;
-  protected readonly prefix = `${uniqueName('contract')}.`;
+  readonly prefix = `${uniqueName('contract')}.`;
   private producer: Producer | undefined;
   private tap: Consumer | undefined;
 
@@ -239,14 +261,13 @@ class KafkaContract extends ContractBroker {
     await waitForAssignment(tap);
   }
 
-  async client(options: Record<string, unknown> = {}): Promise<any> {
-    const client = this.target.createClient({ brokers: BROKERS, topicPrefix: this.prefix, clientId: this.prefix.slice(0, -1), closeTimeoutMs: 5_000, requestTimeoutMs: 5_000, ...options });
-    this.clients.push(client);
-    return client;
+  clientOptions(): Record<string, unknown> {
+    return { brokers: BROKERS, topicPrefix: this.prefix, clientId: this.prefix.slice(0, -1), closeTimeoutMs: 5_000, requestTimeoutMs: 5_000 };
   }
 
-  async subscribe(client: any, operation: ReceiveOperation, handler: (payload: any, context: any) => unknown, group: string, options: Record<string, unknown> = {}): Promise<any> {
-    return client[operation](handler, { groupId: `${this.prefix}${group}`, fromBeginning: true, concurrency: 1, retry: FAST_RETRY, ...options });
+  subscribeOptions(_operation: ReceiveOperation, group: string): Record<string, unknown> {
+    // The broker's smallest session timeout: a consumer that died gives its partitions up quickly.
+    return { groupId: `${this.prefix}${group}`, fromBeginning: true, concurrency: 1, retry: FAST_RETRY, sessionTimeoutMs: 6_000, heartbeatIntervalMs: 1_000 };
   }
 
   async inject(reading: RawReading): Promise<void> {
@@ -289,7 +310,7 @@ async function waitForAssignment(consumer: Consumer): Promise<void> {
 // ---- NATS (core and JetStream) ---------------------------------------------------------------------
 
 class NatsContract extends ContractBroker {
-  protected readonly prefix: string;
+  readonly prefix: string;
   private raw: NatsConnection | undefined;
   private js!: JetStreamClient;
   private taps: NatsSubscription[] = [];
@@ -317,15 +338,14 @@ class NatsContract extends ContractBroker {
     await this.raw.flush();
   }
 
-  async client(options: Record<string, unknown> = {}): Promise<any> {
-    const client = await this.target.createClient({ servers: NATS_URL, subjectPrefix: this.prefix, mode: this.mode, closeTimeoutMs: 5_000, requestTimeoutMs: 3_000, ...options });
-    this.clients.push(client);
-    return client;
+  clientOptions(): Record<string, unknown> {
+    return { servers: NATS_URL, subjectPrefix: this.prefix, mode: this.mode, closeTimeoutMs: 5_000, requestTimeoutMs: 3_000 };
   }
 
-  async subscribe(client: any, operation: ReceiveOperation, handler: (payload: any, context: any) => unknown, group: string, options: Record<string, unknown> = {}): Promise<any> {
+  subscribeOptions(operation: ReceiveOperation, group: string): Record<string, unknown> {
     const naming = this.mode === 'jetstream' && operation !== 'onAnswerQuote' ? { durable: group } : { queue: group };
-    return client[operation](handler, { ...naming, concurrency: 1, retry: FAST_RETRY, ackWaitMs: 5_000, ...options });
+    // ackWaitMs: an event held by a consumer that died is delivered again after 2 s.
+    return { ...naming, concurrency: 1, retry: FAST_RETRY, ackWaitMs: 2_000 };
   }
 
   async inject(reading: RawReading): Promise<void> {
@@ -368,16 +388,16 @@ class NatsContract extends ContractBroker {
 
 // ---- the generated code, once per test file ------------------------------------------------------
 
-let generating: Promise<any> | undefined;
+let building: Promise<string> | undefined;
 
 /**
- * fixtures/contract/asyncapi.yaml generated for the three targets, compiled with `tsc --strict`
- * (emitting JavaScript), imported. The emitted code is kept under .cache/contract/<hash of the
- * generator's inputs>, so the contract files of one run (and runs on unchanged sources) compile it
- * once: the compile takes most of a file's setup.
+ * fixtures/contract/asyncapi.yaml generated for the three targets and compiled with `tsc --strict`
+ * (emitting JavaScript): the path of the emitted index.js. It is kept under .cache/contract/<hash of
+ * the generator's inputs>, so the contract files of one run (and runs on unchanged sources) compile
+ * it once: the compile takes most of a file's setup.
  */
-export function generated(): Promise<any> {
-  generating ??= (async () => {
+export function generatedIndex(): Promise<string> {
+  building ??= (async () => {
     const cached = path.join(ROOT, '.cache', 'contract', inputsHash());
     if (!existsSync(path.join(cached, 'index.js'))) {
       const out = await generateTo(CONTRACT_DOCUMENT, ['rabbitmq', 'kafka', 'nats']);
@@ -390,9 +410,14 @@ export function generated(): Promise<any> {
         if (!existsSync(path.join(cached, 'index.js'))) throw error;
       }
     }
-    return import(pathToFileURL(path.join(cached, 'index.js')).href);
+    return path.join(cached, 'index.js');
   })();
-  return generating;
+  return building;
+}
+
+/** The generated root module (errors, validators, the three target namespaces). */
+export async function generated(): Promise<any> {
+  return import(pathToFileURL(await generatedIndex()).href);
 }
 
 /** A hash of everything the generated code comes from: the document, the generator, its templates and run-time. */

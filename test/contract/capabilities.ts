@@ -18,6 +18,11 @@ export interface Capabilities {
    * queue, group or durable) starts. Core NATS keeps nothing: such an event is lost.
    */
   keepsEventsWithoutConsumer: boolean;
+  /**
+   * An event held by a consumer process that dies (SIGKILL) before settling it is delivered to the next
+   * consumer of the same queue, group or durable (at-least-once across a crash). Core NATS: lost.
+   */
+  survivesConsumerCrash: boolean;
   /** How a failing handler is tried again: in the process holding the event, or by the broker delivering it again. */
   retry: 'in process' | 'redelivered by the broker';
   /**
@@ -61,6 +66,7 @@ export const CAPABILITIES: Record<BrokerName, Capabilities> = {
     target: 'rabbitmq',
     publishResolves: 'confirmed',
     keepsEventsWithoutConsumer: true,
+    survivesConsumerCrash: true,
     retry: 'in process',
     duplicateDroppedBy: 'consumer',
     deadLetterDestination: 'queue `<p>contract.onReading.dlq` (exchange `<p>contract.dlx`)',
@@ -78,6 +84,7 @@ export const CAPABILITIES: Record<BrokerName, Capabilities> = {
     target: 'kafka',
     publishResolves: 'confirmed',
     keepsEventsWithoutConsumer: true,
+    survivesConsumerCrash: true,
     retry: 'in process',
     duplicateDroppedBy: 'consumer',
     deadLetterDestination: 'topic `<p>contract.readings.dlq`',
@@ -94,6 +101,7 @@ export const CAPABILITIES: Record<BrokerName, Capabilities> = {
     target: 'nats',
     publishResolves: 'written to the connection',
     keepsEventsWithoutConsumer: false,
+    survivesConsumerCrash: false,
     retry: 'in process',
     duplicateDroppedBy: 'consumer',
     deadLetterDestination: 'subject `<p>dlq.contract.sites.<siteId>.readings` (a core publish)',
@@ -111,6 +119,7 @@ export const CAPABILITIES: Record<BrokerName, Capabilities> = {
     target: 'nats',
     publishResolves: 'confirmed',
     keepsEventsWithoutConsumer: true,
+    survivesConsumerCrash: true,
     retry: 'redelivered by the broker',
     duplicateDroppedBy: 'broker',
     deadLetterDestination: 'subject `<p>dlq.contract.sites.<siteId>.readings`, stored in stream `<P>READINGS_DLQ`',
@@ -137,6 +146,7 @@ const yesNo = (value: boolean) => (value ? 'yes' : 'no');
 const ROWS: Row[] = [
   { guarantee: 'a publish resolves when the event is', cell: (c) => c.publishResolves },
   { guarantee: 'an event published while no consumer runs is delivered later', cell: (c) => (c.keepsEventsWithoutConsumer ? 'yes' : 'no: it is lost') },
+  { guarantee: 'an event held by a consumer killed with SIGKILL is delivered to the next consumer', cell: (c) => (c.survivesConsumerCrash ? 'yes' : 'no: it is lost') },
   { guarantee: 'a failing handler is retried', cell: (c) => c.retry },
   { guarantee: 'an event re-published with the same id is dropped by', cell: (c) => c.duplicateDroppedBy },
   { guarantee: 'dead letters of `readings` go to', cell: (c) => c.deadLetterDestination },
@@ -154,4 +164,27 @@ export function capabilitiesTable(): string {
   const rule = `|---|${BROKER_NAMES.map(() => '---').join('|')}|`;
   const rows = ROWS.map((row) => `| ${row.guarantee} | ${BROKER_NAMES.map((name) => row.cell(CAPABILITIES[name]).replace(/\|/g, '\\|')).join(' | ')} |`);
   return [header, rule, ...rows].join('\n');
+}
+
+/** A guarantee the contract suite proves the same way on every broker, and the file that proves it. */
+interface SharedGuarantee {
+  guarantee: string;
+  file: string;
+}
+
+export const SHARED_GUARANTEES: SharedGuarantee[] = [
+  { guarantee: 'the options types require headers (when a header is required), parameters (when the channel has some) and a demanded key, and the brokers agree', file: 'types.test.ts' },
+  { guarantee: 'an invalid payload, header set (present or absent), parameter set (absent, outside the document, or holding a separator or wildcard) or key is refused with `EventValidationError` and its reason (`invalid-payload`, `invalid-headers`, `invalid-address`, `invalid-key`), never a `TypeError`, and nothing reaches the broker', file: 'validation.test.ts' },
+  { guarantee: 'a received event with an invalid payload or headers is dead-lettered with its reason, never handed to the handler; a valid one arrives with typed headers and parameters', file: 'validation.test.ts' },
+  { guarantee: 'an event is handled once, in publish order, with its envelope', file: 'delivery.test.ts' },
+  { guarantee: 'an id published twice, or written twice by another producer, runs the handler once', file: 'delivery.test.ts' },
+  { guarantee: 'a failing handler is retried (`context.attempt` counts); one that keeps failing is dead-lettered with `handler-failed`, its attempts and its body unchanged, and the consumer carries on', file: 'delivery.test.ts' },
+  { guarantee: 'a request resolves with the validated reply and its envelope; an invalid request is refused before sending', file: 'request-reply.test.ts' },
+  { guarantee: '`close()` waits for the handlers in progress; afterwards publishes and requests reject with `ClientClosedError` and send nothing', file: 'lifecycle.test.ts' },
+];
+
+/** The "every broker" table of docs/guarantees.md, as Markdown. */
+export function sharedTable(): string {
+  const rows = SHARED_GUARANTEES.map((row) => `| ${row.guarantee} | ${BROKER_NAMES.map(() => 'yes').join(' | ')} | \`test/contract/${row.file}\` |`);
+  return [`| guarantee | ${BROKER_NAMES.join(' | ')} | proved by |`, `|---|${BROKER_NAMES.map(() => '---').join('|')}|---|`, ...rows].join('\n');
 }

@@ -5,11 +5,17 @@
  * an event is handled once, in order; an id published twice, or written twice by another producer,
  * runs the handler once; a failing handler is retried and then dead-lettered with its reason (read
  * raw from the dead-letter destination); an event published while no consumer runs is kept, or (core
- * NATS) lost, as the broker's capabilities say.
+ * NATS) lost, as the broker's capabilities say; so is an event held by a consumer process killed with
+ * SIGKILL.
  */
+import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { contractBrokers, FAST_RETRY, sleep, waitFor } from './brokers.js';
+import { contractBrokers, FAST_RETRY, generatedIndex, sleep, waitFor, type ContractBroker } from './brokers.js';
+
+const CONSUMER_PROCESS = path.join(path.dirname(fileURLToPath(import.meta.url)), 'processes/consumer.mjs');
 
 /** The handler's behaviour, chosen by the payload's `sensor`. */
 const OK = 'ok';
@@ -41,7 +47,7 @@ describe.each(contractBrokers())('$name: delivery', ({ create }) => {
         if (payload.sensor === FAIL_ALWAYS || (payload.sensor === FAIL_ONCE && context.attempt === 1)) throw new Error(`${payload.sensor} on attempt ${context.attempt}`);
         handled.push({ id: context.envelope.id, attempt: context.attempt, payload, context });
       },
-      'delivery',
+      'onReading',
     );
   });
 
@@ -122,6 +128,7 @@ describe.each(contractBrokers())('$name: delivery', ({ create }) => {
       () => `the dead letter of ${id} at ${broker.capabilities.deadLetterDestination}`,
     );
     const letter = (await broker.deadLetters()).find((l) => l.id === id)!;
+    expect(letter.destination).toBe(broker.documentedDeadLetterDestination('ams'));
     expect(letter.headers).toMatchObject({
       'x-codegen-dead-letter-reason': 'handler-failed',
       'x-codegen-attempts': String(FAST_RETRY.maxAttempts),
@@ -148,4 +155,42 @@ describe.each(contractBrokers())('$name: delivery', ({ create }) => {
     await sleep(100);
     expect(seen).toEqual(broker.capabilities.keepsEventsWithoutConsumer ? ['while nobody listened', 'after the consumer came back'] : ['after the consumer came back']);
   });
+
+  it(`${broker.capabilities.survivesConsumerCrash ? 'delivers again' : 'loses'} an event held by a consumer process killed with SIGKILL`, async () => {
+    const { child, lines } = await startConsumerProcess(broker, 'crash');
+    await producer.publishNote({ text: `held ${randomUUID()}` });
+    // The process holds the first note it gets: this one, or (a new group or durable reading from the
+    // start of the log) one an earlier test sent.
+    await waitFor(
+      () => lines.some((line) => line.startsWith('got ')),
+      () => `the consumer process to get a note (it printed ${JSON.stringify(lines)})`,
+    );
+    const held = lines.find((line) => line.startsWith('got '))!.slice('got '.length);
+    child.kill('SIGKILL');
+    await new Promise((resolve) => child.once('exit', resolve));
+    const seen: string[] = [];
+    await broker.subscribe(consumer, 'onNote', (note: any) => void seen.push(note.text), 'crash');
+    const after = `after the crash ${randomUUID()}`;
+    await producer.publishNote({ text: after });
+    await waitFor(
+      () => seen.includes(after) && (!broker.capabilities.survivesConsumerCrash || seen.includes(held)),
+      () => `the next consumer to get ${broker.capabilities.survivesConsumerCrash ? 'both notes' : 'the note sent after the crash'} (got ${JSON.stringify(seen)})`,
+      30_000,
+    );
+    await sleep(100);
+    expect(seen.includes(held)).toBe(broker.capabilities.survivesConsumerCrash);
+  });
 });
+
+/** Starts processes/consumer.mjs as consumer `group` of `onNote`; resolves once it consumes. */
+async function startConsumerProcess(broker: ContractBroker, group: string): Promise<{ child: ChildProcess; lines: string[] }> {
+  const args = [CONSUMER_PROCESS, await generatedIndex(), broker.capabilities.target, JSON.stringify(broker.clientOptions()), 'onNote', JSON.stringify(broker.subscribeOptions('onNote', group))];
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+  const lines: string[] = [];
+  child.stdout!.on('data', (chunk: Buffer) => lines.push(...chunk.toString().split('\n').filter(Boolean)));
+  await new Promise<void>((resolve, reject) => {
+    const ready = setInterval(() => lines.includes('ready') && (clearInterval(ready), resolve()), 20);
+    child.once('exit', (code) => (clearInterval(ready), reject(new Error(`the consumer process exited with ${code} before it was ready`))));
+  });
+  return { child, lines };
+}

@@ -61,7 +61,7 @@ describe.each(contractBrokers())('$name: validation on both sides', ({ create })
   beforeAll(async () => {
     await broker.start();
     client = await broker.client();
-    await broker.subscribe(client, 'onReading', (payload, context) => void handled.push({ payload, context }), 'validation');
+    await broker.subscribe(client, 'onReading', (payload, context) => void handled.push({ payload, context }), 'onReading');
   });
 
   afterAll(async () => {
