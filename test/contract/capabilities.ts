@@ -61,6 +61,17 @@ export interface Capabilities {
     | { exercised: false; why: string };
 }
 
+/** What core NATS and JetStream share: one client, one connection, native request/reply. */
+const NATS = {
+  target: 'nats',
+  invalidAddressOnReceipt: 'dead-lettered',
+  keys: false,
+  responderFailure: 'RequestFailedError',
+  noResponder: 'PublishError',
+} as const;
+
+const NATS_RECONNECTION = { exercised: true, how: "the client's connection is dropped and reopened (`connection.reconnect()`)" } as const;
+
 export const CAPABILITIES: Record<BrokerName, Capabilities> = {
   rabbitmq: {
     target: 'rabbitmq',
@@ -98,40 +109,24 @@ export const CAPABILITIES: Record<BrokerName, Capabilities> = {
     },
   },
   'nats-core': {
-    target: 'nats',
+    ...NATS,
     publishResolves: 'written to the connection',
     keepsEventsWithoutConsumer: false,
     survivesConsumerCrash: false,
     retry: 'in process',
     duplicateDroppedBy: 'consumer',
     deadLetterDestination: 'subject `<p>dlq.contract.sites.<siteId>.readings` (a core publish)',
-    invalidAddressOnReceipt: 'dead-lettered',
-    keys: false,
-    responderFailure: 'RequestFailedError',
-    noResponder: 'PublishError',
-    reconnection: {
-      exercised: true,
-      how: "the client's connection is dropped and reopened (`connection.reconnect()`)",
-      publishedAfterTheCut: 'may be lost',
-    },
+    reconnection: { ...NATS_RECONNECTION, publishedAfterTheCut: 'may be lost' },
   },
   'nats-jetstream': {
-    target: 'nats',
+    ...NATS,
     publishResolves: 'confirmed',
     keepsEventsWithoutConsumer: true,
     survivesConsumerCrash: true,
     retry: 'redelivered by the broker',
     duplicateDroppedBy: 'broker',
     deadLetterDestination: 'subject `<p>dlq.contract.sites.<siteId>.readings`, stored in stream `<P>READINGS_DLQ`',
-    invalidAddressOnReceipt: 'dead-lettered',
-    keys: false,
-    responderFailure: 'RequestFailedError',
-    noResponder: 'PublishError',
-    reconnection: {
-      exercised: true,
-      how: "the client's connection is dropped and reopened (`connection.reconnect()`)",
-      publishedAfterTheCut: 'delivered',
-    },
+    reconnection: { ...NATS_RECONNECTION, publishedAfterTheCut: 'delivered' },
   },
 };
 
