@@ -102,6 +102,12 @@ export abstract class ContractBroker {
   abstract deadLetters(): Promise<Seen[]>;
   /** Cuts the client's connection the way `capabilities.reconnection` says (only where it is exercised). */
   abstract sever(client: any): Promise<void>;
+  /**
+   * Resolves once what `client` published reached the broker. A resolved publish means that already,
+   * except on core NATS, where it only means written to the connection's buffer.
+   */
+  async reached(_client: any): Promise<void> {}
+
   /** Closes every client and raw connection and deletes the run's queues, topics or streams. */
   abstract stop(): Promise<void>;
 
@@ -368,6 +374,10 @@ class NatsContract extends ContractBroker {
 
   async sever(client: any): Promise<void> {
     await client.connection.reconnect();
+  }
+
+  override async reached(client: any): Promise<void> {
+    await client.connection.flush();
   }
 
   /** The number of events stored by the run's streams (JetStream), for "nothing was stored". */

@@ -146,6 +146,7 @@ describe.each(contractBrokers())('$name: delivery', ({ create }) => {
     const first = await broker.subscribe(consumer, 'onNote', onNote, 'later');
     await first.close();
     await producer.publishNote({ text: 'while nobody listened' });
+    await broker.reached(producer); // before anyone listens again
     await broker.subscribe(consumer, 'onNote', onNote, 'later');
     await producer.publishNote({ text: 'after the consumer came back' });
     await waitFor(
