@@ -17,6 +17,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { jetstream, jetstreamManager, type JetStreamClient } from '@nats-io/jetstream';
 import { headers as natsHeaders, type Msg, type NatsConnection, type Subscription as NatsSubscription } from '@nats-io/transport-node';
+import type { ConfirmChannel } from 'amqplib';
 import type { Consumer, Producer } from 'kafkajs';
 import { compileStrict, emittedFolder, FIXTURES, generateTo, ROOT, uniqueName } from '../helpers/codegen.js';
 import { assertKafkaUp, BROKERS, plainKafka, withAdmin } from '../kafka/support.js';
@@ -156,6 +157,7 @@ class RabbitContract extends ContractBroker {
   readonly name = 'rabbitmq' as const;
   readonly prefix = namePrefix('contract');
   private raw!: Broker;
+  private confirms: ConfirmChannel | undefined;
   private readonly deadLetterQueues = new Set<string>();
   private readonly vhosts: string[] = [];
 
@@ -195,7 +197,10 @@ class RabbitContract extends ContractBroker {
     const headers: Record<string, string> = {};
     for (const [name, value] of Object.entries(rawEnvelope(reading.id ?? randomUUID()))) headers[`cloudEvents:${name}`] = value;
     for (const [name, value] of presentHeaders(reading)) headers[name] = value;
-    this.raw.publish(this.exchange, `contract.sites.${reading.siteId}.readings`, rawBody(reading), { headers, contentType: 'application/json' });
+    // On a confirm channel: resolved once the broker routed it, so an event published after it comes after it.
+    this.confirms ??= await this.raw.connection.createConfirmChannel();
+    this.confirms.publish(this.exchange, `contract.sites.${reading.siteId}.readings`, rawBody(reading), { headers, contentType: 'application/json' });
+    await this.confirms.waitForConfirms();
   }
 
   async deadLetters(): Promise<Seen[]> {
