@@ -12,7 +12,7 @@
  * nothing, and read dead letters with their headers as they are on the broker.
  */
 import { createHash, randomUUID } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { jetstream, jetstreamManager, type JetStreamClient } from '@nats-io/jetstream';
@@ -414,20 +414,36 @@ let building: Promise<string> | undefined;
 export function generatedIndex(): Promise<string> {
   building ??= (async () => {
     const cached = path.join(ROOT, '.cache', 'contract', inputsHash());
-    if (!existsSync(path.join(cached, 'index.js'))) {
-      const out = await generateTo(CONTRACT_DOCUMENT, ['rabbitmq', 'kafka', 'nats']);
-      await compileStrict([out], { emit: true });
-      mkdirSync(path.dirname(cached), { recursive: true });
-      // Another file may have finished first with the same inputs: then its copy is used.
-      try {
-        renameSync(emittedFolder(out), cached);
-      } catch (error) {
-        if (!existsSync(path.join(cached, 'index.js'))) throw error;
-      }
+    const index = path.join(cached, 'index.js');
+    mkdirSync(path.dirname(cached), { recursive: true });
+    // One file compiles, the others (vitest runs two at once) wait for it: two compiles at once on
+    // two cores take as long as both one after the other.
+    while (!existsSync(index)) {
+      if (takeLock(`${cached}.lock`)) {
+        try {
+          const out = await generateTo(CONTRACT_DOCUMENT, ['rabbitmq', 'kafka', 'nats']);
+          await compileStrict([out], { emit: true });
+          if (!existsSync(index)) renameSync(emittedFolder(out), cached);
+        } finally {
+          rmSync(`${cached}.lock`, { recursive: true, force: true });
+        }
+      } else await sleep(250);
     }
-    return path.join(cached, 'index.js');
+    return index;
   })();
   return building;
+}
+
+/** Creates the lock folder (false when another process holds it; a lock older than 3 minutes is stale). */
+function takeLock(lock: string): boolean {
+  try {
+    mkdirSync(lock);
+    return true;
+  } catch {
+    const age = Date.now() - (statSync(lock, { throwIfNoEntry: false })?.mtimeMs ?? Date.now());
+    if (age > 180_000) rmSync(lock, { recursive: true, force: true });
+    return false;
+  }
 }
 
 /** The generated root module (errors, validators, the three target namespaces). */

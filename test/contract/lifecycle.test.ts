@@ -62,7 +62,7 @@ describe.each(contractBrokers())('$name: close and reconnection', ({ create }) =
   const reconnection = broker.capabilities.reconnection;
   if (reconnection.exercised) {
     it(`reconnects after ${reconnection.how}, and publishes and consumes again`, async () => {
-      const client = isRabbit(broker) ? await broker.severableClient({}) : await broker.client({ connectionOptions: { reconnectTimeWait: 100 } });
+      const client = isRabbit(broker) ? await broker.severableClient({}) : await broker.client({ connectionOptions: { reconnectTimeWait: 100 }, publishTimeoutMs: 1_000 });
       const notes: string[] = [];
       await broker.subscribe(client, 'onNote', (note: any) => void notes.push(note.text), 'reconnecting');
       await client.publishNote({ text: 'before' });
