@@ -15,7 +15,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { jetstream, jetstreamManager, type JetStreamClient } from '@nats-io/jetstream';
+import { jetstream, type JetStreamClient } from '@nats-io/jetstream';
 import { headers as natsHeaders, type Msg, type NatsConnection, type Subscription as NatsSubscription } from '@nats-io/transport-node';
 import type { ConfirmChannel } from 'amqplib';
 import type { Consumer, Producer } from 'kafkajs';
@@ -101,6 +101,11 @@ export abstract class ContractBroker {
   abstract inject(reading: RawReading): Promise<void>;
   /** Every dead letter of the run so far, read from the dead-letter destination. */
   abstract deadLetters(): Promise<Seen[]>;
+  /** A client whose connection `sever()` can cut, quick to reconnect. */
+  severableClient(): Promise<any> {
+    return this.client();
+  }
+
   /** Cuts the client's connection the way `capabilities.reconnection` says (only where it is exercised). */
   abstract sever(client: any): Promise<void>;
   /**
@@ -160,6 +165,8 @@ class RabbitContract extends ContractBroker {
   private confirms: ConfirmChannel | undefined;
   private readonly deadLetterQueues = new Set<string>();
   private readonly vhosts: string[] = [];
+  /** The vhost of each client made by severableClient(). */
+  private readonly vhostOf = new WeakMap<object, string>();
 
   private get exchange(): string {
     return `${this.prefix}contract`;
@@ -214,18 +221,18 @@ class RabbitContract extends ContractBroker {
   }
 
   /** A client of its own vhost (created here), whose connections the broker then closes. */
-  async severableClient(options: Record<string, unknown>): Promise<any> {
+  override async severableClient(): Promise<any> {
     const vhost = uniqueName('codegen-contract');
     await rabbitmqctl('add_vhost', vhost);
     this.vhosts.push(vhost);
     await rabbitmqctl('set_permissions', '-p', vhost, 'guest', '.*', '.*', '.*');
-    const client = await this.client({ urls: [`${AMQP_URL}/${encodeURIComponent(vhost)}`], reconnect: { initialDelayMs: 50, maxDelayMs: 500 }, ...options });
-    severable.set(client, vhost);
+    const client = await this.client({ urls: [`${AMQP_URL}/${encodeURIComponent(vhost)}`], reconnect: { initialDelayMs: 50, maxDelayMs: 500 } });
+    this.vhostOf.set(client, vhost);
     return client;
   }
 
   async sever(client: any): Promise<void> {
-    const vhost = severable.get(client);
+    const vhost = this.vhostOf.get(client);
     if (!vhost) throw new Error('sever() needs a client made by severableClient()');
     await rabbitmqctl('close_all_connections', '--vhost', vhost, 'contract test');
   }
@@ -237,8 +244,6 @@ class RabbitContract extends ContractBroker {
     for (const vhost of this.vhosts) await rabbitmqctl('delete_vhost', vhost).catch(() => undefined);
   }
 }
-
-const severable = new WeakMap<object, string>();
 
 // ---- Kafka ----------------------------------------------------------------------------------------
 
@@ -377,20 +382,16 @@ class NatsContract extends ContractBroker {
     return this.tapped.filter((message) => 'x-codegen-dead-letter-reason' in message.headers);
   }
 
+  override severableClient(): Promise<any> {
+    return this.client({ connectionOptions: { reconnectTimeWait: 100 }, publishTimeoutMs: 1_000 });
+  }
+
   async sever(client: any): Promise<void> {
     await client.connection.reconnect();
   }
 
   override async reached(client: any): Promise<void> {
     await client.connection.flush();
-  }
-
-  /** The number of events stored by the run's streams (JetStream), for "nothing was stored". */
-  async storedEvents(): Promise<number> {
-    const jsm = await jetstreamManager(this.raw!);
-    let stored = 0;
-    for await (const stream of jsm.streams.list()) if (stream.config.name.startsWith(streamPrefixOf(this.prefix))) stored += stream.state.messages;
-    return stored;
   }
 
   async stop(): Promise<void> {
@@ -480,14 +481,6 @@ export function contractBrokers(): Array<{ name: BrokerName; create: () => Contr
   return BROKER_NAMES.map((name) => ({ name, create: FACTORIES[name] }));
 }
 
-export function isRabbit(broker: ContractBroker): broker is RabbitContract {
-  return broker instanceof RabbitContract;
-}
-
-export function isNats(broker: ContractBroker): broker is NatsContract {
-  return broker instanceof NatsContract;
-}
-
 // ---- waiting -----------------------------------------------------------------------------------------
 
 /** Polls `condition` until it holds; fails with what it waited for after `timeoutMs`. */
@@ -503,17 +496,7 @@ export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-/** What a promise rejected with (fails when it resolved). */
-export async function rejectionOf(promise: Promise<unknown>): Promise<any> {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected a rejection, but the call resolved');
-}
-
-/** Calls `call` and returns what it threw, synchronously or as a rejection (fails when it succeeded). */
+/** What `call` threw, synchronously or as a rejection (fails when it succeeded). */
 export async function failureOf(call: () => unknown): Promise<any> {
   try {
     await call();

@@ -6,7 +6,7 @@
  * a request nobody answers, end the request as the broker's capabilities say.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { contractBrokers, failureOf, rejectionOf } from './brokers.js';
+import { contractBrokers, failureOf } from './brokers.js';
 
 /** The responder's behaviour, chosen by the request's `item`. */
 const FAIL = 'fail';
@@ -35,7 +35,7 @@ describe.each(contractBrokers())('$name: request/reply', ({ create }) => {
 
   // First, while no responder listens.
   it(`a request nobody answers rejects with ${broker.capabilities.noResponder}`, async () => {
-    const error = await rejectionOf(request('nobody'));
+    const error = await failureOf(() => request('nobody'));
     expect(error).toBeInstanceOf(broker.root[broker.capabilities.noResponder]);
   });
 
@@ -67,13 +67,13 @@ describe.each(contractBrokers())('$name: request/reply', ({ create }) => {
   });
 
   it(`a responder that throws makes the request reject with ${broker.capabilities.responderFailure}`, async () => {
-    const error = await rejectionOf(request(FAIL));
+    const error = await failureOf(() => request(FAIL));
     expect(error).toBeInstanceOf(broker.root[broker.capabilities.responderFailure]);
     if (error instanceof broker.root.RequestFailedError) expect(error.reason).toBe('handler-failed');
   });
 
   it(`an invalid reply never reaches the requester: the request rejects with ${broker.capabilities.responderFailure}`, async () => {
-    const error = await rejectionOf(request(BAD_REPLY));
+    const error = await failureOf(() => request(BAD_REPLY));
     expect(error).toBeInstanceOf(broker.root[broker.capabilities.responderFailure]);
   });
 });
