@@ -15,7 +15,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { jetstream, type JetStreamClient } from '@nats-io/jetstream';
+import { jetstream, jetstreamManager, type JetStreamClient } from '@nats-io/jetstream';
 import { headers as natsHeaders, type Msg, type NatsConnection, type Subscription as NatsSubscription } from '@nats-io/transport-node';
 import type { ConfirmChannel } from 'amqplib';
 import type { Consumer, Producer } from 'kafkajs';
@@ -101,6 +101,14 @@ export abstract class ContractBroker {
   abstract inject(reading: RawReading): Promise<void>;
   /** Every dead letter of the run so far, read from the dead-letter destination. */
   abstract deadLetters(): Promise<Seen[]>;
+  /**
+   * How often the broker itself delivered the events of `subscription` again: JetStream counts it.
+   * Undefined where retries stay in the process holding the event and the broker keeps no such count.
+   */
+  async redeliveries(_subscription: any): Promise<number | undefined> {
+    return undefined;
+  }
+
   /** A client whose connection `sever()` can cut, quick to reconnect. */
   severableClient(): Promise<any> {
     return this.client();
@@ -380,6 +388,15 @@ class NatsContract extends ContractBroker {
 
   async deadLetters(): Promise<Seen[]> {
     return this.tapped.filter((message) => 'x-codegen-dead-letter-reason' in message.headers);
+  }
+
+  override async redeliveries(subscription: any): Promise<number | undefined> {
+    if (this.mode === 'core') return undefined;
+    const jsm = await jetstreamManager(this.raw!);
+    // Every delivery, a redelivery too, takes a consumer sequence; the stream's events (all of them
+    // the consumer's) one stream sequence each: the difference is the redeliveries.
+    const { delivered } = await jsm.consumers.info(subscription.stream, subscription.durable);
+    return delivered.consumer_seq - delivered.stream_seq;
   }
 
   override severableClient(): Promise<any> {

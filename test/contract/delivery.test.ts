@@ -33,6 +33,7 @@ describe.each(contractBrokers())('$name: delivery', ({ create }) => {
   const broker = create();
   let producer: any;
   let consumer: any;
+  let subscription: any;
   const handled: Handled[] = [];
   const handledOf = (id: string) => handled.filter((event) => event.id === id);
 
@@ -40,7 +41,7 @@ describe.each(contractBrokers())('$name: delivery', ({ create }) => {
     await broker.start();
     producer = await broker.client();
     consumer = await broker.client();
-    await broker.subscribe(
+    subscription = await broker.subscribe(
       consumer,
       'onReading',
       (payload, context) => {
@@ -118,6 +119,9 @@ describe.each(contractBrokers())('$name: delivery', ({ create }) => {
     );
     await settled();
     expect(handledOf(id).map((event) => event.attempt)).toEqual([2]);
+    const redelivered = await broker.redeliveries(subscription);
+    if (broker.capabilities.retry === 'redelivered by the broker') expect(redelivered).toBeGreaterThan(0);
+    else expect(redelivered).toBeUndefined();
     expect((await broker.deadLetters()).some((letter) => letter.id === id)).toBe(false);
   });
 
