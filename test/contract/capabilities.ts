@@ -175,7 +175,7 @@ export const SHARED_GUARANTEES: SharedGuarantee[] = [
   { guarantee: 'an id published twice, or written twice by another producer, runs the handler once', file: 'delivery.test.ts' },
   { guarantee: 'a failing handler is retried (`context.attempt` counts); one that keeps failing is dead-lettered with `handler-failed`, its attempts and its body unchanged, and the consumer carries on', file: 'delivery.test.ts' },
   { guarantee: 'a request resolves with the validated reply and its envelope; an invalid request is refused before sending', file: 'request-reply.test.ts' },
-  { guarantee: '`close()` waits for the handlers in progress; afterwards publishes and requests reject with `ClientClosedError` and send nothing', file: 'lifecycle.test.ts' },
+  { guarantee: '`close()` waits for the handlers and the publishes in progress (those events reach the broker); afterwards publishes and requests reject with `ClientClosedError` and send nothing', file: 'lifecycle.test.ts' },
 ];
 
 /** The "every broker" table of docs/guarantees.md, as Markdown. */

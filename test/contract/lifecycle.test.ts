@@ -1,8 +1,8 @@
 /* eslint-disable @typescript-eslint/no-explicit-any */
 /**
  * The contract, a client's life, on every broker (README: "graceful shutdown, reconnection";
- * docs/targets/*.md "Close", "Reconnection"): `close()` lets the handlers in progress finish before it
- * resolves, and a closed client refuses publishes and requests with `ClientClosedError`, sending
+ * docs/targets/*.md "Close", "Reconnection"): `close()` lets the handlers and publishes in progress
+ * finish before it resolves, and a closed client refuses publishes and requests with `ClientClosedError`, sending
  * nothing; a client whose connection is cut reconnects and goes on publishing and consuming, where
  * the broker's capabilities say that can be done on a shared broker, and the data says why not where
  * it cannot.
@@ -57,6 +57,17 @@ describe.each(contractBrokers())('$name: close and reconnection', ({ create }) =
     await client.close(); // again: no error
     await sleep(100);
     expect(broker.seen().filter((message) => message.id === id)).toEqual([]);
+  });
+
+  it('close() lets publishes in progress finish: they resolve, and the events reach the broker', async () => {
+    const client = await broker.client();
+    const publishes = Array.from({ length: 20 }, (_, i) => client.publishReading({ sensor: `in-flight-${i}`, value: i }, broker.readingOptions()));
+    await client.close();
+    const ids = (await Promise.all(publishes)).map((published: any) => published.id);
+    await waitFor(
+      () => ids.every((id) => broker.seen().some((message) => message.id === id)),
+      () => `every event published before close() on the raw tap (saw ${ids.filter((id) => broker.seen().some((m) => m.id === id)).length} of ${ids.length})`,
+    );
   });
 
   const reconnection = broker.capabilities.reconnection;
