@@ -16,6 +16,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { contractBrokers, FAST_RETRY, generatedIndex, sleep, waitFor, type ContractBroker } from './brokers.js';
 
 const CONSUMER_PROCESS = path.join(path.dirname(fileURLToPath(import.meta.url)), 'processes/consumer.mjs');
+/** Consumer processes started here, killed at the end whatever happened to the test. */
+const children: ChildProcess[] = [];
+
+afterAll(() => {
+  for (const child of children) child.kill('SIGKILL');
+});
 
 /** The handler's behaviour, chosen by the payload's `sensor`. */
 const OK = 'ok';
@@ -191,6 +197,7 @@ describe.each(contractBrokers())('$name: delivery', ({ create }) => {
 async function startConsumerProcess(broker: ContractBroker, group: string): Promise<{ child: ChildProcess; lines: string[] }> {
   const args = [CONSUMER_PROCESS, await generatedIndex(), broker.capabilities.target, JSON.stringify(broker.clientOptions()), 'onNote', JSON.stringify(broker.subscribeOptions('onNote', group))];
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+  children.push(child);
   const lines: string[] = [];
   child.stdout!.on('data', (chunk: Buffer) => lines.push(...chunk.toString().split('\n').filter(Boolean)));
   await new Promise<void>((resolve, reject) => {
