@@ -200,9 +200,14 @@ async function startConsumerProcess(broker: ContractBroker, group: string): Prom
   children.push(child);
   const lines: string[] = [];
   child.stdout!.on('data', (chunk: Buffer) => lines.push(...chunk.toString().split('\n').filter(Boolean)));
-  await new Promise<void>((resolve, reject) => {
-    const ready = setInterval(() => lines.includes('ready') && (clearInterval(ready), resolve()), 20);
-    child.once('exit', (code) => (clearInterval(ready), reject(new Error(`the consumer process exited with ${code} before it was ready`))));
-  });
+  const exited = new Promise<never>((_, reject) => child.once('exit', (code) => reject(new Error(`the consumer process exited with ${code} before it was ready`))));
+  exited.catch(() => undefined); // after ready, an exit is the test's doing
+  await Promise.race([
+    waitFor(
+      () => lines.includes('ready'),
+      () => `the consumer process to be ready (it printed ${JSON.stringify(lines)})`,
+    ),
+    exited,
+  ]);
   return { child, lines };
 }
