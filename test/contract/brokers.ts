@@ -17,7 +17,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { jetstream, jetstreamManager, type JetStreamClient } from '@nats-io/jetstream';
 import { headers as natsHeaders, type Msg, type NatsConnection, type Subscription as NatsSubscription } from '@nats-io/transport-node';
-import type { ConfirmChannel } from 'amqplib';
+import type { ConfirmChannel, Message } from 'amqplib';
 import type { Consumer, Producer } from 'kafkajs';
 import { compileStrict, emittedFolder, FIXTURES, generateTo, ROOT, uniqueName } from '../helpers/codegen.js';
 import { assertKafkaUp, BROKERS, plainKafka, withAdmin } from '../kafka/support.js';
@@ -97,10 +97,13 @@ export abstract class ContractBroker {
   async subscribe(client: any, operation: ReceiveOperation, handler: (payload: any, context: any) => unknown, group: string, options: Record<string, unknown> = {}): Promise<any> {
     return client[operation](handler, { ...this.subscribeOptions(operation, group), ...options });
   }
+
   /** Writes a raw `readings` event with a plain client, behind the generated client's back. */
   abstract inject(reading: RawReading): Promise<void>;
   /** Every dead letter of the run so far, read from the dead-letter destination. */
-  abstract deadLetters(): Promise<Seen[]>;
+  async deadLetters(): Promise<Seen[]> {
+    return this.tapped.filter(isDeadLetter);
+  }
   /**
    * How often the broker itself delivered the events of `subscription` again: JetStream counts it.
    * Undefined where retries stay in the process holding the event and the broker keeps no such count.
@@ -133,10 +136,10 @@ export abstract class ContractBroker {
 
   /** Every event (not dead letter) that reached one of the run's destinations since the tap opened. */
   seen(): readonly Seen[] {
-    return this.tapped.filter((message) => !('x-codegen-dead-letter-reason' in message.headers));
+    return this.tapped.filter((message) => !isDeadLetter(message));
   }
 
-  /** The request options and publish options a `readings` event needs on this broker (a key on Kafka). */
+  /** The publish options a `readings` event needs on this broker (a key on Kafka), with `extra` over them. */
   readingOptions(extra: Record<string, unknown> = {}): Record<string, unknown> {
     return { parameters: { siteId: 'ams' }, headers: { 'x-tenant': 'acme' }, ...(this.capabilities.keys ? { key: 'sensor-1' } : {}), ...extra };
   }
@@ -144,6 +147,10 @@ export abstract class ContractBroker {
   protected async closeClients(): Promise<void> {
     await Promise.allSettled(this.clients.map((client) => client.close()));
   }
+}
+
+function isDeadLetter(message: Seen): boolean {
+  return 'x-codegen-dead-letter-reason' in message.headers;
 }
 
 /** The CloudEvents attributes of a raw `readings` event. */
@@ -186,11 +193,7 @@ class RabbitContract extends ContractBroker {
     await this.client(); // declares the run's exchange
     const { queue } = await this.raw.channel.assertQueue('', { exclusive: true, autoDelete: true });
     await this.raw.channel.bindQueue(queue, this.exchange, '#');
-    await this.raw.channel.consume(queue, (message) => {
-      if (!message) return;
-      const headers = Object.fromEntries(Object.entries(message.properties.headers ?? {}).map(([name, value]) => [name, text(value)]));
-      this.tapped.push({ destination: message.fields.routingKey, id: headers['cloudEvents:id'] ?? '', headers, body: message.content });
-    }, { noAck: true });
+    await this.raw.channel.consume(queue, (message) => message && this.record(message.fields.routingKey, message), { noAck: true });
   }
 
   clientOptions(): Record<string, unknown> {
@@ -218,14 +221,16 @@ class RabbitContract extends ContractBroker {
     await this.confirms.waitForConfirms();
   }
 
-  async deadLetters(): Promise<Seen[]> {
+  override async deadLetters(): Promise<Seen[]> {
     for (const queue of this.deadLetterQueues) {
-      for (let message = await this.raw.channel.get(queue, { noAck: true }); message; message = await this.raw.channel.get(queue, { noAck: true })) {
-        const headers = Object.fromEntries(Object.entries(message.properties.headers ?? {}).map(([name, value]) => [name, text(value)]));
-        this.tapped.push({ destination: queue, id: headers['cloudEvents:id'] ?? '', headers, body: message.content });
-      }
+      for (let message = await this.raw.channel.get(queue, { noAck: true }); message; message = await this.raw.channel.get(queue, { noAck: true })) this.record(queue, message);
     }
-    return this.tapped.filter((message) => 'x-codegen-dead-letter-reason' in message.headers);
+    return super.deadLetters();
+  }
+
+  private record(destination: string, message: Message): void {
+    const headers = Object.fromEntries(Object.entries(message.properties.headers ?? {}).map(([name, value]) => [name, text(value)]));
+    this.tapped.push({ destination, id: headers['cloudEvents:id'] ?? '', headers, body: message.content });
   }
 
   /** A client of its own vhost (created here), whose connections the broker then closes. */
@@ -300,10 +305,6 @@ class KafkaContract extends ContractBroker {
     for (const [name, value] of Object.entries(rawEnvelope(reading.id ?? randomUUID()))) headers[`ce_${name}`] = value;
     for (const [name, value] of presentHeaders(reading)) headers[name] = value;
     await this.producer!.send({ topic: this.topic('readings'), messages: [{ key: 'sensor-raw', value: rawBody(reading), headers }] });
-  }
-
-  async deadLetters(): Promise<Seen[]> {
-    return this.tapped.filter((message) => 'x-codegen-dead-letter-reason' in message.headers);
   }
 
   async sever(): Promise<void> {
@@ -384,10 +385,6 @@ class NatsContract extends ContractBroker {
       this.raw!.publish(subject, rawBody(reading), { headers });
       await this.raw!.flush();
     }
-  }
-
-  async deadLetters(): Promise<Seen[]> {
-    return this.tapped.filter((message) => 'x-codegen-dead-letter-reason' in message.headers);
   }
 
   override async redeliveries(subscription: any): Promise<number | undefined> {
