@@ -170,7 +170,7 @@ interface SharedGuarantee {
 export const SHARED_GUARANTEES: SharedGuarantee[] = [
   { guarantee: 'the options types require headers (when a header is required), parameters (when the channel has some) and a demanded key, and the brokers agree', file: 'types.test.ts' },
   { guarantee: 'an invalid payload, header set (present or absent), parameter set (absent, outside the document, or holding a separator or wildcard) or key is refused with `EventValidationError` and its reason (`invalid-payload`, `invalid-headers`, `invalid-address`, `invalid-key`), never a `TypeError`, and nothing reaches the broker', file: 'validation.test.ts' },
-  { guarantee: 'a received event with an invalid payload or headers is dead-lettered with its reason, never handed to the handler; a valid one arrives with typed headers and parameters', file: 'validation.test.ts' },
+  { guarantee: 'a received event with an invalid payload or headers (written by another producer, or published with `validate: false`) is dead-lettered with its reason, never handed to the handler; a valid one arrives with typed headers and parameters', file: 'validation.test.ts' },
   { guarantee: 'an event is handled once, in publish order, with its envelope', file: 'delivery.test.ts' },
   { guarantee: 'an id published twice, or written twice by another producer, runs the handler once', file: 'delivery.test.ts' },
   { guarantee: 'a failing handler is retried (`context.attempt` counts); one that keeps failing is dead-lettered with `handler-failed`, its attempts and its body unchanged, and the consumer carries on', file: 'delivery.test.ts' },

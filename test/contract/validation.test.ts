@@ -119,6 +119,17 @@ describe.each(contractBrokers())('$name: validation on both sides', ({ create })
     expect(handled.some((event) => event.context.envelope.id === id)).toBe(false);
   });
 
+  it('with validate: false a publish sends an invalid payload; the consumer, validating, dead-letters it (invalid-payload)', async () => {
+    const { id } = await client.publishReading({ sensor: 'unchecked', value: 'high' }, broker.readingOptions({ validate: false }));
+    await waitFor(
+      async () => (await broker.deadLetters()).some((letter) => letter.id === id),
+      () => `the dead letter of ${id}`,
+    );
+    const letter = (await broker.deadLetters()).find((l) => l.id === id)!;
+    expect(letter.headers['x-codegen-dead-letter-reason']).toBe('invalid-payload');
+    expect(handled.some((event) => event.context.envelope.id === id)).toBe(false);
+  });
+
   it(`an address whose parameter is outside the enum is ${broker.capabilities.invalidAddressOnReceipt} on receipt`, async () => {
     const id = randomUUID();
     await broker.inject({ siteId: 'mars', id });
