@@ -1,3 +1,5 @@
+import type { DeadLetterReason } from './errors.js';
+
 const decoder = new TextDecoder('utf-8', { fatal: true });
 const encoder = new TextEncoder();
 
@@ -45,4 +47,24 @@ export function encodeText(text: string): Uint8Array {
 
 export function decodeText(bytes: Uint8Array | string): string {
   return typeof bytes === 'string' ? bytes : new TextDecoder('utf-8').decode(bytes);
+}
+
+/** A body as encoded for the wire, with the CloudEvents attributes that say what it is. */
+export interface EncodedPayload {
+  body: Uint8Array;
+  datacontenttype: string;
+  dataschema?: string;
+}
+
+export type PayloadDecodeResult = { ok: true; value: unknown } | { ok: false; reason: DeadLetterReason; error: string };
+
+/**
+ * How one message's payload travels when it is not JSON (Avro: runtime/avro/). Encoding may ask a
+ * schema registry (once per subject and schema), so both directions are asynchronous. `decode`
+ * resolves a body it cannot read with a dead-letter reason, and throws only when the fault is not
+ * the event's (the registry is unreachable): the event is then tried again.
+ */
+export interface PayloadCodec {
+  encode(payload: unknown, address: string, operation: string): Promise<EncodedPayload>;
+  decode(body: Uint8Array): Promise<PayloadDecodeResult>;
 }

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { documentError } from '../errors.js';
+import { BYTES_KEYWORD } from './avro.js';
 import { parsePointer } from '../load/pointer.js';
 import { pascalCase, schemaDescription, typeName, UniqueNames } from './names.js';
 import { isRecord } from '../load/json.js';
@@ -16,9 +17,10 @@ const SCHEMA_LIST_KEYWORDS = ['allOf', 'anyOf', 'oneOf', 'prefixItems'];
  * Keywords dropped from the copies: names are chosen by the model, not by `title`; ids would confuse the
  * resolver. json-schema-to-typescript's own extensions (`tsType`, `tsEnumNames`, draft-3 `extends`) would
  * let a document write TypeScript into types.ts, and ajv's `$async` would make a validator return a
- * promise (always truthy): none is a JSON Schema keyword, so dropping them changes no validation.
+ * promise (always truthy): none is a JSON Schema keyword, so dropping them changes no validation. The
+ * model's own mark for Avro bytes goes too: only an Avro payload says a value is a Uint8Array.
  */
-const DROPPED_KEYWORDS = new Set(['title', '$id', 'id', '$schema', '$comment', 'tsType', 'tsEnumNames', 'extends', '$async']);
+const DROPPED_KEYWORDS = new Set(['title', '$id', 'id', '$schema', '$comment', 'tsType', 'tsEnumNames', 'extends', '$async', BYTES_KEYWORD]);
 
 /**
  * Deepest inline schema nesting accepted (a `$ref` to a named schema starts again at 0); deeper
