@@ -68,3 +68,29 @@ export interface PayloadCodec {
   encode(payload: unknown, address: string, operation: string): Promise<EncodedPayload>;
   decode(body: Uint8Array): Promise<PayloadDecodeResult>;
 }
+
+/**
+ * How a subject is named (Confluent's strategies): `topic` (the default) `<topic>-value`;
+ * `record` the record's full name; `topic-record` `<topic>-<record full name>`.
+ */
+export type SubjectNameStrategy = 'topic' | 'record' | 'topic-record';
+
+/** The schema registry a client's Avro messages use (the Confluent REST API). */
+export interface SchemaRegistryOptions {
+  /** Base URL of the Confluent-compatible API (Confluent, Redpanda, Karapace; Apicurio: `<host>/apis/ccompat/v7`). */
+  url: string;
+  subjectNameStrategy?: SubjectNameStrategy;
+  /**
+   * `true` (the default): a schema the registry does not hold yet is registered on its first publish.
+   * `false`: only looked up (production, where CI registers): publishing a schema the registry lacks fails.
+   */
+  autoRegister?: boolean;
+  /** Per request (default 10 s). */
+  timeoutMs?: number;
+  auth?: { username: string; password: string };
+  /** TLS for an https URL: a private CA, a client certificate (mutual TLS). */
+  tls?: { ca?: string | Buffer; cert?: string | Buffer; key?: string | Buffer; rejectUnauthorized?: boolean };
+}
+
+/** Makes an operation's payload codec for a client (with the client's schema registry, if any). */
+export type PayloadCodecFactory = (registry: SchemaRegistryOptions | undefined) => PayloadCodec;

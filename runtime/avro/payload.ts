@@ -1,7 +1,13 @@
-import type { EncodedPayload, PayloadCodec, PayloadDecodeResult } from '../codec.js';
+import type {
+  EncodedPayload,
+  PayloadCodec,
+  PayloadCodecFactory,
+  PayloadDecodeResult,
+  SchemaRegistryOptions,
+} from '../codec.js';
 import { EventValidationError } from '../errors.js';
 import { AvroError, AvroReadError, decodeAvro, encodeAvro, parseAvroSchema, type AvroType } from './codec.js';
-import { SchemaRegistryError, type SchemaRegistryClient } from './registry.js';
+import { SchemaRegistryClient, SchemaRegistryError } from './registry.js';
 
 /** The Confluent wire format: magic byte 0, the schema id (4 bytes, big-endian), the Avro body. */
 const MAGIC_BYTE = 0;
@@ -104,4 +110,16 @@ export class RegistryUnavailableError extends Error {
     super(`the schema registry is unavailable: ${(cause as Error)?.message ?? cause}`, { cause });
     this.name = 'RegistryUnavailableError';
   }
+}
+
+/** One registry client per registry settings object: every operation of a client shares its caches. */
+const registries = new WeakMap<SchemaRegistryOptions, SchemaRegistryClient>();
+
+/** The codec factory of a message with an Avro schema (what operations.ts declares). */
+export function avroCodec(schema: string): PayloadCodecFactory {
+  return (options) => {
+    let registry = options && registries.get(options);
+    if (options && !registry) registries.set(options, (registry = new SchemaRegistryClient(options)));
+    return new AvroPayloadCodec(schema, registry);
+  };
 }

@@ -1,27 +1,8 @@
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
+import type { SchemaRegistryOptions, SubjectNameStrategy } from '../codec.js';
 
-/**
- * How a subject is named (Confluent's strategies): `topic` (the default) `<topic>-value`;
- * `record` the record's full name; `topic-record` `<topic>-<record full name>`.
- */
-export type SubjectNameStrategy = 'topic' | 'record' | 'topic-record';
-
-export interface SchemaRegistryOptions {
-  /** Base URL of the Confluent-compatible API (Confluent, Redpanda, Karapace; Apicurio: `<host>/apis/ccompat/v7`). */
-  url: string;
-  subjectNameStrategy?: SubjectNameStrategy;
-  /**
-   * `true` (the default): a schema the registry does not hold yet is registered on its first publish.
-   * `false`: only looked up (production, where CI registers): publishing a schema the registry lacks fails.
-   */
-  autoRegister?: boolean;
-  /** Per request (default 10 s). */
-  timeoutMs?: number;
-  auth?: { username: string; password: string };
-  /** TLS for an https URL: a private CA, a client certificate (mutual TLS). */
-  tls?: { ca?: string | Buffer; cert?: string | Buffer; key?: string | Buffer; rejectUnauthorized?: boolean };
-}
+export type { SchemaRegistryOptions, SubjectNameStrategy };
 
 /** The registry refused or failed a request: `status` is the HTTP status (409: incompatible schema), `code` the registry's error code. */
 export class SchemaRegistryError extends Error {

@@ -51,7 +51,7 @@ export class AvroTypes {
   addPayload(raw: unknown, suggested: string, origin: Origin): string {
     let root: AvroRef;
     try {
-      root = readAvro(withRootName(raw, suggested)).root;
+      root = readAvro(avroSchemaOf(raw, suggested)).root;
     } catch (error) {
       throw documentError('E_AVRO_SCHEMA', `the Avro payload cannot be read: ${(error as Error).message}`, origin);
     }
@@ -168,8 +168,11 @@ function isNamed(schema: AvroSchema): schema is Extract<AvroSchema, { fullName: 
   return schema.kind === 'record' || schema.kind === 'enum' || schema.kind === 'fixed';
 }
 
-/** A root record without a name (seen in published examples) is named after the message. */
-function withRootName(raw: unknown, suggested: string): unknown {
+/**
+ * The payload's Avro schema as the run-time uses it: a root record without a name (seen in
+ * published examples) is named after the message.
+ */
+export function avroSchemaOf(raw: unknown, suggested: string): unknown {
   if (isRecord(raw) && raw.type === 'record' && raw.name === undefined) return { ...raw, name: suggested };
   return raw;
 }

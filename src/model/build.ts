@@ -5,7 +5,7 @@ import { camelCase, pascalCase, propertyKey, schemaDescription, UniqueNames } fr
 import { isRecord } from '../load/json.js';
 import { DocumentReader, stringField, type Located } from '../load/reader.js';
 import { SchemaRegistry } from './schemas.js';
-import { AvroTypes, isAvroFormat } from './avro.js';
+import { avroSchemaOf, AvroTypes, isAvroFormat } from './avro.js';
 import type {
   Action,
   ApiModel,
@@ -314,6 +314,7 @@ class ModelBuilder {
       contentType: stringField(value, 'contentType') ?? this.defaultContentType,
       schemaFormat: payload.schemaFormat,
       ...(!payload.node && payload.raw ? { payloadRaw: payload.raw.value, payloadOrigin: this.reader.origin(payload.raw) } : {}),
+      ...(payload.raw && isAvroFormat(payload.schemaFormat) ? { avroSchema: JSON.stringify(avroSchemaOf(payload.raw.value, `${pascalCase(name)}Payload`)) } : {}),
       payloadTypeName: this.payloadType(payload, `${pascalCase(name)}Payload`, node),
       headersTypeName: headersNode ? this.schemas.add(headersNode, `${pascalCase(name)}Headers`) : undefined,
       correlationId: this.correlationId(merged, node),
