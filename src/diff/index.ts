@@ -8,6 +8,8 @@ import { diffDocuments, findingKey, sortFindings, usesAvro, type AvscModule, typ
 import type { DiffReport, FailOn } from './format/report.js';
 import type { GitRevision } from '../git.js';
 import { applyIgnores, readIgnoreFile } from './ignore.js';
+import { registrySide, type RegistryTarget } from './registry-side.js';
+import { VERSION_NOT_BUMPED } from './rules/document.js';
 import { SEVERITY_RANK, type Finding, type Mode } from './types.js';
 
 export interface DiffRequest {
@@ -27,6 +29,8 @@ export interface DiffRequest {
   cwd: string;
   /** The date ignore-file expiries are checked against (default: today). */
   today?: Date;
+  /** --against-registry: the old version of each Avro payload is the latest registered under its subject. */
+  againstRegistry?: RegistryTarget;
 }
 
 export interface DiffOutcome {
@@ -44,7 +48,13 @@ export async function runDiff(request: DiffRequest): Promise<DiffOutcome> {
   const revisions: GitRevision[] = [];
   try {
     const olds: Array<{ label: string; load: () => Promise<DiffSide> }> = [];
-    if (request.against.length > 0) {
+    if (request.againstRegistry) {
+      const target = request.againstRegistry;
+      olds.push({
+        label: `registry ${target.url}`,
+        load: async () => (await registrySide(await loadSide(request.newFile, { ...request.load, cwd: request.cwd }, 'new'), target)).side,
+      });
+    } else if (request.against.length > 0) {
       for (const ref of request.against) {
         olds.push({
           label: `${ref}:${displayPathOf(path.resolve(request.cwd, request.newFile), request.cwd)}`,
@@ -66,6 +76,8 @@ export async function runDiff(request: DiffRequest): Promise<DiffOutcome> {
     const merged = new Map<string, Finding>();
     oldSides.forEach((oldSide, index) => {
       for (const finding of diffDocuments({ old: oldSide, new: newSide!, options: { mode: request.mode }, avsc })) {
+        // Against the registry both sides are the same document: its version is not what changed.
+        if (request.againstRegistry && finding.ruleId === VERSION_NOT_BUMPED.id) continue;
         // The same change found against several old versions is one finding (its old location is the first one's).
         const key = findingKey({ ...finding, old: finding.old && { ...finding.old, file: '' } });
         const known = merged.get(key);

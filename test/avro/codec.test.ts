@@ -8,29 +8,7 @@ import { AvroError, decodeAvro, encodeAvro, parseAvroSchema } from '../../runtim
 import { AvroPayloadCodec } from '../../runtime/avro/payload.js';
 import { SchemaRegistryClient, SchemaRegistryError } from '../../runtime/avro/registry.js';
 import { REGISTRY_URL, registryUp } from '../helpers/registry.js';
-
-const EVERYTHING = {
-  type: 'record',
-  name: 'Everything',
-  namespace: 'codegen.test',
-  fields: [
-    { name: 'flag', type: 'boolean' },
-    { name: 'small', type: 'int' },
-    { name: 'big', type: 'long' },
-    { name: 'ratio', type: 'float' },
-    { name: 'precise', type: 'double' },
-    { name: 'text', type: 'string' },
-    { name: 'raw', type: 'bytes' },
-    { name: 'nothing', type: 'null' },
-    { name: 'hash', type: { type: 'fixed', name: 'Hash', size: 4 } },
-    { name: 'colour', type: { type: 'enum', name: 'Colour', symbols: ['RED', 'GREEN'] } },
-    { name: 'maybe', type: ['null', 'long'] },
-    { name: 'either', type: ['string', 'int'] },
-    { name: 'list', type: { type: 'array', items: 'int' } },
-    { name: 'lookup', type: { type: 'map', values: 'double' } },
-    { name: 'child', type: { type: 'record', name: 'Child', fields: [{ name: 'id', type: 'string' }, { name: 'next', type: ['null', 'Child'] }] } },
-  ],
-};
+import { EVERYTHING_SCHEMA } from './everything.js';
 
 /** avsc's values as the generated code has them: plain objects, Uint8Array bytes. */
 function plain(value: unknown): unknown {
@@ -41,8 +19,8 @@ function plain(value: unknown): unknown {
 }
 
 describe('Avro binary codec', () => {
-  const reference = avsc.Type.forSchema(EVERYTHING as avsc.Schema);
-  const type = parseAvroSchema(EVERYTHING);
+  const reference = avsc.Type.forSchema(EVERYTHING_SCHEMA as avsc.Schema);
+  const type = parseAvroSchema(EVERYTHING_SCHEMA);
 
   it('writes the same bytes as avsc and reads what avsc writes (300 random values)', () => {
     for (let i = 0; i < 300; i++) {

@@ -5,6 +5,7 @@ import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import avsc from 'avsc';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { EVERYTHING_SCHEMA } from './everything.js';
 import { compileStrict, FIXTURES, freshDir, generateTo, importGenerated, ROOT } from '../helpers/codegen.js';
 
 /** The public Avro examples (shared/specs/avro, beside the project: see its README). */
@@ -125,31 +126,6 @@ describe('Avro payloads: validators', () => {
 
 });
 
-/** Every Avro type without logical types: avsc reads those as their underlying type, the validators check more. */
-const PLAIN_SCHEMA = {
-  type: 'record',
-  name: 'Everything',
-  namespace: 'codegen.test',
-  fields: [
-    { name: 'flag', type: 'boolean' },
-    { name: 'small', type: 'int' },
-    { name: 'big', type: 'long' },
-    { name: 'ratio', type: 'float' },
-    { name: 'precise', type: 'double' },
-    { name: 'text', type: 'string' },
-    { name: 'raw', type: 'bytes' },
-    { name: 'nothing', type: 'null' },
-    { name: 'hash', type: { type: 'fixed', name: 'Hash', size: 4 } },
-    { name: 'colour', type: { type: 'enum', name: 'Colour', symbols: ['RED', 'GREEN'] } },
-    { name: 'maybe', type: ['null', 'long'] },
-    { name: 'either', type: ['string', 'int'] },
-    { name: 'list', type: { type: 'array', items: 'int' } },
-    { name: 'lookup', type: { type: 'map', values: 'double' } },
-    { name: 'child', type: { type: 'record', name: 'Child', fields: [{ name: 'id', type: 'string' }, { name: 'colour', type: 'Colour' }] } },
-    { name: 'children', type: { type: 'array', items: 'Child' } },
-  ],
-};
-
 describe('Avro payloads: the validators agree with avsc', () => {
   let validate: (data: unknown) => Result;
   beforeAll(async () => {
@@ -158,7 +134,7 @@ describe('Avro payloads: the validators agree with avsc', () => {
     writeFileSync(document, JSON.stringify({
       asyncapi: '3.0.0',
       info: { title: 'plain', version: '1.0.0' },
-      channels: { everything: { address: 'everything', messages: { everything: { payload: { schemaFormat: 'application/vnd.apache.avro+json;version=1.11.1', schema: PLAIN_SCHEMA } } } } },
+      channels: { everything: { address: 'everything', messages: { everything: { payload: { schemaFormat: 'application/vnd.apache.avro+json;version=1.11.1', schema: EVERYTHING_SCHEMA } } } } },
       operations: { sendEverything: { action: 'send', channel: { $ref: '#/channels/everything' } } },
     }));
     const out = await generateTo(document, ['kafka'], dir);
@@ -167,7 +143,7 @@ describe('Avro payloads: the validators agree with avsc', () => {
   }, 180_000);
 
   it('on values avsc makes and on each of their fields mutated', () => {
-    const type = avsc.Type.forSchema(PLAIN_SCHEMA as avsc.Schema);
+    const type = avsc.Type.forSchema(EVERYTHING_SCHEMA as avsc.Schema);
     let compared = 0;
     for (let i = 0; i < 200; i++) {
       // Plain data (avsc's records are class instances with enumerable prototype methods).
@@ -179,7 +155,7 @@ describe('Avro payloads: the validators agree with avsc', () => {
         compared++;
       }
     }
-    expect(compared).toBe(200 * PLAIN_SCHEMA.fields.length);
+    expect(compared).toBe(200 * EVERYTHING_SCHEMA.fields.length);
   });
 });
 
