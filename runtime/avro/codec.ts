@@ -30,12 +30,23 @@ export interface AvroFieldType {
 /** Data that cannot be written or read with a schema: where (a JSON pointer) and why. */
 export class AvroError extends Error {
   constructor(
-    readonly pointer: string,
-    message: string,
+    public pointer: string,
+    readonly reason: string,
   ) {
-    super(`${pointer || '/'} ${message}`);
+    super(`${pointer || '/'} ${reason}`);
     this.name = 'AvroError';
   }
+
+  /** The same error one level up: the pointer is built while unwinding, so a valid value costs nothing. */
+  within(segment: string | number): AvroError {
+    this.pointer = `/${String(segment).replace(/~/g, '~0').replace(/\//g, '~1')}${this.pointer}`;
+    this.message = `${this.pointer} ${this.reason}`;
+    return this;
+  }
+}
+
+function within(error: unknown, segment: string | number): unknown {
+  return error instanceof AvroError ? error.within(segment) : error;
 }
 
 const PRIMITIVES = new Set(['null', 'boolean', 'int', 'long', 'float', 'double', 'bytes', 'string']);
@@ -148,6 +159,7 @@ const utf8Strict = new TextDecoder('utf-8', { fatal: true });
 /** A growing byte buffer. */
 class Writer {
   private bytes = new Uint8Array(256);
+  private view = new DataView(this.bytes.buffer);
   length = 0;
 
   private room(n: number): void {
@@ -155,6 +167,7 @@ class Writer {
     const next = new Uint8Array(Math.max(this.bytes.length * 2, this.length + n));
     next.set(this.bytes.subarray(0, this.length));
     this.bytes = next;
+    this.view = new DataView(next.buffer);
   }
 
   byte(b: number): void {
@@ -168,21 +181,34 @@ class Writer {
     this.length += data.length;
   }
 
+  /** UTF-8 text, length first; ASCII (most text) is copied byte by byte without an encoder call. */
+  text(value: string): void {
+    if (value.length < 64 && /^[\x00-\x7f]*$/.test(value)) {
+      this.long(value.length);
+      this.room(value.length);
+      for (let i = 0; i < value.length; i++) this.bytes[this.length++] = value.charCodeAt(i);
+      return;
+    }
+    const bytes = utf8.encode(value);
+    this.long(bytes.length);
+    this.raw(bytes);
+  }
+
   /** Zig-zag variable-length integer; exact up to 2^53 (numbers are doubles). */
   long(n: number): void {
     let z = n >= 0 ? n * 2 : -n * 2 - 1;
+    this.room(10);
     while (z >= 0x80) {
-      this.byte((z % 0x80) | 0x80);
+      this.bytes[this.length++] = (z % 0x80) | 0x80;
       z = Math.floor(z / 0x80);
     }
-    this.byte(z);
+    this.bytes[this.length++] = z;
   }
 
   float(n: number, size: 4 | 8): void {
     this.room(size);
-    const view = new DataView(this.bytes.buffer, this.length, size);
-    if (size === 4) view.setFloat32(0, n, true);
-    else view.setFloat64(0, n, true);
+    if (size === 4) this.view.setFloat32(this.length, n, true);
+    else this.view.setFloat64(this.length, n, true);
     this.length += size;
   }
 
@@ -194,72 +220,86 @@ class Writer {
 /** Writes a value with a schema; throws AvroError naming the field that does not fit. */
 export function encodeAvro(type: AvroType, value: unknown): Uint8Array {
   const writer = new Writer();
-  write(type, value, writer, '');
+  write(type, value, writer);
   return writer.result();
 }
 
-function write(type: AvroType, value: unknown, out: Writer, at: string): void {
+function write(type: AvroType, value: unknown, out: Writer): void {
   switch (type.type) {
     case 'null':
-      if (value !== null) throw new AvroError(at, 'must be null');
+      if (value !== null) throw new AvroError('', 'must be null');
       return;
     case 'boolean':
-      if (typeof value !== 'boolean') throw new AvroError(at, 'must be a boolean');
+      if (typeof value !== 'boolean') throw new AvroError('', 'must be a boolean');
       return out.byte(value ? 1 : 0);
     case 'int':
     case 'long':
-      if (!fitsInteger(type.type, value)) throw new AvroError(at, `must be an Avro ${type.type}`);
+      if (!fitsInteger(type.type, value)) throw new AvroError('', `must be an Avro ${type.type}`);
       return out.long(value as number);
     case 'float':
     case 'double':
-      if (typeof value !== 'number') throw new AvroError(at, 'must be a number');
+      if (typeof value !== 'number') throw new AvroError('', 'must be a number');
       return out.float(value, type.type === 'float' ? 4 : 8);
     case 'string':
-      if (typeof value !== 'string') throw new AvroError(at, 'must be a string');
-      return writeBytes(utf8.encode(value), out);
+      if (typeof value !== 'string') throw new AvroError('', 'must be a string');
+      return out.text(value);
     case 'bytes':
-      return writeBytes(bytesOf(type, value, at), out);
+      return writeBytes(bytesOf(type, value), out);
     case 'fixed': {
-      const bytes = bytesOf(type, value, at);
-      if (bytes.length !== type.size) throw new AvroError(at, `must be ${type.size} bytes`);
+      const bytes = bytesOf(type, value);
+      if (bytes.length !== type.size) throw new AvroError('', `must be ${type.size} bytes`);
       return out.raw(bytes);
     }
     case 'enum': {
       const index = typeof value === 'string' ? type.symbols.indexOf(value) : -1;
-      if (index < 0) throw new AvroError(at, `must be one of ${type.symbols.join(', ')}`);
+      if (index < 0) throw new AvroError('', `must be one of ${type.symbols.join(', ')}`);
       return out.long(index);
     }
     case 'array':
-      if (!Array.isArray(value)) throw new AvroError(at, 'must be an array');
+      if (!Array.isArray(value)) throw new AvroError('', 'must be an array');
       if (value.length > 0) {
         out.long(value.length);
-        value.forEach((item, i) => write(type.items, item, out, `${at}/${i}`));
+        for (let i = 0; i < value.length; i++) {
+          try {
+            write(type.items, value[i], out);
+          } catch (error) {
+            throw within(error, i);
+          }
+        }
       }
       return out.byte(0);
     case 'map': {
-      if (!isPlainObject(value)) throw new AvroError(at, 'must be an object');
+      if (!isPlainObject(value)) throw new AvroError('', 'must be an object');
       const keys = Object.keys(value);
       if (keys.length > 0) {
         out.long(keys.length);
         for (const key of keys) {
-          writeBytes(utf8.encode(key), out);
-          write(type.values, value[key], out, `${at}/${escape(key)}`);
+          out.text(key);
+          try {
+            write(type.values, value[key], out);
+          } catch (error) {
+            throw within(error, key);
+          }
         }
       }
       return out.byte(0);
     }
     case 'union': {
       const index = type.branches.findIndex((branch) => fits(branch, value));
-      if (index < 0) throw new AvroError(at, 'matches no branch of the union');
+      if (index < 0) throw new AvroError('', 'matches no branch of the union');
       out.long(index);
-      return write(type.branches[index]!, value, out, at);
+      return write(type.branches[index]!, value, out);
     }
     case 'record': {
-      if (!isPlainObject(value)) throw new AvroError(at, 'must be an object');
+      if (!isPlainObject(value)) throw new AvroError('', 'must be an object');
       for (const field of type.fields) {
         const given = value[field.name];
         const fieldValue = given === undefined && field.hasDefault ? defaultValue(field.type, field.default) : given;
-        write(field.type, fieldValue, out, `${at}/${escape(field.name)}`);
+        try {
+          write(field.type, fieldValue, out);
+        } catch (error) {
+          throw within(error, field.name);
+        }
       }
       return;
     }
@@ -271,14 +311,14 @@ function writeBytes(bytes: Uint8Array, out: Writer): void {
   out.raw(bytes);
 }
 
-function bytesOf(type: Extract<AvroType, { scale: number }>, value: unknown, at: string): Uint8Array {
+function bytesOf(type: Extract<AvroType, { scale: number }>, value: unknown): Uint8Array {
   if (type.logicalType === 'decimal') {
     if (typeof value !== 'string' || !/^-?[0-9]+(\.[0-9]+)?$/.test(value))
-      throw new AvroError(at, 'must be decimal text');
+      throw new AvroError('', 'must be decimal text');
     const size = type.type === 'fixed' ? type.size : undefined;
-    return decimalBytes(value, type.scale, size, at);
+    return decimalBytes(value, type.scale, size);
   }
-  if (!(value instanceof Uint8Array)) throw new AvroError(at, 'must be a Uint8Array');
+  if (!(value instanceof Uint8Array)) throw new AvroError('', 'must be a Uint8Array');
   return value;
 }
 
@@ -327,10 +367,6 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
   return value !== null && typeof value === 'object' && !Array.isArray(value) && !(value instanceof Uint8Array);
 }
 
-function escape(key: string): string {
-  return key.replace(/~/g, '~0').replace(/\//g, '~1');
-}
-
 /** A field's default (JSON, as the schema writes it) as a value of the field's type. */
 function defaultValue(type: AvroType, value: unknown): unknown {
   switch (type.type) {
@@ -366,14 +402,16 @@ function mapValues(value: Record<string, unknown>, map: (v: unknown) => unknown)
 
 /** Sets a property even when its name is `__proto__` (a map key may be anything). */
 function setOwn(target: Record<string, unknown>, key: string, value: unknown): void {
-  Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+  if (key === '__proto__')
+    Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+  else target[key] = value;
 }
 
 // ---- decimals -----------------------------------------------------------------------------------
 
-function decimalBytes(text: string, scale: number, size: number | undefined, at: string): Uint8Array {
+function decimalBytes(text: string, scale: number, size: number | undefined): Uint8Array {
   const [whole, fraction = ''] = text.replace('-', '').split('.');
-  if (fraction.length > scale) throw new AvroError(at, `has more than ${scale} digits after the point`);
+  if (fraction.length > scale) throw new AvroError('', `has more than ${scale} digits after the point`);
   let unscaled = BigInt(whole + fraction.padEnd(scale, '0'));
   if (text.startsWith('-')) unscaled = -unscaled;
   // Two's complement, big-endian, as few bytes as hold the sign (or exactly `size`).
@@ -384,7 +422,7 @@ function decimalBytes(text: string, scale: number, size: number | undefined, at:
     rest >>= 8n;
   } while (!(rest === 0n && (bytes[0]! & 0x80) === 0) && !(rest === -1n && (bytes[0]! & 0x80) !== 0));
   if (size !== undefined) {
-    if (bytes.length > size) throw new AvroError(at, `does not fit in ${size} bytes`);
+    if (bytes.length > size) throw new AvroError('', `does not fit in ${size} bytes`);
     while (bytes.length < size) bytes.unshift(unscaled < 0n ? 0xff : 0);
   }
   return Uint8Array.from(bytes);
@@ -412,10 +450,23 @@ export class AvroReadError extends Error {
 
 class Reader {
   offset = 0;
-  constructor(readonly bytes: Uint8Array) {}
+  private readonly view: DataView;
+
+  constructor(readonly bytes: Uint8Array) {
+    this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  }
+
+  private need(n: number): void {
+    if (n < 0 || this.offset + n > this.bytes.length) throw new AvroReadError('the body is truncated');
+  }
+
+  byte(): number {
+    this.need(1);
+    return this.bytes[this.offset++]!;
+  }
 
   take(n: number): Uint8Array {
-    if (n < 0 || this.offset + n > this.bytes.length) throw new AvroReadError('the body is truncated');
+    this.need(n);
     const slice = this.bytes.subarray(this.offset, this.offset + n);
     this.offset += n;
     return slice;
@@ -425,7 +476,7 @@ class Reader {
     let result = 0;
     let factor = 1;
     for (let shift = 0; shift < 64; shift += 7) {
-      const b = this.take(1)[0]!;
+      const b = this.byte();
       result += (b & 0x7f) * factor;
       if ((b & 0x80) === 0) {
         const value = result % 2 === 0 ? result / 2 : -(result + 1) / 2;
@@ -438,9 +489,10 @@ class Reader {
   }
 
   float(size: 4 | 8): number {
-    const bytes = this.take(size);
-    const view = new DataView(bytes.buffer, bytes.byteOffset, size);
-    return size === 4 ? view.getFloat32(0, true) : view.getFloat64(0, true);
+    this.need(size);
+    const value = size === 4 ? this.view.getFloat32(this.offset, true) : this.view.getFloat64(this.offset, true);
+    this.offset += size;
+    return value;
   }
 
   /** A length-prefixed byte string; its length is checked before anything is allocated. */
@@ -479,7 +531,7 @@ function read(writer: AvroType, reader: AvroType, input: Reader): unknown {
     case 'null':
       return null;
     case 'boolean': {
-      const b = input.take(1)[0];
+      const b = input.byte();
       if (b !== 0 && b !== 1) throw new AvroReadError('a boolean byte is neither 0 nor 1');
       return b === 1;
     }
@@ -521,22 +573,46 @@ function read(writer: AvroType, reader: AvroType, input: Reader): unknown {
   }
 }
 
-function readRecord(
-  writer: Extract<AvroType, { type: 'record' }>,
-  reader: Extract<AvroType, { type: 'record' }>,
-  input: Reader,
-): Record<string, unknown> {
+type RecordType = Extract<AvroType, { type: 'record' }>;
+
+/** How a writer's record maps onto a reader's: worked out once per pair of schemas. */
+interface RecordPlan {
+  /** Per writer field: the reader's field it fills, or undefined (skipped). */
+  targets: Array<AvroFieldType | undefined>;
+  /** Reader fields the writer does not have: filled from their defaults. */
+  defaults: AvroFieldType[];
+}
+
+const plans = new WeakMap<RecordType, WeakMap<RecordType, RecordPlan>>();
+
+function planOf(writer: RecordType, reader: RecordType): RecordPlan {
+  let byReader = plans.get(writer);
+  if (!byReader) plans.set(writer, (byReader = new WeakMap()));
+  let plan = byReader.get(reader);
+  if (!plan) {
+    const targets = writer.fields.map((field) =>
+      reader.fields.find((f) => f.name === field.name || f.aliases.includes(field.name)),
+    );
+    const defaults = reader.fields.filter((field) => !targets.includes(field));
+    for (const field of defaults) {
+      if (!field.hasDefault) throw new AvroReadError(`field ${field.name} is not written and has no default`);
+    }
+    plan = { targets, defaults };
+    byReader.set(reader, plan);
+  }
+  return plan;
+}
+
+function readRecord(writer: RecordType, reader: RecordType, input: Reader): Record<string, unknown> {
+  const plan = planOf(writer, reader);
   const out: Record<string, unknown> = {};
-  for (const field of writer.fields) {
-    const target = reader.fields.find((f) => f.name === field.name || f.aliases.includes(field.name));
+  for (let i = 0; i < writer.fields.length; i++) {
+    const field = writer.fields[i]!;
+    const target = plan.targets[i];
     if (target) setOwn(out, target.name, read(field.type, target.type, input));
     else skip(field.type, input);
   }
-  for (const field of reader.fields) {
-    if (Object.prototype.hasOwnProperty.call(out, field.name)) continue;
-    if (!field.hasDefault) throw new AvroReadError(`field ${field.name} is not written and has no default`);
-    setOwn(out, field.name, defaultValue(field.type, field.default));
-  }
+  for (const field of plan.defaults) setOwn(out, field.name, defaultValue(field.type, field.default));
   return out;
 }
 
@@ -570,6 +646,13 @@ function bytesAs(reader: AvroType, bytes: Uint8Array): unknown {
 }
 
 function text(bytes: Uint8Array): string {
+  // Short ASCII text (most keys and values) without a decoder call.
+  if (bytes.length < 64) {
+    let ascii = '';
+    let i = 0;
+    for (; i < bytes.length && bytes[i]! < 0x80; i++) ascii += String.fromCharCode(bytes[i]!);
+    if (i === bytes.length) return ascii;
+  }
   try {
     return utf8Strict.decode(bytes);
   } catch {
