@@ -20,7 +20,7 @@ export async function run(argv: string[], io: CliIO = processIO): Promise<number
   const refOptions = (command: Command) =>
     command
       .option('--allow-remote-refs', 'allow $refs to http(s) URLs', false)
-      .option('--allow-outside-refs', "allow $refs to files outside the document's folder", false);
+      .option('--allow-outside-refs', 'allow $refs to files outside the project root (the git work tree, else the current folder)', false);
 
   refOptions(
     program
@@ -69,7 +69,8 @@ export async function run(argv: string[], io: CliIO = processIO): Promise<number
       .addOption(new Option('--format <format>', 'output format').choices(['text', 'json', 'markdown', 'junit', 'github']).default('text'))
       .addOption(new Option('--fail-on <severity>', 'exit 1 when a finding has this severity or a higher one').choices(['breaking', 'warning', 'info', 'never']).default('breaking'))
       .option('--ignore <file>', 'ignore file accepting findings on purpose (default: .codegen-diff-ignore.yaml when present)')
-      .option('--no-ignore', 'do not read any ignore file'),
+      .option('--no-ignore', 'do not read any ignore file')
+      .option('--strict-base', 'refuse to compare an old version that does not validate (exit 2) instead of comparing it best-effort', false),
   ).action(async (documents: string[], options) => {
     const { diffCommand } = await import('../commands/diff.js');
     exitCode = await diffCommand(documents, options, io);

@@ -15,6 +15,7 @@ export interface DiffFlags {
   allowOutsideRefs: boolean;
   againstRegistry?: string;
   subjectStrategy?: 'topic' | 'record' | 'topic-record';
+  strictBase?: boolean;
 }
 
 /**
@@ -53,6 +54,7 @@ export async function diffCommand(documents: string[], flags: DiffFlags, io: Cli
     load: { allowRemoteRefs: flags.allowRemoteRefs, allowOutsideRefs: flags.allowOutsideRefs },
     cwd: io.cwd,
     againstRegistry: flags.againstRegistry === undefined ? undefined : { url: flags.againstRegistry, subjectStrategy: flags.subjectStrategy },
+    strictBase: flags.strictBase,
   });
   const c = colours(io);
   for (const note of notes) io.stderr(`${c.yellow('!')} ${note}\n`);
