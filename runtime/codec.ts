@@ -1,3 +1,5 @@
+import type { DeadLetterReason } from './errors.js';
+
 const decoder = new TextDecoder('utf-8', { fatal: true });
 const encoder = new TextEncoder();
 
@@ -46,3 +48,49 @@ export function encodeText(text: string): Uint8Array {
 export function decodeText(bytes: Uint8Array | string): string {
   return typeof bytes === 'string' ? bytes : new TextDecoder('utf-8').decode(bytes);
 }
+
+/** A body as encoded for the wire, with the CloudEvents attributes that say what it is. */
+export interface EncodedPayload {
+  body: Uint8Array;
+  datacontenttype: string;
+  dataschema?: string;
+}
+
+export type PayloadDecodeResult = { ok: true; value: unknown } | { ok: false; reason: DeadLetterReason; error: string };
+
+/**
+ * How one message's payload travels when it is not JSON (Avro: runtime/avro/). Encoding may ask a
+ * schema registry (once per subject and schema), so both directions are asynchronous. `decode`
+ * resolves a body it cannot read with a dead-letter reason, and throws only when the fault is not
+ * the event's (the registry is unreachable): the event is then tried again.
+ */
+export interface PayloadCodec {
+  encode(payload: unknown, address: string, operation: string): Promise<EncodedPayload>;
+  decode(body: Uint8Array): Promise<PayloadDecodeResult>;
+}
+
+/**
+ * How a subject is named (Confluent's strategies): `topic` (the default) `<topic>-value`;
+ * `record` the record's full name; `topic-record` `<topic>-<record full name>`.
+ */
+export type SubjectNameStrategy = 'topic' | 'record' | 'topic-record';
+
+/** The schema registry a client's Avro messages use (the Confluent REST API). */
+export interface SchemaRegistryOptions {
+  /** Base URL of the Confluent-compatible API (Confluent, Redpanda, Karapace; Apicurio: `<host>/apis/ccompat/v7`). */
+  url: string;
+  subjectNameStrategy?: SubjectNameStrategy;
+  /**
+   * `true` (the default): a schema the registry does not hold yet is registered on its first publish.
+   * `false`: only looked up (production, where CI registers): publishing a schema the registry lacks fails.
+   */
+  autoRegister?: boolean;
+  /** Per request (default 10 s). */
+  timeoutMs?: number;
+  auth?: { username: string; password: string };
+  /** TLS for an https URL: a private CA, a client certificate (mutual TLS). */
+  tls?: { ca?: string | Buffer; cert?: string | Buffer; key?: string | Buffer; rejectUnauthorized?: boolean };
+}
+
+/** Makes an operation's payload codec for a client (with the client's schema registry, if any). */
+export type PayloadCodecFactory = (registry: SchemaRegistryOptions | undefined) => PayloadCodec;

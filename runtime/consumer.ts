@@ -1,4 +1,4 @@
-import { decodeJson } from './codec.js';
+import { decodeJson, type PayloadCodec } from './codec.js';
 import { envelopeFromHeaders, readEnvelope, type CloudEventAttributes, type HeaderMapping } from './envelope.js';
 import { errorMessage, type DeadLetterReason } from './errors.js';
 import { MemoryIdempotencyStore, type IdempotencyStore } from './idempotency.js';
@@ -43,7 +43,11 @@ export interface InboundSpec<T, H> {
   mapping: HeaderMapping;
   validatePayload(data: unknown): ValidationResult<T>;
   validateHeaders(data: unknown): ValidationResult<H>;
+  /** The payload's encoding when it is not JSON (Avro). */
+  codec?: PayloadCodec;
 }
+
+type Decoded<T, H> = { ok: true; value: DecodedEvent<T, H> } | { ok: false; reason: DeadLetterReason; error: string };
 
 export interface DecodedEvent<T, H> {
   payload: T;
@@ -92,10 +96,37 @@ export class ConsumerPipeline<T, H> {
     this.maxBodyBytes = options.maxBodyBytes ?? Infinity;
   }
 
-  /** Decodes and checks an event without running anything. */
-  decode(
+  /** Decodes and checks an event (its body JSON) without running anything. */
+  decode(event: InboundEvent): Decoded<T, H> {
+    const envelope = this.envelopeOf(event);
+    if (!envelope.ok) return envelope;
+    const body = decodeJson(event.body);
+    if (!body.ok) return { ok: false, reason: 'not-json', error: body.error };
+    return this.checked(event, envelope.value, body.value);
+  }
+
+  /**
+   * The same for a body in the spec's own encoding (Avro). When the codec cannot finish for a reason
+   * that is not the event's (the schema registry is unreachable), it is asked again with backoff,
+   * then the event is dead-lettered as `unknown-schema`.
+   */
+  async decodeEncoded(event: InboundEvent, codec: PayloadCodec, signal: AbortSignal): Promise<Decoded<T, H>> {
+    const envelope = this.envelopeOf(event);
+    if (!envelope.ok) return envelope;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const body = await codec.decode(event.body);
+        return body.ok ? this.checked(event, envelope.value, body.value) : body;
+      } catch (error) {
+        if (attempt >= this.policy.maxAttempts || !(await sleep(backoffDelay(this.policy, attempt), signal)))
+          return { ok: false, reason: 'unknown-schema', error: errorMessage(error) };
+      }
+    }
+  }
+
+  private envelopeOf(
     event: InboundEvent,
-  ): { ok: true; value: DecodedEvent<T, H> } | { ok: false; reason: DeadLetterReason; error: string } {
+  ): { ok: true; value: CloudEventAttributes } | { ok: false; reason: DeadLetterReason; error: string } {
     if (event.body.length > this.maxBodyBytes)
       return {
         ok: false,
@@ -104,16 +135,17 @@ export class ConsumerPipeline<T, H> {
       };
     const envelope = readEnvelope(envelopeFromHeaders(event.headers, this.spec.mapping));
     if (!envelope.ok) return { ok: false, reason: 'invalid-envelope', error: describe('envelope', envelope.issues) };
-    const body = decodeJson(event.body);
-    if (!body.ok) return { ok: false, reason: 'not-json', error: body.error };
+    return envelope;
+  }
+
+  private checked(event: InboundEvent, envelope: CloudEventAttributes, body: unknown): Decoded<T, H> {
     const appHeaders = applicationHeadersOf(event.headers, this.spec.mapping);
-    if (!this.validate)
-      return { ok: true, value: { payload: body.value as T, headers: appHeaders as H, envelope: envelope.value } };
+    if (!this.validate) return { ok: true, value: { payload: body as T, headers: appHeaders as H, envelope } };
     const headers = this.spec.validateHeaders(appHeaders);
     if (!headers.ok) return { ok: false, reason: 'invalid-headers', error: describe('headers', headers.issues) };
-    const payload = this.spec.validatePayload(body.value);
+    const payload = this.spec.validatePayload(body);
     if (!payload.ok) return { ok: false, reason: 'invalid-payload', error: describe('payload', payload.issues) };
-    return { ok: true, value: { payload: payload.value, headers: headers.value, envelope: envelope.value } };
+    return { ok: true, value: { payload: payload.value, headers: headers.value, envelope } };
   }
 
   /**
@@ -131,7 +163,7 @@ export class ConsumerPipeline<T, H> {
     signal: AbortSignal,
     span?: ProcessSpan,
   ): Promise<Outcome> {
-    const decoded = this.decode(event);
+    const decoded = this.spec.codec ? await this.decodeEncoded(event, this.spec.codec, signal) : this.decode(event);
     if (!decoded.ok) {
       // For logs: the event's id and trace id as its headers give them, when they do.
       const id = event.headers[this.spec.mapping.prefix + 'id'];

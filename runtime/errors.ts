@@ -12,7 +12,13 @@ export type DeadLetterReason =
   | 'invalid-key'
   | 'handler-failed'
   /** The concrete address (subject, routing key) does not match the channel or its parameters are invalid. */
-  | 'invalid-address';
+  | 'invalid-address'
+  /** An Avro message without the schema registry wire format (magic byte 0, 4-byte schema id). */
+  | 'not-schema-framed'
+  /** An Avro message whose writer schema id the registry does not know (or cannot be read as the reader's schema). */
+  | 'unknown-schema'
+  /** An Avro body that cannot be read: truncated, trailing bytes, or values the schema does not allow. */
+  | 'not-avro';
 
 /** A payload, header set or envelope that does not match the document. */
 export class EventValidationError extends Error {

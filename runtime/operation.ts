@@ -1,3 +1,4 @@
+import type { PayloadCodecFactory } from './codec.js';
 import { EventValidationError } from './errors.js';
 import type { ValidationResult } from './validation.js';
 
@@ -18,6 +19,8 @@ export interface OperationSpec<T, H, P> {
   /** CloudEvents `type` of a payload (the message it matches). */
   eventType(payload: T): string;
   contentType: string;
+  /** How the payload is encoded when it is not JSON (Avro); absent: JSON. */
+  payloadCodec?: PayloadCodecFactory;
   validatePayload(data: unknown): ValidationResult<T>;
   validateHeaders(data: unknown): ValidationResult<H>;
   validateParameters(data: unknown): ValidationResult<P>;

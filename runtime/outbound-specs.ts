@@ -1,3 +1,4 @@
+import type { SchemaRegistryOptions } from './codec.js';
 import type { HeaderMapping } from './envelope.js';
 import type { OperationSpec } from './operation.js';
 import type { OutboundSpec } from './producer.js';
@@ -9,7 +10,10 @@ import type { OutboundSpec } from './producer.js';
 export class OutboundSpecs {
   private readonly byOperation = new WeakMap<object, Map<string, OutboundSpec<unknown, unknown>>>();
 
-  constructor(private readonly mapping: HeaderMapping) {}
+  constructor(
+    private readonly mapping: HeaderMapping,
+    private readonly registry?: SchemaRegistryOptions,
+  ) {}
 
   of<T, H>(spec: OperationSpec<T, H, unknown>, type: string): OutboundSpec<T, H> {
     let byType = this.byOperation.get(spec);
@@ -23,6 +27,7 @@ export class OutboundSpecs {
         mapping: this.mapping,
         validatePayload: (data) => spec.validatePayload(data),
         validateHeaders: (data) => spec.validateHeaders(data),
+        codec: spec.payloadCodec?.(this.registry),
       };
       byType.set(type, outboundSpec);
     }

@@ -1,4 +1,4 @@
-import { encodeJson } from './codec.js';
+import { encodeJson, type EncodedPayload, type PayloadCodec } from './codec.js';
 import { createEnvelope, envelopeToHeaders, type CloudEventAttributes, type HeaderMapping } from './envelope.js';
 import { EventValidationError } from './errors.js';
 import type { ValidationResult } from './validation.js';
@@ -29,6 +29,8 @@ export interface OutboundSpec<T, H> {
   mapping: HeaderMapping;
   validatePayload(data: unknown): ValidationResult<T>;
   validateHeaders(data: unknown): ValidationResult<H>;
+  /** The payload's encoding when it is not JSON (Avro). */
+  codec?: PayloadCodec;
 }
 
 export interface OutboundEvent {
@@ -38,14 +40,40 @@ export interface OutboundEvent {
   envelope: CloudEventAttributes;
 }
 
-/** Validates, fills in the envelope and encodes: everything a publish does before the broker call. */
+/** Validates, fills in the envelope and encodes as JSON: everything a publish does before the broker call. */
 export function prepareOutbound<T, H>(
   spec: OutboundSpec<T, H>,
   payload: T,
   options: PublishOptions<H>,
   defaults: { source: string; validate: boolean },
 ): OutboundEvent {
-  if (options.validate ?? defaults.validate) {
+  checkOutbound(spec, payload, options, defaults.validate);
+  return outboundEvent(spec, options, defaults, { body: encodeJson(payload), datacontenttype: spec.contentType });
+}
+
+/**
+ * The same for a payload with its own encoding (Avro), which may ask a schema registry first:
+ * validated before anything is encoded or registered.
+ */
+export async function prepareEncodedOutbound<T, H>(
+  spec: OutboundSpec<T, H>,
+  payload: T,
+  options: PublishOptions<H>,
+  defaults: { source: string; validate: boolean },
+  address: string,
+): Promise<OutboundEvent> {
+  if (!spec.codec) return prepareOutbound(spec, payload, options, defaults);
+  checkOutbound(spec, payload, options, defaults.validate);
+  return outboundEvent(spec, options, defaults, await spec.codec.encode(payload, address, spec.operation));
+}
+
+function checkOutbound<T, H>(
+  spec: OutboundSpec<T, H>,
+  payload: T,
+  options: PublishOptions<H>,
+  validate: boolean,
+): void {
+  if (options.validate ?? validate) {
     const checked = spec.validatePayload(payload);
     if (!checked.ok) throw new EventValidationError('invalid-payload', `payload of ${spec.operation}`, checked.issues);
     // Absent headers are validated too (as an empty set), so a required header is never left out.
@@ -53,13 +81,22 @@ export function prepareOutbound<T, H>(
     const headers = spec.validateHeaders(options.headers === undefined ? {} : copyOf(options.headers));
     if (!headers.ok) throw new EventValidationError('invalid-headers', `headers of ${spec.operation}`, headers.issues);
   }
+}
+
+function outboundEvent<T, H>(
+  spec: OutboundSpec<T, H>,
+  options: PublishOptions<H>,
+  defaults: { source: string },
+  encoded: EncodedPayload,
+): OutboundEvent {
   const envelope = createEnvelope({
     type: spec.type,
     source: options.source ?? defaults.source,
     id: options.id,
     time: options.time,
     subject: options.subject,
-    datacontenttype: spec.contentType,
+    datacontenttype: encoded.datacontenttype,
+    dataschema: encoded.dataschema,
     traceparent: options.traceparent,
     tracestate: options.tracestate,
     correlationid: options.correlationId,
@@ -77,7 +114,7 @@ export function prepareOutbound<T, H>(
     });
   }
   Object.assign(headers, envelopeToHeaders(envelope, spec.mapping));
-  return { body: encodeJson(payload), headers, envelope };
+  return { body: encoded.body, headers, envelope };
 }
 
 /** A copy to validate: shallow when every value is a scalar (the usual headers: 10× cheaper), else deep. */

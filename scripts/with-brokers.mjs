@@ -4,13 +4,14 @@
 //   node scripts/with-brokers.mjs <command> [args...]
 //
 // Each broker that does not answer on its port is started (RabbitMQ: rabbitmq-server -detached;
-// NATS: nats-server -js via start-stop-daemon; Kafka: scripts/kafka.sh). The command runs with
+// NATS: nats-server -js via start-stop-daemon; Kafka: scripts/kafka.sh; the schema registry,
+// Apicurio Registry's Confluent-compatible API on 8081: scripts/registry.sh). The command runs with
 // inherited stdio and node_modules/.bin on PATH. Afterwards only the brokers started here are
 // stopped, also on SIGINT/SIGTERM/SIGHUP; the exit code is the command's.
 //
 // Environment:
 //   CODEGEN_BROKERS=none             no broker handling at all (just run the command)
-//   CODEGEN_BROKERS=kafka,nats       handle only these (default: rabbitmq,nats,kafka)
+//   CODEGEN_BROKERS=kafka,nats       handle only these (default: rabbitmq,nats,kafka,registry)
 //   CODEGEN_KEEP_BROKERS=1           do not stop the brokers started here
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -166,6 +167,18 @@ async function poll(check, timeoutMs, everyMs = 300) {
 // ---------------------------------------------------------------- services
 
 const kafkaSh = path.join(ROOT, 'scripts', 'kafka.sh');
+const registrySh = path.join(ROOT, 'scripts', 'registry.sh');
+const REGISTRY_PORT = 8081;
+
+/** The Confluent-compatible API lists subjects as a JSON array. */
+async function registryReady() {
+  try {
+    const response = await fetch(`http://${HOST}:${REGISTRY_PORT}/apis/ccompat/v7/subjects`, { signal: AbortSignal.timeout(2000) });
+    return response.ok && (await response.text()).startsWith('[');
+  } catch {
+    return false;
+  }
+}
 
 /** @type {Record<string, {port: number, check: () => Promise<boolean>, start: (launched: () => void, notOurs: () => void) => Promise<void>, verify?: () => Promise<void>, stop: () => Promise<void>}>} */
 const SERVICES = {
@@ -267,6 +280,28 @@ const SERVICES = {
     async stop() {
       const r = await run('bash', [kafkaSh, 'stop'], { timeoutMs: 120_000 });
       if (r.code !== 0) throw new Error(`scripts/kafka.sh stop failed (exit ${r.code})${indent(r.out)}`);
+    },
+  },
+
+  registry: {
+    port: REGISTRY_PORT,
+    async check() {
+      if (await registryReady()) return true;
+      if (await portOpen(REGISTRY_PORT)) throw new Error(`port ${REGISTRY_PORT} answers but not with a schema registry's API`);
+      return false;
+    },
+    async start(launched, notOurs) {
+      launched();
+      const r = await run('bash', [registrySh, 'start'], { timeoutMs: 600_000 }); // first run fetches the release
+      if (r.code !== 0) throw new Error(`scripts/registry.sh start failed (exit ${r.code})${indent(r.out)}`);
+      if (/already (running|starting)/.test(r.out)) notOurs();
+      if (interrupted) throw new Error(`interrupted (${interrupted})`);
+      const w = await run('bash', [registrySh, 'wait'], { timeoutMs: 240_000 });
+      if (w.code !== 0) throw new Error(`the schema registry did not answer (exit ${w.code})${indent(w.out)}`);
+    },
+    async stop() {
+      const r = await run('bash', [registrySh, 'stop'], { timeoutMs: 60_000 });
+      if (r.code !== 0) throw new Error(`scripts/registry.sh stop failed (exit ${r.code})${indent(r.out)}`);
     },
   },
 };

@@ -1,6 +1,7 @@
 // Consuming: one kafkajs consumer per subscription, each record through the shared ConsumerPipeline,
 // offsets resolved after the handler (or before it, at-most-once), failures dead-lettered.
 import type { Consumer, EachBatchPayload, IHeaders, Kafka, KafkaMessage } from 'kafkajs';
+import type { SchemaRegistryOptions } from '../codec.js';
 import { ConsumerPipeline, deadLetterHeaders, type DecodedEvent, type InFlight, type Outcome } from '../consumer.js';
 import { deferred } from '../deferred.js';
 import { errorMessage, type DeadLetterReason } from '../errors.js';
@@ -28,6 +29,8 @@ export interface ConsumerHost {
   signal: AbortSignal;
   /** The handlers in progress, which close() waits for. */
   inFlight: InFlight;
+  /** Where Avro consumers read writer schemas by id. */
+  schemaRegistry?: SchemaRegistryOptions;
 }
 
 /** What a consumer reads and where its records come from. */
@@ -141,6 +144,7 @@ export class KafkaConsumerRunner implements KafkaSubscription {
         mapping: KAFKA_HEADER_MAPPING,
         validatePayload: (d) => operation.spec.validatePayload(d),
         validateHeaders: (d) => operation.spec.validateHeaders(d),
+        codec: operation.spec.payloadCodec?.(host.schemaRegistry),
       },
       options,
       host.logger,

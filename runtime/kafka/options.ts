@@ -1,6 +1,7 @@
 // The option types of the Kafka run-time, and what the generated client declares per channel and
 // operation (its descriptors), what handlers receive and what publishes, requests and consumers return.
 import type { CompressionTypes, ConsumerConfig, Kafka, KafkaConfig, ProducerConfig } from 'kafkajs';
+import type { SchemaRegistryOptions } from '../codec.js';
 import type { ConsumerOptions } from '../consumer.js';
 import type { CloudEventAttributes } from '../envelope.js';
 import type { Logger } from '../logger.js';
@@ -112,6 +113,7 @@ export interface KafkaTransportOptions {
   replyTopic: string | undefined;
   closeTimeoutMs: number;
   telemetry: TelemetryOptions | undefined;
+  schemaRegistry: SchemaRegistryOptions | undefined;
 }
 
 // ---- what callers get --------------------------------------------------------------------------

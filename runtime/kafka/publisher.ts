@@ -2,11 +2,12 @@
 // long-lived batching producer every publish, dead letter and reply goes through.
 import { randomUUID } from 'node:crypto';
 import { Partitioners, type IHeaders, type Message, type Producer, type ProducerConfig } from 'kafkajs';
+import type { SchemaRegistryOptions } from '../codec.js';
 import type { CloudEventAttributes } from '../envelope.js';
 import { concreteAddress } from '../operation.js';
 import type { Logger } from '../logger.js';
 import { OutboundSpecs } from '../outbound-specs.js';
-import { prepareOutbound } from '../producer.js';
+import { prepareEncodedOutbound, prepareOutbound } from '../producer.js';
 import { Telemetry, type TelemetryOptions } from '../telemetry.js';
 import { BatchingSender, senderSettings } from './batching.js';
 import type { KafkaConnection, LazyClient } from './connection.js';
@@ -26,6 +27,7 @@ export interface PublisherSettings {
   validate: boolean;
   producer: KafkaProducerOptions;
   logger: Logger;
+  schemaRegistry?: SchemaRegistryOptions;
 }
 
 /** A kafkajs producer configuration: the client's `producer.config` between our defaults and `overrides`. */
@@ -62,7 +64,7 @@ export class BackgroundTelemetry {
 export class KafkaPublisher {
   private readonly producer: LazyClient<Producer>;
   private readonly sender: BatchingSender;
-  private readonly outboundSpecs = new OutboundSpecs(KAFKA_HEADER_MAPPING);
+  private readonly outboundSpecs: OutboundSpecs;
 
   constructor(
     connection: KafkaConnection,
@@ -70,6 +72,7 @@ export class KafkaPublisher {
     private readonly telemetry: BackgroundTelemetry,
     private readonly settings: PublisherSettings,
   ) {
+    this.outboundSpecs = new OutboundSpecs(KAFKA_HEADER_MAPPING, settings.schemaRegistry);
     const idempotent = settings.producer.idempotent ?? false;
     this.producer = connection.lazy(() => {
       const producer = connection.kafka.producer(
@@ -88,7 +91,7 @@ export class KafkaPublisher {
     options: KafkaSendOptions<H, P>,
   ): Promise<PublishedEvent> {
     return this.traced(operation, options, async (traced) => {
-      const { topic, message, envelope } = this.prepare(operation, payload, traced);
+      const { topic, message, envelope } = await this.prepare(operation, payload, traced);
       await this.sender.send(topic, message);
       return { id: envelope.id, topic, envelope };
     });
@@ -114,22 +117,23 @@ export class KafkaPublisher {
     );
   }
 
-  /** Validates, builds the envelope and the Kafka record of one event. */
-  prepare<T, H, P>(
+  /** Validates, builds the envelope and the Kafka record of one event (an Avro body may ask the schema registry first). */
+  async prepare<T, H, P>(
     operation: KafkaOperation<T, H, P>,
     payload: T,
     options: KafkaSendOptions<H, P>,
     extraHeaders?: Record<string, string>,
-  ): OutgoingRecord {
+  ): Promise<OutgoingRecord> {
     const validate = options.validate ?? this.settings.validate;
     const spec = operation.spec;
     let address: string | undefined;
     if (operation.channel.hasParameters) address = concreteAddress(spec, options.parameters, validate);
     const topic = this.topics.of(operation.channel, address);
-    const outbound = prepareOutbound(this.outboundSpecs.of(spec, spec.eventType(payload)), payload, options, {
-      source: this.settings.source,
-      validate,
-    });
+    const outboundSpec = this.outboundSpecs.of(spec, spec.eventType(payload));
+    const defaults = { source: this.settings.source, validate };
+    const outbound = outboundSpec.codec
+      ? await prepareEncodedOutbound(outboundSpec, payload, options, defaults, topic)
+      : prepareOutbound(outboundSpec, payload, options, defaults);
     const headers: IHeaders = outbound.headers;
     if (address !== undefined && this.topics.carriesAddress(operation.channel)) headers[ADDRESS_HEADER] = address;
     if (extraHeaders) Object.assign(headers, extraHeaders);

@@ -133,7 +133,7 @@ export class Requester {
     const listener = this.listener(replyTopic);
     await listener.ready();
     const correlationId = options.correlationId ?? randomUUID();
-    const { topic, message } = this.publisher.prepare(
+    const { topic, message } = await this.publisher.prepare(
       operation,
       payload,
       { ...options, correlationId },

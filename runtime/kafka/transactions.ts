@@ -60,7 +60,7 @@ export class KafkaTransactions {
     let open = true;
     const sink: EventSink = async (operation, payload, options) => {
       if (!open) throw new Error('the transaction is already finished');
-      const { topic, message, envelope } = this.publisher.prepare(operation, payload, options);
+      const { topic, message, envelope } = await this.publisher.prepare(operation, payload, options);
       await transaction.send({ topic, messages: [message], acks: -1, timeout: settings.producer.timeoutMs ?? 30_000 });
       return { id: envelope.id, topic, envelope };
     };

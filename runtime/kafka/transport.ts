@@ -59,6 +59,7 @@ export class KafkaTransport {
       logger,
       signal: this.lifecycle.signal,
       inFlight: this.inFlight,
+      schemaRegistry: options.schemaRegistry,
     };
     this.consumers = new KafkaConsumers(host, this.telemetry.ready);
     this.requester = new Requester(this.connection, this.publisher, this.topics, options);

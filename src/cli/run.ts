@@ -63,6 +63,8 @@ export async function run(argv: string[], io: CliIO = processIO): Promise<number
       .argument('<documents...>', 'old and new document; with --against, only the new one; with --transitive, several old ones then the new one')
       .option('--against <ref>', 'compare with the document (and every file it references) at this git revision; repeat with --transitive', (value: string, previous: string[]) => [...previous, value], [] as string[])
       .addOption(new Option('--mode <mode>', 'compatibility mode for every message (default: by direction: send FORWARD, receive BACKWARD)').choices(['backward', 'forward', 'full', 'none']))
+      .option('--against-registry <url>', "compare each Avro message with the latest version registered under its subject (a Confluent-compatible schema registry's API URL)")
+      .addOption(new Option('--subject-strategy <strategy>', 'subject naming with --against-registry').choices(['topic', 'record', 'topic-record']).default('topic'))
       .option('--transitive', 'check the new version against every old version given', false)
       .addOption(new Option('--format <format>', 'output format').choices(['text', 'json', 'markdown', 'junit', 'github']).default('text'))
       .addOption(new Option('--fail-on <severity>', 'exit 1 when a finding has this severity or a higher one').choices(['breaking', 'warning', 'info', 'never']).default('breaking'))

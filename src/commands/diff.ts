@@ -13,6 +13,8 @@ export interface DiffFlags {
   ignore?: string | false;
   allowRemoteRefs: boolean;
   allowOutsideRefs: boolean;
+  againstRegistry?: string;
+  subjectStrategy?: 'topic' | 'record' | 'topic-record';
   strictBase?: boolean;
 }
 
@@ -25,7 +27,11 @@ export async function diffCommand(documents: string[], flags: DiffFlags, io: Cli
   const against = flags.against ?? [];
   let oldFiles: string[];
   let newFile: string;
-  if (against.length > 0) {
+  if (flags.againstRegistry !== undefined) {
+    if (documents.length !== 1 || against.length > 0) throw usageError('E_USAGE', 'with --against-registry, give exactly one document (the new version) and no --against');
+    oldFiles = [];
+    newFile = documents[0]!;
+  } else if (against.length > 0) {
     if (documents.length !== 1) throw usageError('E_USAGE', `with --against, give exactly one document (the new version), not ${documents.length}`);
     if (against.length > 1 && !flags.transitive) throw usageError('E_USAGE', 'several --against revisions need --transitive');
     oldFiles = [];
@@ -47,6 +53,7 @@ export async function diffCommand(documents: string[], flags: DiffFlags, io: Cli
     noIgnore: flags.ignore === false,
     load: { allowRemoteRefs: flags.allowRemoteRefs, allowOutsideRefs: flags.allowOutsideRefs },
     cwd: io.cwd,
+    againstRegistry: flags.againstRegistry === undefined ? undefined : { url: flags.againstRegistry, subjectStrategy: flags.subjectStrategy },
     strictBase: flags.strictBase,
   });
   const c = colours(io);

@@ -8,6 +8,8 @@ import { diffDocuments, findingKey, sortFindings, usesAvro, type AvscModule, typ
 import type { DiffReport, FailOn } from './format/report.js';
 import type { GitRevision } from '../git.js';
 import { applyIgnores, readIgnoreFile } from './ignore.js';
+import { registrySide, type RegistryTarget } from './registry-side.js';
+import { VERSION_NOT_BUMPED } from './rules/version.js';
 import { BASE_INVALID, DOCUMENT_INVALID } from './rules/validation.js';
 import { SEVERITY_RANK, type Finding, type Mode } from './types.js';
 
@@ -28,6 +30,8 @@ export interface DiffRequest {
   cwd: string;
   /** The date ignore-file expiries are checked against (default: today). */
   today?: Date;
+  /** --against-registry: the old version of each Avro payload is the latest registered under its subject. */
+  againstRegistry?: RegistryTarget;
   /** --strict-base: an old version that does not validate stops the command (exit 2) instead of being compared best-effort. */
   strictBase?: boolean;
 }
@@ -49,7 +53,16 @@ export async function runDiff(request: DiffRequest): Promise<DiffOutcome> {
   const revisions: GitRevision[] = [];
   try {
     const olds: Array<{ label: string; load: () => Promise<LoadedVersion> }> = [];
-    if (request.against.length > 0) {
+    if (request.againstRegistry) {
+      const target = request.againstRegistry;
+      olds.push({
+        label: `registry ${target.url}`,
+        load: async () => {
+          const version = await loadVersion(request.newFile, { ...request.load, cwd: request.cwd }, 'new', true);
+          return { ...version, side: version.side && (await registrySide(version.side, target)).side };
+        },
+      });
+    } else if (request.against.length > 0) {
       for (const ref of request.against) {
         olds.push({
           label: `${ref}:${displayPathOf(path.resolve(request.cwd, request.newFile), request.cwd)}`,
@@ -85,6 +98,8 @@ export async function runDiff(request: DiffRequest): Promise<DiffOutcome> {
     oldSides.forEach((oldSide, index) => {
       if (!newSide) return; // the new version does not validate: its errors are the findings
       for (const finding of diffDocuments({ old: oldSide, new: newSide, options: { mode: request.mode }, avsc })) {
+        // Against the registry both sides are the same document: its version is not what changed.
+        if (request.againstRegistry && finding.ruleId === VERSION_NOT_BUMPED.id) continue;
         add(finding, index);
       }
     });

@@ -1,10 +1,14 @@
+import { isAvroFormat } from '../model/avro.js';
 import type { Generator } from './contract.js';
 
 /** The shared run-time every target builds on (`runtime/*.ts`): envelope, validation glue, consumer pipeline. */
 export const runtimeGenerator: Generator = {
   name: 'runtime',
   generate(context) {
-    return context.runtime.folder('', context.view);
+    const files = context.runtime.folder('', context.view);
+    // The Avro codec and the schema registry client ship only with documents that have Avro messages.
+    if (context.model.messages.some((m) => isAvroFormat(m.schemaFormat))) files.push(...context.runtime.folder('avro', context.view));
+    return files;
   },
 };
 

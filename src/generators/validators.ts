@@ -1,8 +1,9 @@
-import { Ajv, _ } from 'ajv';
+import { Ajv, _, str, type KeywordDefinition } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import standaloneModule from 'ajv/dist/standalone/index.js';
 import { documentError } from '../errors.js';
 import { isRecord } from '../load/json.js';
+import { BYTES_KEYWORD } from '../model/avro.js';
 import type { ApiModel, JsonSchema } from '../model/types.js';
 import type { GeneratedFile, Generator } from './contract.js';
 
@@ -67,6 +68,7 @@ function compiledModule(model: ApiModel, typeNames: string[], coerce: boolean, h
     inlineRefs: false,
   });
   addFormats(ajv);
+  ajv.addKeyword(bytesKeyword);
   try {
     ajv.addSchema({ $id: SCHEMA_ID, definitions: shareRepeatedSubschemas(model.schemas as Record<string, JsonSchema>, typeNames) });
   } catch (error) {
@@ -99,6 +101,20 @@ function compiledModule(model: ApiModel, typeNames: string[], coerce: boolean, h
   code = compactErrorCode(code, JSON.stringify(model.schemas));
   return `${header}import { equal, formats, ucs2length } from '../runtime/formats.js';\n${code}`;
 }
+
+/**
+ * Avro bytes and fixed (marked by the model): a Uint8Array, of the fixed size when there is one.
+ * The check is written into the standalone code like any other keyword's.
+ */
+const bytesKeyword: KeywordDefinition = {
+  keyword: BYTES_KEYWORD,
+  schemaType: ['boolean', 'number'],
+  error: { message: (cxt) => (typeof cxt.schema === 'number' ? str`must be a Uint8Array of ${cxt.schema} bytes` : str`must be a Uint8Array`) },
+  code(cxt) {
+    const isBytes = _`${cxt.data} instanceof Uint8Array`;
+    cxt.fail(typeof cxt.schema === 'number' ? _`!(${isBytes} && ${cxt.data}.length === ${cxt.schema})` : _`!(${isBytes})`);
+  },
+};
 
 /** Keywords whose value is a schema, a list of schemas, or a map of names to schemas. */
 const SUBSCHEMA = new Set(['items', 'additionalProperties', 'not', 'if', 'then', 'else', 'contains', 'propertyNames', 'additionalItems', 'unevaluatedItems', 'unevaluatedProperties']);

@@ -5,6 +5,7 @@ import { camelCase, pascalCase, propertyKey, schemaDescription, UniqueNames } fr
 import { isRecord } from '../load/json.js';
 import { DocumentReader, stringField, type Located } from '../load/reader.js';
 import { SchemaRegistry } from './schemas.js';
+import { avroSchemaOf, AvroTypes, isAvroFormat } from './avro.js';
 import type {
   Action,
   ApiModel,
@@ -52,6 +53,7 @@ class ModelBuilder {
   private readonly reader: DocumentReader;
   private readonly typeNames = new UniqueNames();
   private readonly schemas: SchemaRegistry;
+  private readonly avro: AvroTypes;
   private readonly channelNames = new UniqueNames();
   private readonly operationNames = new UniqueNames();
   private readonly messageNames = new UniqueNames();
@@ -68,6 +70,7 @@ class ModelBuilder {
   constructor(set: DocumentSet) {
     this.reader = new DocumentReader(set);
     this.schemas = new SchemaRegistry(this.reader, this.typeNames);
+    this.avro = new AvroTypes(this.schemas);
     const version = stringField(set.root.data, 'asyncapi') ?? '';
     this.major = Number(version.split('.')[0]);
   }
@@ -314,9 +317,8 @@ class ModelBuilder {
       contentType: stringField(value, 'contentType') ?? this.defaultContentType,
       schemaFormat: payload.schemaFormat,
       ...(!payload.node && payload.raw ? { payloadRaw: payload.raw.value, payloadOrigin: this.reader.origin(payload.raw) } : {}),
-      payloadTypeName: payload.node
-        ? this.schemas.add(payload.node, `${pascalCase(name)}Payload`)
-        : this.schemas.addSynthetic(`${pascalCase(name)}Payload`, {}, this.reader.origin(node)),
+      ...(payload.raw && isAvroFormat(payload.schemaFormat) ? { avroSchema: JSON.stringify(avroSchemaOf(payload.raw.value, `${pascalCase(name)}Payload`)) } : {}),
+      payloadTypeName: this.payloadType(payload, `${pascalCase(name)}Payload`, node),
       headersTypeName: headersNode ? this.schemas.add(headersNode, `${pascalCase(name)}Headers`) : undefined,
       correlationId: this.correlationId(merged, node),
       examples: examplesOf(value.examples),
@@ -327,6 +329,13 @@ class ModelBuilder {
     this.messagesByLocation.set(location, model);
     this.messages.push(model);
     return model;
+  }
+
+  /** The payload's type: a JSON Schema as written, Avro turned into JSON Schema, anything else `unknown` ({}). */
+  private payloadType(payload: { node?: Located; schemaFormat: string; raw?: Located }, suggested: string, message: Located): string {
+    if (payload.node) return this.schemas.add(payload.node, suggested);
+    if (payload.raw && isAvroFormat(payload.schemaFormat)) return this.avro.addPayload(payload.raw.value, suggested, this.reader.origin(payload.raw));
+    return this.schemas.addSynthetic(suggested, {}, this.reader.origin(message));
   }
 
   private uniqueMessageId(base: string): string {

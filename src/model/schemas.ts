@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { CodegenError, documentError, type Diagnostic } from '../errors.js';
+import { BYTES_KEYWORD } from './avro.js';
 import { parsePointer } from '../load/pointer.js';
 import { pascalCase, schemaDescription, typeName, UniqueNames } from './names.js';
 import { isRecord } from '../load/json.js';
@@ -31,10 +32,11 @@ const VALUE_KEYWORDS = new Set([
  * promise (always truthy): none is a JSON Schema keyword, so dropping them changes no validation.
  * Any other keyword not listed above is dropped too (JSON Schema ignores it; a `$ref` under it would
  * reach the tools unresolved), with a warning when it looks like a mistake (unknownKeywordWarning).
+ * The model's own mark for Avro bytes goes too: only an Avro payload says a value is a Uint8Array.
  */
 /** Value keywords that only annotate: they change no validation. */
 const ANNOTATIONS = new Set(['default', 'examples', 'example', 'description', 'readOnly', 'writeOnly', 'deprecated', 'discriminator', 'externalDocs', 'xml', 'contentMediaType', 'contentEncoding']);
-const DROPPED_KEYWORDS = new Set(['title', '$id', 'id', '$schema', '$comment', 'tsType', 'tsEnumNames', 'extends', '$async', '$ref']);
+const DROPPED_KEYWORDS = new Set(['title', '$id', 'id', '$schema', '$comment', 'tsType', 'tsEnumNames', 'extends', '$async', '$ref', BYTES_KEYWORD]);
 const KNOWN_KEYWORDS = new Set([...SCHEMA_KEYWORDS, ...SCHEMA_MAP_KEYWORDS, ...SCHEMA_LIST_KEYWORDS, ...VALUE_KEYWORDS, ...DROPPED_KEYWORDS]);
 
 /**

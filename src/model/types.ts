@@ -147,6 +147,8 @@ export interface MessageModel {
   payloadRaw?: unknown;
   /** Where `payloadRaw` is written (the `schema` of a 3.x multi-format schema, or `payload`). */
   payloadOrigin?: Origin;
+  /** An Avro payload's schema as JSON text (what is registered and what the run-time codec reads). */
+  avroSchema?: string;
   /** Type name in `schemas` for the headers, when the message defines headers. */
   headersTypeName?: string;
   correlationId?: CorrelationIdModel;

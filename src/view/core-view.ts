@@ -1,3 +1,4 @@
+import { documentError } from '../errors.js';
 import { camelCase, cloudEventsTypeOf, commentText, pascalCase, stringLiteral, UniqueNames } from '../model/names.js';
 import type { ApiModel, ChannelModel, JsonSchema, MessageModel, OperationModel } from '../model/types.js';
 
@@ -22,6 +23,8 @@ export interface CoreView {
   messages: MessageView[];
   channels: ChannelView[];
   operations: OperationView[];
+  /** Some message is Avro: operations.ts imports the Avro codec. */
+  usesAvro: boolean;
   /** All type names that `types.ts` exports, for the index. */
   typeNames: string[];
 }
@@ -40,6 +43,8 @@ export interface MessageView {
   /** CloudEvents `type` for this message (string literal). */
   eventTypeLiteral: string;
   contentTypeLiteral: string;
+  /** An Avro message's schema (JSON text) as a string literal. */
+  avroSchemaLiteral?: string;
   comment: string;
   /** `$message.header#/x` → the header name holding the correlation id (literal), when the document says so. */
   correlationHeaderLiteral?: string;
@@ -121,6 +126,8 @@ export interface OperationView {
   /** Expression of a function `(payload) => CloudEvents type`. */
   eventTypeExpression: string;
   contentTypeLiteral: string;
+  /** Expression of the operation's payload codec factory, when its message is not JSON (Avro). */
+  payloadCodecExpression?: string;
 }
 
 export interface ReplyView {
@@ -161,6 +168,7 @@ export function buildCoreView(model: ApiModel, generatorVersion: string, { event
     messages: [...messages.values()],
     channels: [...channels.values()],
     operations,
+    usesAvro: model.messages.some((m) => m.avroSchema !== undefined),
     typeNames: Object.keys(model.schemas),
   };
 }
@@ -187,6 +195,7 @@ function messageView(message: MessageModel, model: ApiModel): MessageView {
     headersRequired: message.headersTypeName !== undefined && hasRequiredFields(model.schemas, model.schemas[message.headersTypeName]),
     eventTypeLiteral: stringLiteral(eventType),
     contentTypeLiteral: stringLiteral(message.contentType || model.defaultContentType),
+    avroSchemaLiteral: message.avroSchema === undefined ? undefined : stringLiteral(message.avroSchema),
     comment: commentText([message.title, message.summary, message.description].filter(Boolean).join('\n\n')),
     correlationHeaderLiteral: correlationHeader ? stringLiteral(correlationHeader.replace(/~1/g, '/').replace(/~0/g, '~')) : undefined,
   };
@@ -314,7 +323,22 @@ function validationExpressions(messages: MessageView[], channel: ChannelView | u
         ? `() => ${messages[0]?.eventTypeLiteral ?? stringLiteral('event')}`
         : `(payload: unknown) => eventTypeOf(payload, [${messages.map((m) => `[validators.${m.payloadValidator}, ${m.eventTypeLiteral}]`).join(', ')}])`,
     contentTypeLiteral: messages[0]?.contentTypeLiteral ?? stringLiteral('application/json'),
+    payloadCodecExpression: payloadCodecExpression(messages),
   };
+}
+
+/**
+ * An operation of one Avro message encodes it with that message's schema. Several messages in one
+ * operation would need the body to say which schema it is: without a registry it cannot, so such an
+ * operation is refused (no half-working client).
+ */
+function payloadCodecExpression(messages: MessageView[]): string | undefined {
+  const avro = messages.filter((m) => m.avroSchemaLiteral !== undefined);
+  if (avro.length === 0) return undefined;
+  if (messages.length > 1) {
+    throw documentError('E_AVRO_SEVERAL_MESSAGES', `an operation sends or receives several messages and ${avro.map((m) => m.id).join(', ')} ${avro.length > 1 ? 'are' : 'is'} Avro: give each Avro message an operation (channel) of its own`);
+  }
+  return `avroCodec(${avro[0]!.avroSchemaLiteral})`;
 }
 
 function unionOf(types: string[]): string {

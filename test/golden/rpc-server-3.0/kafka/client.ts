@@ -6,6 +6,7 @@ import type { Kafka, KafkaConfig } from 'kafkajs';
 import * as specs from '../operations.js';
 import { silentLogger, type Logger } from '../runtime/logger.js';
 import { acceptAny, eventTypeOf, firstValid } from '../runtime/operation.js';
+import type { SchemaRegistryOptions } from '../runtime/codec.js';
 import type { TelemetryOptions } from '../runtime/telemetry.js';
 import type * as types from '../types.js';
 import * as validators from '../validators.js';
@@ -153,6 +154,8 @@ export interface KafkaClientOptions {
   closeTimeoutMs?: number;
   /** OpenTelemetry spans and metrics, on when @opentelemetry/api is installed; `{ enabled: false }` turns them off. */
   telemetry?: TelemetryOptions;
+  /** The schema registry of Avro messages (Confluent REST API): bodies then carry the schema id (Confluent wire format). */
+  schemaRegistry?: SchemaRegistryOptions;
 }
 
 /** The Kafka client of RPC Server Example. */
@@ -178,6 +181,7 @@ export class KafkaClient extends KafkaPublishers {
         replyTopic: options.replyTopic,
         closeTimeoutMs: options.closeTimeoutMs ?? 30_000,
         telemetry: options.telemetry,
+        schemaRegistry: options.schemaRegistry,
       },
       Object.values(operations),
     );
