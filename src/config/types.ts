@@ -25,6 +25,8 @@ export interface CompatibilityConfig {
   transitive?: boolean;
   /** Lowest severity that fails the check. Default: `breaking`. */
   failOn?: 'breaking' | 'warning' | 'info' | 'never';
+  /** Refuse an old version that does not validate (as `codegen diff --strict-base`) instead of comparing it best-effort. */
+  strictBase?: boolean;
   /**
    * Ignore file accepting findings on purpose, relative to the config file.
    * Default: `.codegen-diff-ignore.yaml` next to the config file when present; `false`: none.
@@ -114,6 +116,7 @@ export interface ResolvedEntry {
     baseline: string[];
     transitive: boolean;
     failOn: 'breaking' | 'warning' | 'info' | 'never';
+    strictBase: boolean;
     /** Absolute path, `false` for none, undefined for the default. */
     ignore?: string | false;
   };

@@ -17,7 +17,7 @@ export interface ValidationContext {
 const ENTRY_OPTION_KEYS = ['targets', 'templates', 'source', 'role', 'validation', 'compatibility', 'allowRemoteRefs', 'allowOutsideRefs', 'allowSymlinkedOut'] as const;
 const TOP_KEYS = ['$schema', 'documents', ...ENTRY_OPTION_KEYS];
 const DOCUMENT_KEYS = ['document', 'out', ...ENTRY_OPTION_KEYS];
-const COMPATIBILITY_KEYS = ['mode', 'baseline', 'transitive', 'failOn', 'ignore'];
+const COMPATIBILITY_KEYS = ['mode', 'baseline', 'transitive', 'failOn', 'strictBase', 'ignore'];
 const MODES: CompatibilityMode[] = ['backward', 'forward', 'full', 'none'];
 const FAIL_ON = ['breaking', 'warning', 'info', 'never'] as const;
 const ROLES = ['application', 'client'] as const;
@@ -113,7 +113,7 @@ function readOptions(record: Record<string, unknown>, at: Path, report: Report):
 
 function readCompatibility(value: unknown, at: Path, report: Report): Options | undefined {
   if (!isRecord(value)) {
-    report('E_CONFIG_TYPE', at, `must be an object { mode, baseline, transitive, failOn, ignore }, got ${describe(value)}`);
+    report('E_CONFIG_TYPE', at, `must be an object { mode, baseline, transitive, failOn, strictBase, ignore }, got ${describe(value)}`);
     return undefined;
   }
   checkKeys(value, at, COMPATIBILITY_KEYS, report);
@@ -131,6 +131,10 @@ function readCompatibility(value: unknown, at: Path, report: Report): Options | 
   if (value.transitive !== undefined) {
     if (typeof value.transitive !== 'boolean') report('E_CONFIG_TYPE', [...at, 'transitive'], `must be true or false, got ${describe(value.transitive)}`);
     else result.transitive = value.transitive;
+  }
+  if (value.strictBase !== undefined) {
+    if (typeof value.strictBase !== 'boolean') report('E_CONFIG_TYPE', [...at, 'strictBase'], `must be true or false, got ${describe(value.strictBase)}`);
+    else result.strictBase = value.strictBase;
   }
   if (value.failOn !== undefined) {
     if (!FAIL_ON.includes(value.failOn as (typeof FAIL_ON)[number])) report('E_CONFIG_VALUE', [...at, 'failOn'], `must be one of ${FAIL_ON.map((f) => `"${f}"`).join(', ')}, got ${describe(value.failOn)}`);
@@ -162,6 +166,7 @@ function resolveEntry(index: number, document: string, out: string, options: Opt
       baseline,
       transitive: (compatibility.transitive as boolean | undefined) ?? baseline.length > 1,
       failOn: (compatibility.failOn as ResolvedEntry['compatibility']['failOn'] | undefined) ?? 'breaking',
+      strictBase: (compatibility.strictBase as boolean | undefined) ?? false,
       ignore: typeof ignore === 'string' ? path.resolve(context.dir, ignore) : ignore,
     },
     allowRemoteRefs: (options.allowRemoteRefs as boolean | undefined) ?? false,

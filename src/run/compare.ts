@@ -57,6 +57,7 @@ export async function compareEntry(
       mode: entry.compatibility.mode,
       transitive: result.against.length > 1 || entry.compatibility.transitive,
       failOn: entry.compatibility.failOn,
+      strictBase: entry.compatibility.strictBase,
       ignoreFile,
       noIgnore: ignoreFile === undefined,
       load: { allowRemoteRefs: entry.allowRemoteRefs, allowOutsideRefs: entry.allowOutsideRefs, projectRoot: entry.projectRoot },
