@@ -192,7 +192,7 @@ describe('config errors (exit 2, naming the file and the key)', () => {
       'compatibility mode and key',
       { 'codegen.config.yaml': 'documents:\n  - document: asyncapi.yaml\n    out: out\n    compatibility:\n      mode: backwards\n      baseine: main\n' },
       [
-        'codegen.config.yaml:6:7 (#/documents/0/compatibility/baseine): error E_CONFIG_UNKNOWN_KEY: documents[0].compatibility.baseine: unknown key "baseine" in documents[0].compatibility (did you mean "baseline"?); allowed: mode, baseline, transitive, failOn, ignore',
+        'codegen.config.yaml:6:7 (#/documents/0/compatibility/baseine): error E_CONFIG_UNKNOWN_KEY: documents[0].compatibility.baseine: unknown key "baseine" in documents[0].compatibility (did you mean "baseline"?); allowed: mode, baseline, transitive, failOn, strictBase, ignore',
         'codegen.config.yaml:5:7 (#/documents/0/compatibility/mode): error E_CONFIG_VALUE: documents[0].compatibility.mode: must be one of "backward", "forward", "full", "none" (leave it out to judge by direction), got the string "backwards"',
       ],
     ],
