@@ -251,6 +251,7 @@ if (want('generate')) {
       peers && tools.modelina(ctx, 'generate', input),
       peers && tools.asyncapiGenerator(ctx, 'generate', input),
       peers && name === 'streetlights' && !opts.quick && tools.parser(ctx, input),
+      name === 'streetlights' && tools.nodeBaseline(ctx),
     ], small(input) ? runsSmall : runsLarge);
   }
 }
@@ -271,7 +272,7 @@ if (want('everyday')) {
     if (r.code !== 0) throw new Error(`preparing the --check runs failed: ${cmd} ${args.join(' ')}: ${r.stderr}`);
   };
   const documents = opts.quick ? [inputs.example] : [inputs.example, inputs['synthetic-500']];
-  const list = [tools.codegenVersion(ctx)];
+  const list = [tools.nodeBaseline(ctx), tools.codegenVersion(ctx)];
   for (const input of documents) {
     list.push(await tools.codegenCheck(ctx, 'everyday', input, prepareOnce));
     try {
@@ -334,6 +335,7 @@ if (want('runtime')) {
         perRound: summary(v.perSecond.generated.map((g, i) => g / v.perSecond.ajv[i])),
       },
       envelope: Object.fromEntries(Object.entries(parsed.envelope.nsPerEvent).map(([k, list]) => [k, summary(list)])),
+      events: parsed.events ? { operation: parsed.events.operation, nsPerEvent: Object.fromEntries(Object.entries(parsed.events.nsPerEvent).map(([k, list]) => [k, summary(list)])) } : undefined,
     };
   }
 }

@@ -149,7 +149,67 @@ function judgeTargets(results) {
     if (entry(g, 'codegen-hook-example')) absolute(g, 'codegen-hook-example', 300, '#7', 'pre-commit hook (`codegen --check --against HEAD --staged`) on the example document: under 300 ms');
     else add('#7', 'pre-commit hook on the example document: under 300 ms', results.projectError ? `could not be prepared: ${results.projectError}` : '–', 'not measured');
   }
+  issue14Targets(results, { add, ratioTarget, absoluteMemory: (group, id, limitMb, text) => memoryTarget(add, group, id, limitMb, text) });
   return targets;
+}
+
+/** Peak memory of a codegen run at most `limitMb` (median of the runs). */
+function memoryTarget(add, group, id, limitMb, text) {
+  const e = entry(group, id);
+  if (!group || !e) return add('#14', text, '–', 'not measured');
+  if (!okEntry(e) || !e.rss) return add('#14', text, '✖ no valid run', 'void');
+  add('#14', text, `${formatMb(e.rss.median)} peak (max RSS)`, invalid(e) ? 'void' : e.rss.median <= limitMb * 1024 * 1024 ? 'met' : 'missed', loadNote(group.load.before));
+}
+
+/**
+ * Issue 14 ("speed near the limit"): start-up against `node -e 0` measured in the same group,
+ * the peers by larger factors, memory, flat growth, and the generated client's CPU per event.
+ */
+function issue14Targets(results, { add, ratioTarget, absoluteMemory }) {
+  const gen = (name) => find(results, 'generate', name);
+  const everyday = find(results, 'everyday', 'startup and --check');
+  /** codegen's time as a multiple of `node -e 0` in the same group (per-round ratio, median). */
+  const startup = (group, id, max, text) => {
+    const r = group?.ratios[`node-baseline/${id}`];
+    if (!group || !r?.wall) return add('#14', text, '–', 'not measured');
+    const times = 1 / r.wall.median;
+    const cpu = r.cpu?.median ? 1 / r.cpu.median : NaN;
+    const e = entry(group, id);
+    add('#14', text, `×${times.toFixed(2)} wall (CPU ×${Number.isFinite(cpu) ? cpu.toFixed(2) : '–'}); ${formatMs(e.wall?.median)} vs ${formatMs(entry(group, 'node-baseline').wall?.median)}`, invalid(e) ? 'void' : times <= max ? 'met' : 'missed', loadNote(group.load.before));
+  };
+  startup(gen('streetlights'), 'codegen-cold', 3.5, '`generate` Streetlights, three targets, cold: at most 3.5 × `node -e 0`');
+  ratioTarget(gen('streetlights'), 'modelina/codegen-cold', 10, '#14', '`generate` Streetlights ≥ 10× faster than Modelina');
+  ratioTarget(gen('streetlights'), 'generator/codegen-cold', 15, '#14', '`generate` Streetlights ≥ 15× faster than the generator (Node.js template)');
+  absoluteMemory(gen('streetlights'), 'codegen-cold', 80, '`generate` Streetlights, cold: at most 80 MB peak');
+  ratioTarget(gen('synthetic-500'), 'modelina/codegen-cold', 20, '#14', '`generate` 500 channels ≥ 20× faster than Modelina');
+  absoluteMemory(gen('synthetic-500'), 'codegen-cold', 200, '`generate` 500 channels, cold: under 200 MB peak');
+  startup(everyday, 'codegen-version', 1.3, '`codegen --version`: at most 1.3 × `node -e 0`');
+  startup(gen('streetlights'), 'codegen-warm', 1.8, 'warm (cached) `generate` Streetlights: at most 1.8 × `node -e 0`');
+  startup(everyday, 'codegen-hook-example', 2.5, 'pre-commit hook (`--check --against HEAD --staged`) on the example: at most 2.5 × `node -e 0`');
+  ratioTarget(find(results, 'diff', 'synthetic-500'), 'asyncapi-cli-diff/codegen-diff', 8, '#14', '`diff` 500-channel pair ≥ 8× faster than `asyncapi diff`');
+  growthTarget(results, add);
+  const events = results.runtime?.events;
+  for (const [side, key] of [['publish', 'publish'], ['consume', 'consume']]) {
+    const text = `generated client's own CPU per event, ${side} (no broker; bench/lib/runtime-bench.mjs): at most 3 µs`;
+    const s = events?.nsPerEvent?.[key];
+    if (!s) add('#14', text, results.runtime?.error ?? '–', 'not measured');
+    else add('#14', text, `${ns(s.median)} per event (${ns(s.min)}–${ns(s.max)}), operation ${events.operation}`, s.median <= 3000 ? 'met' : 'missed', loadNote(results.runtime.load?.before));
+  }
+}
+
+/** Marginal cost per channel flat within 1.2× from 50 to 2,000 channels; peak memory growing no faster than the output. */
+function growthTarget(results, add) {
+  const rows = (results.growth ?? []).filter((row) => row.generate?.wall);
+  const text = '`generate` cost per channel flat within 1.2× from 50 to 2,000 channels, peak memory growing no faster than the output';
+  if (rows.length < 3 || rows.at(-1).channels < 2000) return add('#14', text, rows.length ? `measured up to ${rows.at(-1).channels} channels only` : '–', 'not measured');
+  const marginal = marginals(rows, 'generate', 'wall');
+  const rise = Math.max(...marginal.slice(1).map((m, i) => m / marginal[i]));
+  const first = rows[0].generate;
+  const last = rows.at(-1).generate;
+  const memoryGrowth = last.rss && first.rss ? last.rss.median / first.rss.median : NaN;
+  const outputGrowth = rows.at(-1).channels / rows[0].channels;
+  const verdict = rise <= 1.2 && !(memoryGrowth > outputGrowth) ? 'met' : 'missed';
+  add('#14', text, `marginal ms/channel ${marginal.map((m) => m.toFixed(2)).join(' → ')} (largest rise ×${rise.toFixed(2)}); peak memory ×${memoryGrowth.toFixed(2)} for ×${outputGrowth} channels`, verdict, loadNote(results.groups.find((g) => g.section === 'growth')?.load.before));
 }
 
 /** Sum of the CPU time of every measured process, warm-ups included. */
@@ -284,6 +344,18 @@ function runtimeSection(results) {
       `| read: envelopeFromHeaders + readEnvelope | ${spread(rt.envelope.read, ns)} |`,
       `| for scale: JSON.stringify + JSON.parse of the same event's payload | ${spread(rt.envelope.json, ns)} |`,
       '',
+      ...(rt.events
+        ? [
+            `### The generated client's own CPU per event (no broker; operation ${rt.events.operation})`,
+            '',
+            'Publish: runtime/producer.ts `prepareOutbound` (validation, envelope, headers, encoding) with the RabbitMQ header mapping. Consume: runtime/consumer.ts `ConsumerPipeline.process` (envelope read, decode, validation, de-duplication, handler, outcome), a new event id each time; the harness copies the headers per event (its cost is the last row, included in the consume figure).',
+            '',
+            '| path | CPU per event, median (min–max) |',
+            '|---|---|',
+            ...Object.entries(rt.events.nsPerEvent).map(([name, s]) => `| ${name} | ${spread(s, ns)} |`),
+            '',
+          ]
+        : []),
       '```sh',
       rt.command,
       '```',

@@ -203,9 +203,80 @@ const envelopeNs = { build: [], read: [], json: [] };
 for (const name of Object.keys(envelopeSides)) nsPerOp(envelopeSides[name]);
 for (let round = 0; round < ROUNDS; round++) for (const name of Object.keys(envelopeSides)) envelopeNs[name].push(nsPerOp(envelopeSides[name]));
 
+// --- per event: the generated client's own CPU, broker excluded ------------------------------------------
+// Publish: runtime/producer.ts prepareOutbound (validation, envelope, CloudEvents and application
+// headers, encoding) with the RabbitMQ mapping of the envelope onto AMQP headers (runtime/rabbitmq/message.ts).
+// Consume: runtime/consumer.ts ConsumerPipeline.process (size check, envelope read, JSON decode, header and
+// payload validation, de-duplication with the in-memory store, the handler call, the outcome), every event
+// with a new id. The target (issue 14) is at most 3 µs each.
+const producer = await import(pathToFileURL(path.join(js, 'runtime/producer.js')).href);
+const consumer = await import(pathToFileURL(path.join(js, 'runtime/consumer.js')).href);
+const rabbitMessage = await import(pathToFileURL(path.join(js, 'runtime/rabbitmq/message.js')).href).catch(() => null);
+const { operations: specs } = await import(pathToFileURL(path.join(js, 'operations.js')).href);
+const outMapping = rabbitMessage ? rabbitMessage.outboundMapping('cloudEvents:') : mapping;
+const inMapping = rabbitMessage ? rabbitMessage.INBOUND_MAPPING : mapping;
+const defaults = { source: '/bench', validate: true };
+/** The first operation and sample payload that make a valid event (headers the sample's, or none). */
+function eventFixture() {
+  for (const spec of Object.values(specs)) {
+    for (const { value } of samples) {
+      if (!spec.validatePayload(value).ok) continue;
+      const outbound = { operation: spec.operation, type: spec.eventType(value), contentType: spec.contentType, mapping: outMapping, validatePayload: spec.validatePayload, validateHeaders: spec.validateHeaders };
+      try {
+        producer.prepareOutbound(outbound, value, {}, defaults);
+        return { spec, outbound, payload: value };
+      } catch {
+        // headers required: try the next operation
+      }
+    }
+  }
+  throw new Error('no operation of the document takes a sample payload without headers');
+}
+const fixture = eventFixture();
+const prepared = producer.prepareOutbound(fixture.outbound, fixture.payload, {}, defaults);
+const inboundSpec = { operation: fixture.spec.operation, mapping: inMapping, validatePayload: fixture.spec.validatePayload, validateHeaders: fixture.spec.validateHeaders };
+const pipeline = new consumer.ConsumerPipeline(inboundSpec, { retry: { maxAttempts: 1 } });
+const signal = new AbortController().signal;
+let eventNumber = 0;
+const inboundHeaders = (id) => {
+  const headers = {};
+  for (const [key, value] of Object.entries(prepared.headers)) headers[key.replace(outMapping.prefix, inMapping.prefix)] = key === outMapping.prefix + 'id' ? id : value;
+  return headers;
+};
+const handler = async () => {};
+/** CPU ns per awaited call (the consumer pipeline is async: each call is awaited, as a broker's loop does). */
+async function nsPerAsyncOp(fn) {
+  let count = 0;
+  const started = cpuMs();
+  let elapsed = 0;
+  while (elapsed < MS_PER_ROUND) {
+    for (let i = 0; i < 1000; i++) await fn();
+    count += 1000;
+    elapsed = cpuMs() - started;
+  }
+  return (elapsed * 1e6) / count;
+}
+const eventSides = {
+  publish: async () => {
+    const event = producer.prepareOutbound(fixture.outbound, fixture.payload, {}, defaults);
+    sink += Object.keys(event.headers).length;
+  },
+  consume: async () => {
+    const outcome = await pipeline.process({ body: prepared.body, headers: inboundHeaders(`e-${eventNumber++}`), deliveryAttempt: 1 }, handler, 'in-process', signal);
+    if (outcome.action !== 'ack' || outcome.duplicate) throw new Error(`consume: ${JSON.stringify(outcome)}`);
+  },
+  'consume headers copy (harness)': async () => {
+    sink += Object.keys(inboundHeaders(`h-${eventNumber++}`)).length;
+  },
+};
+const eventNs = Object.fromEntries(Object.keys(eventSides).map((name) => [name, []]));
+for (const name of Object.keys(eventSides)) await nsPerAsyncOp(eventSides[name]);
+for (let round = 0; round < ROUNDS; round++) for (const name of Object.keys(eventSides)) eventNs[name].push(await nsPerAsyncOp(eventSides[name]));
+
 console.log(
   JSON.stringify({
     document: path.relative(ROOT, document),
+    events: { nsPerEvent: eventNs, operation: fixture.spec.operation },
     validators: { types: types.length, samples: samples.length, valid, disagreements, perSecond: rates, sink: verdicts > 0 },
     envelope: { nsPerEvent: envelopeNs, sink: sink > 0 },
   }),

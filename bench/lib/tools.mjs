@@ -244,6 +244,20 @@ export function codegenValidate(ctx, input, engine, { remembered = false } = {})
   };
 }
 
+/** `node -e 0`: Node.js starting and stopping, the floor of every command (issue 14's yardstick). */
+export function nodeBaseline(ctx) {
+  return {
+    id: 'node-baseline',
+    role: 'peer',
+    label: 'node -e 0 (Node.js start-up alone)',
+    display: 'node -e 0',
+    command: () => ({ cmd: ctx.node, args: ['-e', '0'], env: {} }),
+    async check(result) {
+      return result.code === 0 ? { ok: true } : { ok: false, note: `exit ${result.code}` };
+    },
+  };
+}
+
 export function codegenVersion(ctx) {
   return {
     id: 'codegen-version',
