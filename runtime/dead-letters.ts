@@ -30,8 +30,8 @@ export interface StoredDeadLetter<O> {
   /** Its place in the dead-letter destination (Kafka `topic:partition:offset`, NATS the stream sequence, ...). */
   id: string;
   body: Uint8Array;
-  /** Every header of the dead letter, the dead-letter headers included, as text. */
-  headers: Record<string, string>;
+  /** Every header of the dead letter, the dead-letter headers included. */
+  headers: Record<string, unknown>;
   origin: O;
 }
 
@@ -44,7 +44,7 @@ export interface DeadLetterSession<O> {
    */
   read(limit: number, after: string | undefined): Promise<Array<StoredDeadLetter<O>>>;
   /** Sends the event back to where it failed; resolves once the broker confirmed it. */
-  republish(letter: StoredDeadLetter<O>, headers: Record<string, string>): Promise<void>;
+  republish(letter: StoredDeadLetter<O>, headers: Record<string, unknown>): Promise<void>;
   /** Removes the dead letter from its destination (after a confirmed republish, or a discard). */
   remove(letter: StoredDeadLetter<O>, settlement: Settlement): Promise<void>;
   close(): Promise<void>;
@@ -92,7 +92,7 @@ export interface DeadLetter<T, H, O> {
   /** The event's bytes, unchanged. */
   body: Uint8Array;
   /** The event's headers (the dead-letter bookkeeping taken out). */
-  headers: Record<string, string>;
+  headers: Record<string, unknown>;
 }
 
 /** Which dead letters a redrive or a discard takes. */
@@ -255,7 +255,7 @@ export class DeadLetters<T, H, O> {
         if (batch.length === 0) return;
         for (const stored of batch) {
           cursor = stored.id;
-          if (stored.headers[DEAD_LETTER_HEADERS.operation] !== this.parts.spec.operation) continue;
+          if (textOf(stored.headers[DEAD_LETTER_HEADERS.operation]) !== this.parts.spec.operation) continue;
           if (!(await visit(this.letterOf(stored), stored, session))) return;
         }
       }
@@ -269,15 +269,15 @@ export class DeadLetters<T, H, O> {
     const headers = stored.headers;
     const decoded = this.pipeline.decode({ body: stored.body, headers, deliveryAttempt: 1 });
     const envelope = readEnvelope(envelopeFromHeaders(headers, this.parts.spec.mapping));
-    const attempts = Number(headers[DEAD_LETTER_HEADERS.attempts]);
+    const attempts = Number(textOf(headers[DEAD_LETTER_HEADERS.attempts]));
     return {
       id: stored.id,
       eventId: envelope.ok ? envelope.value.id : undefined,
-      reason: (headers[DEAD_LETTER_HEADERS.reason] ?? 'handler-failed') as DeadLetterReason,
-      error: headers[DEAD_LETTER_HEADERS.error] ?? '',
+      reason: (textOf(headers[DEAD_LETTER_HEADERS.reason]) ?? 'handler-failed') as DeadLetterReason,
+      error: textOf(headers[DEAD_LETTER_HEADERS.error]) ?? '',
       attempts: Number.isFinite(attempts) ? attempts : 1,
-      deadLetteredAt: headers[DEAD_LETTER_HEADERS.deadLetteredAt],
-      operation: headers[DEAD_LETTER_HEADERS.operation] ?? this.parts.spec.operation,
+      deadLetteredAt: textOf(headers[DEAD_LETTER_HEADERS.deadLetteredAt]),
+      operation: this.parts.spec.operation,
       origin: stored.origin,
       envelope: envelope.ok ? envelope.value : undefined,
       current: decoded.ok
@@ -289,13 +289,13 @@ export class DeadLetters<T, H, O> {
   }
 
   /** The event's own headers: the dead-letter bookkeeping (ours and the broker's) taken out. */
-  private eventHeadersOf(headers: Record<string, string>): Record<string, string> {
+  private eventHeadersOf(headers: Record<string, unknown>): Record<string, unknown> {
     const bookkeeping = new Set<string>([
       ...Object.values(DEAD_LETTER_HEADERS),
       ...Object.values(REDRIVE_HEADERS),
       ...this.parts.store.bookkeepingHeaders,
     ]);
-    const out: Record<string, string> = {};
+    const out: Record<string, unknown> = {};
     for (const key of Object.keys(headers)) {
       if (bookkeeping.has(key)) continue;
       Object.defineProperty(out, key, { value: headers[key], enumerable: true, writable: true, configurable: true });
@@ -304,7 +304,7 @@ export class DeadLetters<T, H, O> {
   }
 
   /** The headers a redriven event is sent with: its own, and where it was redriven from. */
-  private redriveHeaders(stored: StoredDeadLetter<O>): Record<string, string> {
+  private redriveHeaders(stored: StoredDeadLetter<O>): Record<string, unknown> {
     return {
       ...this.eventHeadersOf(stored.headers),
       [REDRIVE_HEADERS.redrivenAt]: new Date().toISOString(),
@@ -320,6 +320,25 @@ export class DeadLetters<T, H, O> {
 }
 
 export type DeadLetterCall = 'inspect' | 'redrive' | 'discard';
+
+/** A header's value as text (AMQP tables also hold numbers and bytes); undefined when absent. */
+export function textOf(value: unknown): string | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value === 'string') return value;
+  if (value instanceof Uint8Array) return new TextDecoder().decode(value);
+  return String(value);
+}
+
+/** Headers with every value as text, for brokers whose headers are text only. */
+export function textHeaders(headers: Record<string, unknown>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const key of Object.keys(headers)) {
+    const value = textOf(headers[key]);
+    if (value !== undefined)
+      Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true });
+  }
+  return out;
+}
 
 function refOf<T, H, O>(letter: DeadLetter<T, H, O>): DeadLetterRef {
   return { id: letter.id, eventId: letter.eventId, reason: letter.reason };

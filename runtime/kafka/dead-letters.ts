@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import type { Admin, Batch, Kafka, KafkaMessage } from 'kafkajs';
 import {
   DeadLettersUnavailableError,
+  textHeaders,
   type DeadLetterSession,
   type DeadLetterStore,
   type Settlement,
@@ -234,9 +235,13 @@ class KafkaDeadLetterSession implements DeadLetterSession<KafkaDeadLetterOrigin>
   }
 
   /** Back to the topic it failed on, with its key (so to the same partition as before, by default). */
-  async republish(letter: StoredDeadLetter<KafkaDeadLetterOrigin>, headers: Record<string, string>): Promise<void> {
+  async republish(letter: StoredDeadLetter<KafkaDeadLetterOrigin>, headers: Record<string, unknown>): Promise<void> {
     const key = this.keys.get(letter.id) ?? null;
-    await this.publisher.send(letter.origin.topic, { key, value: Buffer.from(letter.body), headers });
+    await this.publisher.send(letter.origin.topic, {
+      key,
+      value: Buffer.from(letter.body),
+      headers: textHeaders(headers),
+    });
   }
 
   /** Records the settlement (acknowledged by the broker) before anything else may count on it. */

@@ -6,6 +6,7 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { DeliverPolicy, jetstreamManager, type JetStreamClient, type JsMsg } from '@nats-io/jetstream';
 import {
   DeadLettersUnavailableError,
+  textHeaders,
   type DeadLetterSession,
   type DeadLetterStore,
   type StoredDeadLetter,
@@ -130,10 +131,10 @@ class NatsDeadLetterSession implements DeadLetterSession<NatsDeadLetterOrigin> {
    * so a redrive repeated within the stream's duplicate window is stored once; a core NATS event with a
    * core publish, flushed to the server (nothing more confirms it).
    */
-  async republish(letter: StoredDeadLetter<NatsDeadLetterOrigin>, headers: Record<string, string>): Promise<void> {
+  async republish(letter: StoredDeadLetter<NatsDeadLetterOrigin>, headers: Record<string, unknown>): Promise<void> {
     const { origin } = letter;
     const durable = origin.stream === undefined ? undefined : { msgID: `${this.stream}:${letter.id}:redrive` };
-    await this.parts.publisher.publishDeadLetter(origin.subject, letter.body, headers, durable);
+    await this.parts.publisher.publishDeadLetter(origin.subject, letter.body, textHeaders(headers), durable);
     if (!durable) await this.parts.connection.flush();
   }
 

@@ -56,6 +56,19 @@ export const BROKERS: DeadLetterBroker[] = [
       if (!String(origin.deadLetterStream).endsWith('_DLQ') || !(origin.deadLetterSequence > 0)) throw new Error(`dead-letter stream ${origin.deadLetterStream}`);
     },
   },
+  {
+    name: 'rabbitmq',
+    port: 5672,
+    names: () => ({ prefix: `${uniqueName('dl')}.` }),
+    clientOptions: ({ prefix }) => ({ urls: ['amqp://guest:guest@127.0.0.1:5672'], namePrefix: prefix, serviceName: 'dl' }),
+    consumerOptions: () => ONE_ATTEMPT,
+    expectOrigin(origin, { prefix }) {
+      if (origin.exchange !== `${prefix}orders`) throw new Error(`origin exchange ${origin.exchange}`);
+      if (origin.routingKey !== 'orders.eu.created') throw new Error(`origin routing key ${origin.routingKey}`);
+      if (origin.queue !== `${prefix}dl.onOrderCreated`) throw new Error(`origin queue ${origin.queue}`);
+      if (origin.deadLetterQueue !== `${prefix}dl.onOrderCreated.dlq`) throw new Error(`dead-letter queue ${origin.deadLetterQueue}`);
+    },
+  },
 ];
 
 /** Fails (never skips) when the broker does not answer. */
