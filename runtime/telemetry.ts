@@ -374,10 +374,7 @@ export class Telemetry {
     try {
       return await api.context.with(api.trace.setSpan(api.context.active(), span), () => work(counts));
     } catch (error) {
-      failure = errorTypeOf(error);
-      span.recordException(asException(error));
-      span.setStatus({ code: STATUS_ERROR, message: errorMessage(error) });
-      span.setAttribute('error.type', failure);
+      failure = failSpan(span, error);
       throw error;
     } finally {
       for (const [name, value] of Object.entries(counts)) span.setAttribute(`codegen.dead_letters.${name}`, value);
@@ -430,10 +427,7 @@ export class Telemetry {
       const trace = isValidContext(context) ? traceContextOf(context) : NO_TRACE;
       return await api.context.with(api.trace.setSpan(api.context.active(), span), () => send(trace));
     } catch (error) {
-      failure = errorTypeOf(error);
-      span.recordException(asException(error));
-      span.setStatus({ code: STATUS_ERROR, message: errorMessage(error) });
-      span.setAttribute('error.type', failure);
+      failure = failSpan(span, error);
       throw error;
     } finally {
       span.end();
@@ -712,6 +706,15 @@ function clean(attributes: MessagingAttributes, id?: string, conversationId?: st
     if (value !== undefined) out[key] = value;
   }
   return out;
+}
+
+/** Records a failure on a span (exception, status ERROR, `error.type`); returns the `error.type`. */
+function failSpan(span: SpanLike, error: unknown): string {
+  const type = errorTypeOf(error);
+  span.recordException(asException(error));
+  span.setStatus({ code: STATUS_ERROR, message: errorMessage(error) });
+  span.setAttribute('error.type', type);
+  return type;
 }
 
 function asException(error: unknown): Error {

@@ -1,8 +1,8 @@
 /* eslint-disable @typescript-eslint/no-explicit-any */
 // The brokers the dead-letter suite runs on: one adapter each, for what differs (client options, names
 // unique to a run, where a dead letter says it came from). The scenarios themselves are shared.
-import net from 'node:net';
 import path from 'node:path';
+import { portOpen } from '../observability/support.js';
 import { compileStrict, emittedFolder, FIXTURES, generateTo, importGenerated, uniqueName } from '../helpers/codegen.js';
 
 export interface RunNames {
@@ -73,17 +73,7 @@ export const BROKERS: DeadLetterBroker[] = [
 
 /** Fails (never skips) when the broker does not answer. */
 export async function assertUp(broker: DeadLetterBroker): Promise<void> {
-  const ok = await new Promise<boolean>((resolve) => {
-    const socket = net.connect({ host: '127.0.0.1', port: broker.port });
-    const done = (value: boolean) => {
-      socket.destroy();
-      resolve(value);
-    };
-    socket.setTimeout(3000, () => done(false));
-    socket.on('connect', () => done(true));
-    socket.on('error', () => done(false));
-  });
-  if (!ok) throw new Error(`${broker.name} is not running on 127.0.0.1:${broker.port} (npm test starts it)`);
+  if (!(await portOpen(broker.port))) throw new Error(`${broker.name} is not running on 127.0.0.1:${broker.port} (npm test starts it)`);
 }
 
 export interface Generated {
