@@ -181,7 +181,7 @@ export class DeadLetters<T, H, O> {
     return this.traced('inspect', async (counts) => {
       const letters: Array<DeadLetter<T, H, O>> = [];
       let cursor = options.after;
-      await this.walk('inspect', options.after, (letter) => {
+      await this.walk('inspect', options.after, Math.min(limit, PAGE), (letter) => {
         letters.push(letter);
         cursor = letter.id;
         return letters.length < limit;
@@ -197,7 +197,7 @@ export class DeadLetters<T, H, O> {
     const pace = new RateLimit(options.ratePerSecond);
     return this.traced('redrive', async (counts) => {
       const result: RedriveResult = { redriven: [], invalid: [], unselected: 0 };
-      await this.walk('settle', undefined, async (letter, stored, session) => {
+      await this.walk('settle', undefined, PAGE, async (letter, stored, session) => {
         if (!matches(letter)) result.unselected++;
         else if (!letter.current.valid && !options.includeInvalid)
           result.invalid.push({ ...refOf(letter), error: letter.current.error });
@@ -221,7 +221,7 @@ export class DeadLetters<T, H, O> {
     const matches = selector(selection);
     return this.traced('discard', async (counts) => {
       const result: DiscardResult = { discarded: [], unselected: 0 };
-      await this.walk('settle', undefined, async (letter, stored, session) => {
+      await this.walk('settle', undefined, PAGE, async (letter, stored, session) => {
         if (!matches(letter)) result.unselected++;
         else {
           await session.remove(stored, { action: 'discarded', reason: options.reason });
@@ -242,6 +242,7 @@ export class DeadLetters<T, H, O> {
   private async walk(
     purpose: 'inspect' | 'settle',
     after: string | undefined,
+    pageSize: number,
     visit: (
       letter: DeadLetter<T, H, O>,
       stored: StoredDeadLetter<O>,
@@ -251,7 +252,7 @@ export class DeadLetters<T, H, O> {
     const session = await this.parts.store.open(purpose);
     try {
       for (let cursor = after; ;) {
-        const batch = await session.read(PAGE, cursor);
+        const batch = await session.read(pageSize, cursor);
         if (batch.length === 0) return;
         for (const stored of batch) {
           cursor = stored.id;
