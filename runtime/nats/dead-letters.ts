@@ -12,6 +12,7 @@ import {
   type StoredDeadLetter,
 } from '../dead-letters.js';
 import { errorMessage } from '../errors.js';
+import { apiCode, STREAM_NOT_FOUND } from './failures.js';
 import { fromNatsHeaders } from './message.js';
 import type { DeliveryMode } from './options.js';
 import type { NatsPublisher } from './publisher.js';
@@ -67,6 +68,8 @@ export class NatsDeadLetterStore implements DeadLetterStore<NatsDeadLetterOrigin
     try {
       stream = await jsm.streams.find(this.destination);
     } catch (error) {
+      if (apiCode(error) !== STREAM_NOT_FOUND) throw error;
+      // A JetStream consumer makes its dead-letter stream when it starts: none yet, nothing dead-lettered yet.
       if (this.mode === 'jetstream') return EMPTY_SESSION;
       throw new DeadLettersUnavailableError(
         `no JetStream stream stores the dead-letter subject ${this.destination}: core NATS publishes dead letters without storing them, so they cannot be read later. Store the subject in a stream (a JetStream consumer of the channel creates one) to inspect and redrive them (${errorMessage(error)})`,

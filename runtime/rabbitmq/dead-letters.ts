@@ -77,8 +77,10 @@ async function messagesIn(connection: ChannelModel, queue: string): Promise<numb
   channel.on('error', () => undefined);
   try {
     return (await channel.checkQueue(queue)).messageCount;
-  } catch {
-    return 0;
+  } catch (error) {
+    // 404: the consumer never ran (it declares its dead-letter queue), so nothing was dead-lettered.
+    if ((error as { code?: unknown }).code === 404) return 0;
+    throw error;
   } finally {
     await channel.close().catch(() => undefined);
   }
