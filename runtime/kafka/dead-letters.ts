@@ -158,14 +158,18 @@ async function readRanges(kafka: Kafka, ranges: PartitionRange[], logger: Logger
     if (Number(batch.lastOffset()) >= range.end - 1) pending.delete(`${batch.topic}:${batch.partition}`);
     if (pending.size === 0) done.resolve();
   };
-  const timer = setTimeout(
-    () => done.reject(new Error(`dead letters: reading took over ${READ_TIMEOUT_MS} ms`)),
-    READ_TIMEOUT_MS,
-  );
+  const joined = deferred<void>();
+  // Rejecting both ends the wait wherever it is; a rejection nobody awaits yet is not an unhandled one.
+  const timer = setTimeout(() => {
+    const error = new Error(`dead letters: reading took over ${READ_TIMEOUT_MS} ms`);
+    joined.reject(error);
+    done.reject(error);
+  }, READ_TIMEOUT_MS);
+  joined.promise.catch(() => undefined);
+  done.promise.catch(() => undefined);
   try {
     await consumer.connect();
     await consumer.subscribe({ topics: [...new Set(ranges.map((r) => r.topic))], fromBeginning: true });
-    const joined = deferred<void>();
     consumer.on(consumer.events.GROUP_JOIN, () => joined.resolve());
     await consumer.run({ autoCommit: false, eachBatch: async ({ batch }) => take(batch) });
     await joined.promise;
@@ -227,11 +231,26 @@ class KafkaDeadLetterSession implements DeadLetterSession<KafkaDeadLetterOrigin>
   }
 
   async read(limit: number, after: string | undefined): Promise<Array<StoredDeadLetter<KafkaDeadLetterOrigin>>> {
-    const from = after === undefined ? undefined : placeOf(after);
-    const next = this.letters.filter(
-      (letter) => !this.settled.has(letter.id) && (from === undefined || comparePlaces(placeOf(letter.id), from) > 0),
-    );
-    return next.slice(0, limit);
+    const letters: Array<StoredDeadLetter<KafkaDeadLetterOrigin>> = [];
+    for (let index = this.firstAfter(after); index < this.letters.length && letters.length < limit; index++) {
+      const letter = this.letters[index]!;
+      if (!this.settled.has(letter.id)) letters.push(letter);
+    }
+    return letters;
+  }
+
+  /** The index of the first dead letter placed after `after` (a binary search: the letters are in place order). */
+  private firstAfter(after: string | undefined): number {
+    if (after === undefined) return 0;
+    const from = placeOf(after);
+    let low = 0;
+    let high = this.letters.length;
+    while (low < high) {
+      const middle = (low + high) >>> 1;
+      if (comparePlaces(placeOf(this.letters[middle]!.id), from) > 0) high = middle;
+      else low = middle + 1;
+    }
+    return low;
   }
 
   /** Back to the topic it failed on, with its key (so to the same partition as before, by default). */
