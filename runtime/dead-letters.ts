@@ -3,9 +3,10 @@
 // against the current schema, the bookkeeping of a redrive or a discard, logs and telemetry. A broker
 // only reads its dead-letter destination in order, republishes and removes
 // (runtime/<broker>/dead-letters.ts, a DeadLetterStore).
-import { ConsumerPipeline, type InboundSpec } from './consumer.js';
+import { ConsumerPipeline, InFlight, type InboundSpec } from './consumer.js';
 import { envelopeFromHeaders, readEnvelope, type CloudEventAttributes } from './envelope.js';
 import type { DeadLetterReason } from './errors.js';
+import { ConcurrencyLimit } from './limiter.js';
 import type { Logger } from './logger.js';
 import { sleep } from './retry.js';
 import type { Telemetry } from './telemetry.js';
@@ -181,7 +182,7 @@ export class DeadLetters<T, H, O> {
     return this.traced('inspect', async (counts) => {
       const letters: Array<DeadLetter<T, H, O>> = [];
       let cursor = options.after;
-      await this.walk('inspect', options.after, Math.min(limit, PAGE), (letter) => {
+      await this.walk('inspect', options.after, Math.min(limit, PAGE), undefined, (letter) => {
         letters.push(letter);
         cursor = letter.id;
         return letters.length < limit;
@@ -197,16 +198,19 @@ export class DeadLetters<T, H, O> {
     const pace = new RateLimit(options.ratePerSecond);
     return this.traced('redrive', async (counts) => {
       const result: RedriveResult = { redriven: [], invalid: [], unselected: 0 };
-      await this.walk('settle', undefined, PAGE, async (letter, stored, session) => {
+      const window = new SettleWindow();
+      await this.walk('settle', undefined, PAGE, window, async (letter, stored, session) => {
         if (!matches(letter)) result.unselected++;
         else if (!letter.current.valid && !options.includeInvalid)
           result.invalid.push({ ...refOf(letter), error: letter.current.error });
         else {
           await pace.wait();
-          await session.republish(stored, this.redriveHeaders(stored));
-          await session.remove(stored, { action: 'redriven' });
-          result.redriven.push(refOf(letter));
-          this.parts.logger.info(logFields(letter), 'dead letter redriven');
+          return window.run(async () => {
+            await session.republish(stored, this.redriveHeaders(stored));
+            await session.remove(stored, { action: 'redriven' });
+            result.redriven.push(refOf(letter));
+            this.parts.logger.info(logFields(letter), 'dead letter redriven');
+          });
         }
         return true;
       });
@@ -221,14 +225,17 @@ export class DeadLetters<T, H, O> {
     const matches = selector(selection);
     return this.traced('discard', async (counts) => {
       const result: DiscardResult = { discarded: [], unselected: 0 };
-      await this.walk('settle', undefined, PAGE, async (letter, stored, session) => {
-        if (!matches(letter)) result.unselected++;
-        else {
+      const window = new SettleWindow();
+      await this.walk('settle', undefined, PAGE, window, async (letter, stored, session) => {
+        if (!matches(letter)) {
+          result.unselected++;
+          return true;
+        }
+        return window.run(async () => {
           await session.remove(stored, { action: 'discarded', reason: options.reason });
           result.discarded.push(refOf(letter));
           this.parts.logger.warn({ ...logFields(letter), discardReason: options.reason }, 'dead letter discarded');
-        }
-        return true;
+        });
       });
       counts.discarded = result.discarded.length;
       return result;
@@ -237,12 +244,14 @@ export class DeadLetters<T, H, O> {
 
   /**
    * Calls `visit` with each dead letter of this operation after `after`, in order, until it answers
-   * false or the destination (as it was when the walk began) ends.
+   * false or the destination (as it was when the walk began) ends; then waits for the settlements
+   * `window` runs (its first failure is thrown) before the session closes.
    */
   private async walk(
     purpose: 'inspect' | 'settle',
     after: string | undefined,
     pageSize: number,
+    window: SettleWindow | undefined,
     visit: (
       letter: DeadLetter<T, H, O>,
       stored: StoredDeadLetter<O>,
@@ -253,14 +262,15 @@ export class DeadLetters<T, H, O> {
     try {
       for (let cursor = after; ;) {
         const batch = await session.read(pageSize, cursor);
-        if (batch.length === 0) return;
+        if (batch.length === 0) return await window?.drain();
         for (const stored of batch) {
           cursor = stored.id;
           if (textOf(stored.headers[DEAD_LETTER_HEADERS.operation]) !== this.parts.spec.operation) continue;
-          if (!(await visit(this.letterOf(stored), stored, session))) return;
+          if (!(await visit(this.letterOf(stored), stored, session))) return await window?.drain();
         }
       }
     } finally {
+      await window?.drain().catch(() => undefined);
       await session.close();
     }
   }
@@ -359,6 +369,42 @@ export function selector<T, H, O>(selection: DeadLetterSelection<T, H, O>): (let
   }
   const reasons = new Set<string>(typeof selection.reason === 'string' ? [selection.reason] : selection.reason);
   return (letter) => reasons.has(letter.reason);
+}
+
+/** Republishes and removals in flight at once: a dead letter's confirm is awaited without holding up the next. */
+const SETTLE_WINDOW = 32;
+
+/**
+ * Runs settlements (a republish then a removal, or a removal) up to SETTLE_WINDOW at once, in the order
+ * they were started; the first failure stops new ones and is thrown by `drain()`. A crash with some in
+ * flight republishes at most that many again on the next run, each with its CloudEvents id.
+ */
+class SettleWindow {
+  private readonly slots = new ConcurrencyLimit(SETTLE_WINDOW);
+  private readonly running = new InFlight();
+  private failure: { error: unknown } | undefined;
+
+  /** Starts `task` once a slot is free; false (nothing started) after a failure. */
+  async run(task: () => Promise<void>): Promise<boolean> {
+    const wait = this.slots.acquire();
+    if (wait) await wait;
+    if (this.failure) {
+      this.slots.release();
+      return false;
+    }
+    void this.running.track(
+      task()
+        .catch((error: unknown) => void (this.failure ??= { error }))
+        .finally(() => this.slots.release()),
+    );
+    return true;
+  }
+
+  /** Waits for every settlement started; throws the first failure. */
+  async drain(): Promise<void> {
+    await this.running.drain();
+    if (this.failure) throw this.failure.error;
+  }
 }
 
 /** At most `perSecond` calls of `wait()` resolve per second, evenly spaced; no bound when undefined. */

@@ -84,7 +84,14 @@ export class KafkaDeadLetterStore implements DeadLetterStore<KafkaDeadLetterOrig
       undefined,
     );
     const records = await readRanges(this.connection.kafka, [...ranges, ...settledRanges], this.logger);
-    return new KafkaDeadLetterSession(admin, this.publisher, this.place.redriveGroup, ranges, records, this.logger);
+    return new KafkaDeadLetterSession(
+      this.connection.kafka,
+      this.publisher,
+      this.place.redriveGroup,
+      ranges,
+      records,
+      this.logger,
+    );
   }
 }
 
@@ -187,6 +194,33 @@ async function readRanges(kafka: Kafka, ranges: PartitionRange[], logger: Logger
   return records;
 }
 
+interface TopicPartitionOffset {
+  topic: string;
+  partition: number;
+  offset: string;
+}
+
+/**
+ * Commits offsets for a group as one of its members: it joins, commits and leaves, handling nothing
+ * (admin.setOffsets does the same but waits for a full fetch, about five seconds).
+ */
+async function commitGroupOffsets(kafka: Kafka, group: string, offsets: TopicPartitionOffset[]): Promise<void> {
+  const consumer = kafka.consumer({ groupId: group, maxWaitTimeInMs: 100 });
+  const joined = deferred<void>();
+  consumer.on(consumer.events.GROUP_JOIN, () => joined.resolve());
+  consumer.on(consumer.events.CRASH, (event) => joined.reject(event.payload.error));
+  try {
+    await consumer.connect();
+    await consumer.subscribe({ topics: [...new Set(offsets.map((o) => o.topic))] });
+    // Nothing is resolved, and nothing committed but the offsets below.
+    await consumer.run({ autoCommit: false, eachBatchAutoResolve: false, eachBatch: async () => undefined });
+    await joined.promise;
+    await consumer.commitOffsets(offsets);
+  } finally {
+    await consumer.disconnect();
+  }
+}
+
 /** The id of a dead letter: its place, `topic:partition:offset`. */
 function idOf(topic: string, partition: number, offset: string | number): string {
   return `${topic}:${partition}:${offset}`;
@@ -210,7 +244,7 @@ class KafkaDeadLetterSession implements DeadLetterSession<KafkaDeadLetterOrigin>
   private changed = false;
 
   constructor(
-    private readonly admin: Admin,
+    private readonly kafka: Kafka,
     private readonly publisher: KafkaPublisher,
     private readonly redriveGroup: string,
     private readonly ranges: PartitionRange[],
@@ -274,27 +308,18 @@ class KafkaDeadLetterSession implements DeadLetterSession<KafkaDeadLetterOrigin>
   /** Moves the redrive group's offsets past the settled records at the front of each partition. */
   async close(): Promise<void> {
     if (!this.changed) return;
-    const moves = new Map<string, Array<{ partition: number; offset: string }>>();
+    const moves: TopicPartitionOffset[] = [];
     for (const range of this.ranges) {
       let offset = range.start;
       while (offset < range.end && this.isSettledOrGone(range, offset)) offset++;
-      if (offset > range.start)
-        moves.set(range.topic, [
-          ...(moves.get(range.topic) ?? []),
-          { partition: range.partition, offset: String(offset) },
-        ]);
+      if (offset > range.start) moves.push({ topic: range.topic, partition: range.partition, offset: String(offset) });
     }
-    // The settlement records already say what left; the offsets only spare later reads. A redrive running
-    // elsewhere at the same time holds the group: then the next session moves them.
-    for (const [topic, partitions] of moves)
-      await this.admin
-        .setOffsets({ groupId: this.redriveGroup, topic, partitions })
-        .catch((error: unknown) =>
-          this.logger.warn(
-            { topic, group: this.redriveGroup, err: errorMessage(error) },
-            'dead letters: offsets not moved',
-          ),
-        );
+    if (moves.length === 0) return;
+    // The settlement records already say what left; the offsets only spare later reads, so a failure to
+    // move them (a redrive running elsewhere holds the group) is logged, and the next session moves them.
+    await commitGroupOffsets(this.kafka, this.redriveGroup, moves).catch((error: unknown) =>
+      this.logger.warn({ group: this.redriveGroup, err: errorMessage(error) }, 'dead letters: offsets not moved'),
+    );
   }
 
   /** A record settled, or no dead letter at that offset (another topic's marker, a compacted gap). */

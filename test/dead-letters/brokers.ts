@@ -2,6 +2,7 @@
 // The brokers the dead-letter suite runs on: one adapter each, for what differs (client options, names
 // unique to a run, where a dead letter says it came from). The scenarios themselves are shared.
 import path from 'node:path';
+import { Kafka, logLevel } from 'kafkajs';
 import { portOpen } from '../observability/support.js';
 import { compileStrict, emittedFolder, FIXTURES, generateTo, importGenerated, uniqueName } from '../helpers/codegen.js';
 
@@ -21,6 +22,8 @@ export interface DeadLetterBroker {
   expectOrigin(origin: any, names: RunNames): void;
   /** Names unique to a test. */
   names(): RunNames;
+  /** Checks the broker's bookkeeping once every dead letter was settled (Kafka: the redrive group's offsets). */
+  expectAllSettled?(names: RunNames): Promise<void>;
 }
 
 const ONE_ATTEMPT = { retry: { maxAttempts: 1 } };
@@ -41,6 +44,19 @@ export const BROKERS: DeadLetterBroker[] = [
       if (origin.deadLetterTopic !== `${prefix}orders.created.dlq`) throw new Error(`dead-letter topic ${origin.deadLetterTopic}`);
       if (!(origin.partition >= 0) || !/^\d+$/.test(origin.offset)) throw new Error(`origin place ${origin.partition}:${origin.offset}`);
       if (origin.consumerGroup !== `${prefix}app`) throw new Error(`origin group ${origin.consumerGroup}`);
+    },
+    async expectAllSettled({ prefix }) {
+      const topic = `${prefix}orders.created.dlq`;
+      const admin = new Kafka({ clientId: 'dead-letter-tests', brokers: ['127.0.0.1:9092'], logLevel: logLevel.NOTHING }).admin();
+      await admin.connect();
+      try {
+        const ends = await admin.fetchTopicOffsets(topic);
+        const [committed] = await admin.fetchOffsets({ groupId: `${prefix}app.redrive`, topics: [topic] });
+        const at = new Map(committed!.partitions.map((p) => [p.partition, p.offset]));
+        for (const end of ends) if (end.high !== '0' && at.get(end.partition) !== end.high) throw new Error(`redrive group at ${at.get(end.partition)} on partition ${end.partition}, the topic ends at ${end.high}`);
+      } finally {
+        await admin.disconnect();
+      }
     },
   },
   {

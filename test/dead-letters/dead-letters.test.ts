@@ -154,6 +154,7 @@ describe.each(BROKERS)('dead letters on $name', (broker) => {
     expect(new Set(app.handled.keys())).toEqual(new Set(events.map((e: any) => e.id)));
     for (const [id, times] of app.handled) expect(times, id).toBe(1);
     expect(await everyDeadLetter(app.client, 100)).toEqual([]);
+    await broker.expectAllSettled?.(names);
   }, 180_000);
 });
 
