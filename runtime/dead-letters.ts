@@ -5,9 +5,11 @@
 // (runtime/<broker>/dead-letters.ts, a DeadLetterStore).
 import { ConsumerPipeline, InFlight, type InboundSpec } from './consumer.js';
 import { envelopeFromHeaders, readEnvelope, type CloudEventAttributes } from './envelope.js';
+import type { HeaderMapping } from './envelope.js';
 import type { DeadLetterReason } from './errors.js';
 import { ConcurrencyLimit } from './limiter.js';
 import type { Logger } from './logger.js';
+import type { OperationSpec } from './operation.js';
 import { sleep } from './retry.js';
 import type { Telemetry } from './telemetry.js';
 
@@ -156,6 +158,24 @@ export interface DeadLetterParts<T, H, O> {
   spec: InboundSpec<T, H>;
   telemetry: Telemetry | Promise<Telemetry>;
   logger: Logger;
+  /** Throws ClientClosedError once the client is closed. */
+  assertOpen(): void;
+}
+
+/** The dead letters of an operation whose dead-letter destination `store` reads (how every broker makes them). */
+export function deadLettersOf<T, H, O>(
+  store: DeadLetterStore<O>,
+  spec: Pick<OperationSpec<T, H, unknown>, 'operation' | 'validatePayload' | 'validateHeaders'>,
+  mapping: HeaderMapping,
+  client: { telemetry: Telemetry | Promise<Telemetry>; logger: Logger; assertOpen(): void },
+): DeadLetters<T, H, O> {
+  const inbound: InboundSpec<T, H> = {
+    operation: spec.operation,
+    mapping,
+    validatePayload: (data) => spec.validatePayload(data),
+    validateHeaders: (data) => spec.validateHeaders(data),
+  };
+  return new DeadLetters({ store, spec: inbound, ...client });
 }
 
 /** Dead letters read per round trip while a redrive or discard walks the destination. */
@@ -258,6 +278,7 @@ export class DeadLetters<T, H, O> {
       session: DeadLetterSession<O>,
     ) => boolean | Promise<boolean>,
   ): Promise<void> {
+    this.parts.assertOpen();
     const session = await this.parts.store.open(purpose);
     try {
       for (let cursor = after; ;) {

@@ -3,7 +3,7 @@
 import type { Kafka } from 'kafkajs';
 import { InFlight } from '../consumer.js';
 import { Lifecycle, shutdownGracefully } from '../lifecycle.js';
-import { DeadLetters } from '../dead-letters.js';
+import { deadLettersOf, type DeadLetters } from '../dead-letters.js';
 import { KafkaConnection } from './connection.js';
 import { KafkaConsumers, recordHandler, type ConsumerTarget, type RecordHandler } from './consumer.js';
 import { KafkaDeadLetterStore, type KafkaDeadLetterOrigin } from './dead-letters.js';
@@ -148,17 +148,11 @@ export class KafkaTransport {
               .subscribed(operation, undefined)
               .map((t) => (typeof t === 'string' ? `${t}.dlq` : deadLetterPattern(t)));
     const place = { topics, redriveGroup: `${this.groupOf(operation, options)}.redrive` };
-    const { spec } = operation;
-    return new DeadLetters({
-      store: new KafkaDeadLetterStore(this.connection, this.publisher, place, this.options.logger),
-      spec: {
-        operation: spec.operation,
-        mapping: KAFKA_HEADER_MAPPING,
-        validatePayload: (d) => spec.validatePayload(d),
-        validateHeaders: (d) => spec.validateHeaders(d),
-      },
+    const store = new KafkaDeadLetterStore(this.connection, this.publisher, place, this.options.logger);
+    return deadLettersOf(store, operation.spec, KAFKA_HEADER_MAPPING, {
       telemetry: this.telemetry.ready,
       logger: this.options.logger,
+      assertOpen: () => this.lifecycle.assertOpen(),
     });
   }
 

@@ -6,7 +6,7 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { jetstream } from '@nats-io/jetstream';
 import { randomUUID } from 'node:crypto';
 import { InFlight } from '../consumer.js';
-import { DeadLetters } from '../dead-letters.js';
+import { deadLettersOf, type DeadLetters } from '../dead-letters.js';
 import { Lifecycle, shutdownGracefully } from '../lifecycle.js';
 import { silentLogger } from '../logger.js';
 import type { PublishOptions } from '../producer.js';
@@ -159,22 +159,16 @@ export class NatsTransport {
         ? subjects.deadLetterOf(subjects.filterOf(operation as AnyNatsOperation, options.natsSubject))
         : undefined);
     const mode = deliveryModeOf(this.settings, operation as AnyNatsOperation, options.mode);
-    const { spec } = operation;
-    return new DeadLetters({
-      store: new NatsDeadLetterStore(
-        { connection, js, publisher },
-        destination ?? operation.spec.operation,
-        mode,
-        destination !== undefined,
-      ),
-      spec: {
-        operation: spec.operation,
-        mapping: NATS_HEADER_MAPPING,
-        validatePayload: spec.validatePayload,
-        validateHeaders: spec.validateHeaders,
-      },
+    const store = new NatsDeadLetterStore(
+      { connection, js, publisher },
+      destination ?? operation.spec.operation,
+      mode,
+      destination !== undefined,
+    );
+    return deadLettersOf(store, operation.spec, NATS_HEADER_MAPPING, {
       telemetry: this.telemetry,
       logger,
+      assertOpen: () => this.assertOpen(),
     });
   }
 

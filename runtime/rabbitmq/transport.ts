@@ -2,7 +2,7 @@
 // publishing, a channel per consumer, reconnection that restores topology and consumers, request/reply
 // over direct reply-to, and a graceful close. It composes the parts; each job lives in its own file.
 import type { ChannelModel } from 'amqplib';
-import { DeadLetters } from '../dead-letters.js';
+import { deadLettersOf, type DeadLetters } from '../dead-letters.js';
 import { ClientClosedError } from '../errors.js';
 import { Lifecycle, shutdownGracefully } from '../lifecycle.js';
 import { ConnectionUnavailableError } from '../reconnect.js';
@@ -138,17 +138,11 @@ export class RabbitTransport {
       publishTimeoutMs: settings.publishTimeoutMs,
       logger: settings.logger,
     };
-    const { spec } = route;
-    return new DeadLetters({
-      store: new RabbitDeadLetterStore(parts, queue ?? `${route.spec.operation}.dlq`, queue !== undefined),
-      spec: {
-        operation: spec.operation,
-        mapping: INBOUND_MAPPING,
-        validatePayload: spec.validatePayload,
-        validateHeaders: spec.validateHeaders,
-      },
+    const store = new RabbitDeadLetterStore(parts, queue ?? `${route.spec.operation}.dlq`, queue !== undefined);
+    return deadLettersOf(store, route.spec, INBOUND_MAPPING, {
       telemetry: this.telemetry,
       logger: settings.logger,
+      assertOpen: () => lifecycle.assertOpen(),
     });
   }
 

@@ -125,12 +125,14 @@ describe.each(BROKERS)('dead letters on $name', (broker) => {
     expect(app.handled.size).toBe(4);
   }, 180_000);
 
-  it('finds no dead letters where nothing was ever dead-lettered, and a redrive there does nothing', async () => {
+  it('finds no dead letters where nothing was ever dead-lettered, a redrive there does nothing, and a closed client refuses', async () => {
     const names = broker.names();
     const client = await createClient(generated, broker, broker.clientOptions(names));
     open.push(client);
     expect(await client.deadLetters.onOrderCreated.inspect()).toEqual({ letters: [], next: undefined });
     expect(await client.deadLetters.onOrderCreated.redrive('all')).toEqual({ redriven: [], invalid: [], unselected: 0 });
+    await client.close();
+    await expect(client.deadLetters.onOrderCreated.inspect()).rejects.toMatchObject({ name: 'ClientClosedError' });
   }, 60_000);
 
   it('loses nothing and handles nothing twice when the redrive process is killed with SIGKILL halfway and run again', async () => {

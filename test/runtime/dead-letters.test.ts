@@ -74,6 +74,7 @@ function queueOf(store: MemoryStore): DeadLetters<Order, Record<string, unknown>
     spec: { operation: 'onOrderCreated', mapping: { prefix: 'ce-' }, validatePayload, validateHeaders: (data) => ({ ok: true, value: data as Record<string, unknown> }) },
     telemetry: Telemetry.disabled('nats'),
     logger: { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined },
+    assertOpen: () => undefined,
   });
 }
 
