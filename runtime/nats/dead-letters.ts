@@ -76,10 +76,33 @@ export class NatsDeadLetterStore implements DeadLetterStore<NatsDeadLetterOrigin
       );
     }
     const info = await jsm.streams.info(stream, { subjects_filter: this.destination });
-    const stored = Object.values(info.state.subjects ?? {}).reduce((sum, count) => sum + count, 0);
-    if (stored === 0) return EMPTY_SESSION;
-    return new NatsDeadLetterSession(this.parts, jsm, stream, this.destination, info.state.last_seq);
+    const subjects = Object.keys(info.state.subjects ?? {});
+    if (subjects.length === 0) return EMPTY_SESSION;
+    const last = await lastSequenceOf(jsm, stream, subjects, info.state.last_seq);
+    return new NatsDeadLetterSession(this.parts, jsm, stream, this.destination, last);
   }
+}
+
+/** Subjects looked up one by one for the last dead letter; beyond, the stream's last sequence serves. */
+const MAX_SUBJECT_LOOKUPS = 50;
+
+/**
+ * The sequence of the last dead letter on these subjects: a read knows it reached the end there, rather
+ * than waiting for a fetch to expire (the stream may store later messages of other subjects).
+ */
+async function lastSequenceOf(
+  jsm: StreamManager,
+  stream: string,
+  subjects: string[],
+  streamLast: number,
+): Promise<number> {
+  if (subjects.length > MAX_SUBJECT_LOOKUPS) return streamLast;
+  let last = 0;
+  for (const subject of subjects) {
+    const message = await jsm.streams.getMessage(stream, { last_by_subj: subject });
+    if (message) last = Math.max(last, message.seq);
+  }
+  return last || streamLast;
 }
 
 const EMPTY_SESSION: DeadLetterSession<NatsDeadLetterOrigin> = {
