@@ -78,6 +78,7 @@ interface OtelApi {
   ProxyTracerProvider?: new () => { getDelegate?(): unknown };
 }
 
+const SPAN_KIND_CLIENT = 2;
 const SPAN_KIND_PRODUCER = 3;
 const SPAN_KIND_CONSUMER = 4;
 const STATUS_ERROR = 2;
@@ -183,6 +184,8 @@ class Instruments {
   readonly deadLettered: CounterLike;
   readonly deduplicated: CounterLike;
   readonly invalid: CounterLike;
+  readonly redriven: CounterLike;
+  readonly discarded: CounterLike;
   /** Metric attributes by destination and operation (low cardinality by construction). */
   readonly attributeSets = new Map<string, Attributes>();
 
@@ -220,6 +223,11 @@ class Instruments {
       'codegen.messaging.invalid.messages',
       'Messages that failed validation (envelope, JSON, headers, payload or address).',
     );
+    this.redriven = counter(
+      'codegen.messaging.redriven.messages',
+      'Dead letters republished to where they failed (confirmed), then removed from the dead-letter destination.',
+    );
+    this.discarded = counter('codegen.messaging.discarded.messages', 'Dead letters removed for good, with a reason.');
   }
 }
 
@@ -337,6 +345,49 @@ export class Telemetry {
     return this.processRecorded(api, span, recording, parent, metrics, destination, envelope, attributes, handle);
   }
 
+  /**
+   * Runs a call on a dead-letter destination (`inspect`, `redrive`, `discard`) in a CLIENT span
+   * `<destination> <call>`. `work` fills in counts (`inspected`, `redriven`, `invalid`, `discarded`):
+   * they become `codegen.dead_letters.<count>` span attributes, and redriven and discarded ones are
+   * counted on their metrics; the call's duration goes on `messaging.client.operation.duration`.
+   */
+  async deadLetters<R>(
+    destination: string,
+    call: 'inspect' | 'redrive' | 'discard',
+    operation: string,
+    work: (counts: Record<string, number>) => Promise<R>,
+  ): Promise<R> {
+    const counts: Record<string, number> = {};
+    const api = this.api;
+    if (!api) return work(counts);
+    const metrics = this.instruments(api);
+    if (!metrics && this.tracingOff(api)) return work(counts);
+    const type = call === 'inspect' ? 'receive' : call === 'redrive' ? 'send' : 'settle';
+    const base = { ...this.startAttributes(destination, call, type), 'codegen.operation': operation };
+    const span = this.tracer(api).startSpan(
+      `${destination} ${call}`,
+      { kind: SPAN_KIND_CLIENT, attributes: base },
+      api.context.active(),
+    );
+    const started = performance.now();
+    let failure: string | undefined;
+    try {
+      return await api.context.with(api.trace.setSpan(api.context.active(), span), () => work(counts));
+    } catch (error) {
+      failure = failSpan(span, error);
+      throw error;
+    } finally {
+      for (const [name, value] of Object.entries(counts)) span.setAttribute(`codegen.dead_letters.${name}`, value);
+      span.end();
+      if (metrics) {
+        const attributes = failure === undefined ? base : { ...base, 'error.type': failure };
+        if (counts.redriven) metrics.redriven.add(counts.redriven, attributes);
+        if (counts.discarded) metrics.discarded.add(counts.discarded, attributes);
+        metrics.operationDuration.record((performance.now() - started) / 1000, attributes);
+      }
+    }
+  }
+
   /** The trace context of the span active now (to continue a trace across a request and its reply). */
   currentTraceContext(): TraceContext {
     const api = this.api;
@@ -376,10 +427,7 @@ export class Telemetry {
       const trace = isValidContext(context) ? traceContextOf(context) : NO_TRACE;
       return await api.context.with(api.trace.setSpan(api.context.active(), span), () => send(trace));
     } catch (error) {
-      failure = errorTypeOf(error);
-      span.recordException(asException(error));
-      span.setStatus({ code: STATUS_ERROR, message: errorMessage(error) });
-      span.setAttribute('error.type', failure);
+      failure = failSpan(span, error);
       throw error;
     } finally {
       span.end();
@@ -658,6 +706,15 @@ function clean(attributes: MessagingAttributes, id?: string, conversationId?: st
     if (value !== undefined) out[key] = value;
   }
   return out;
+}
+
+/** Records a failure on a span (exception, status ERROR, `error.type`); returns the `error.type`. */
+function failSpan(span: SpanLike, error: unknown): string {
+  const type = errorTypeOf(error);
+  span.recordException(asException(error));
+  span.setStatus({ code: STATUS_ERROR, message: errorMessage(error) });
+  span.setAttribute('error.type', type);
+  return type;
 }
 
 function asException(error: unknown): Error {

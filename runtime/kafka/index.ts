@@ -1,4 +1,5 @@
 // The Kafka run-time's public surface on kafkajs, exported next to the document's typed client.
+export type { KafkaDeadLetterOrigin } from './dead-letters.js';
 export { ADDRESS_HEADER, KAFKA_HEADER_MAPPING } from './message.js';
 export type {
   KafkaConsumerOptions,

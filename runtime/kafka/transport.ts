@@ -3,8 +3,11 @@
 import type { Kafka } from 'kafkajs';
 import { InFlight } from '../consumer.js';
 import { Lifecycle, shutdownGracefully } from '../lifecycle.js';
+import { deadLettersOf, type DeadLetters } from '../dead-letters.js';
 import { KafkaConnection } from './connection.js';
 import { KafkaConsumers, recordHandler, type ConsumerTarget, type RecordHandler } from './consumer.js';
+import { KafkaDeadLetterStore, type KafkaDeadLetterOrigin } from './dead-letters.js';
+import { KAFKA_HEADER_MAPPING } from './message.js';
 import type {
   EventSink,
   KafkaAskOptions,
@@ -131,6 +134,30 @@ export class KafkaTransport {
   }
 
   /**
+   * The dead letters of a receive operation (its consumer's dead-letter topics, as the client's
+   * `consumer` options name them): inspect, redrive, discard. Nothing connects until one is called.
+   */
+  deadLetters<T, H, P>(operation: KafkaOperation<T, H, P>): DeadLetters<T, H, KafkaDeadLetterOrigin> {
+    const options = this.options.consumer;
+    const dlq = options.deadLetterTopic;
+    const topics =
+      dlq === false
+        ? []
+        : dlq !== undefined
+          ? [dlq]
+          : this.topics
+              .subscribed(operation, undefined)
+              .map((t) => (typeof t === 'string' ? `${t}.dlq` : deadLetterPattern(t)));
+    const place = { topics, redriveGroup: `${this.groupOf(operation, options)}.redrive` };
+    const store = new KafkaDeadLetterStore(this.connection, this.publisher, place, this.options.logger);
+    return deadLettersOf(store, operation.spec, KAFKA_HEADER_MAPPING, {
+      telemetry: this.telemetry.ready,
+      logger: this.options.logger,
+      assertOpen: () => this.lifecycle.assertOpen(),
+    });
+  }
+
+  /**
    * Creates the document's topics (partitions, replicas and topic configuration from the bindings),
    * the dead-letter topics of its consumers and the reply topics of its requests. Idempotent.
    */
@@ -168,6 +195,11 @@ export class KafkaTransport {
     });
   }
 
+  /** A consumer's group: the option, else the operation binding's, else `<clientId>.<operation id>`. */
+  private groupOf<T, H, P>(operation: KafkaOperation<T, H, P>, options: KafkaConsumerOptions): string {
+    return options.groupId ?? operation.groupId ?? `${this.options.clientId}.${operation.spec.operation}`;
+  }
+
   /** Starts a consumer of `operation` whose records `handle` runs; `deadLettered` hears of the records given up on. */
   private consume<T, H, P>(
     operation: KafkaOperation<T, H, P>,
@@ -177,11 +209,16 @@ export class KafkaTransport {
   ): Promise<KafkaSubscription> {
     const merged: SubscribeOptions<P> = { ...this.options.consumer, ...options };
     const target: ConsumerTarget = {
-      groupId: merged.groupId ?? operation.groupId ?? `${this.options.clientId}.${operation.spec.operation}`,
+      groupId: this.groupOf(operation, merged),
       topics: this.topics.subscribed(operation, merged.parameters),
       addressOf: this.topics.addressReader(operation.channel),
       deadLettered,
     };
     return this.consumers.start(operation as KafkaOperation<unknown, unknown, unknown>, target, handle, merged);
   }
+}
+
+/** The dead-letter topics of the topics a pattern matches. */
+function deadLetterPattern(topics: RegExp): RegExp {
+  return new RegExp(`^(?:${topics.source.replace(/^\^/, '').replace(/\$$/, '')})\\.dlq$`);
 }

@@ -1,5 +1,6 @@
 // The NATS run-time's public surface, exported next to the document's typed client: the option, context,
 // handler and reply types, and the CloudEvents NATS binding (header mapping, percent-encoding).
+export type { NatsDeadLetterOrigin } from './dead-letters.js';
 export {
   decodeHeaderValue,
   encodeHeaderValue,

@@ -6,6 +6,7 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { jetstream } from '@nats-io/jetstream';
 import { randomUUID } from 'node:crypto';
 import { InFlight } from '../consumer.js';
+import { deadLettersOf, type DeadLetters } from '../dead-letters.js';
 import { Lifecycle, shutdownGracefully } from '../lifecycle.js';
 import { silentLogger } from '../logger.js';
 import type { PublishOptions } from '../producer.js';
@@ -19,7 +20,8 @@ import {
   type ConsumerParts,
   type Received,
 } from './consumer.js';
-import { Subjects } from './message.js';
+import { NatsDeadLetterStore, type NatsDeadLetterOrigin } from './dead-letters.js';
+import { NATS_HEADER_MAPPING, Subjects } from './message.js';
 import {
   deliveryModeOf,
   settingsOf,
@@ -141,6 +143,33 @@ export class NatsTransport {
       mode: 'core',
     };
     return this.start(new Responder(this.parts, operation, reply, handler, merged));
+  }
+
+  /**
+   * The dead letters of a receive operation (its dead-letter subject as the client's `consumer` options
+   * name it): inspect, redrive, discard. Nothing is asked of the server until one is called.
+   */
+  deadLetters<T, H, P>(operation: NatsOperation<T, H, P>): DeadLetters<T, H, NatsDeadLetterOrigin> {
+    const options = this.options.consumer ?? {};
+    const { connection, js, publisher, subjects, logger } = this.parts;
+    const addressed = operation.wildcard !== null || options.natsSubject !== undefined;
+    const destination =
+      options.deadLetterSubject ??
+      (addressed
+        ? subjects.deadLetterOf(subjects.filterOf(operation as AnyNatsOperation, options.natsSubject))
+        : undefined);
+    const mode = deliveryModeOf(this.settings, operation as AnyNatsOperation, options.mode);
+    const store = new NatsDeadLetterStore(
+      { connection, js, publisher },
+      destination ?? operation.spec.operation,
+      mode,
+      destination !== undefined,
+    );
+    return deadLettersOf(store, operation.spec, NATS_HEADER_MAPPING, {
+      telemetry: this.telemetry,
+      logger,
+      assertOpen: () => this.assertOpen(),
+    });
   }
 
   /** Creates (or finds) the stream of each JetStream operation, and the durable consumer of each JetStream consumer. */

@@ -16,5 +16,6 @@ export type {
   Subscription,
 } from './options.js';
 export type { AmqpPublishOptions, CloudEventsPrefix } from './message.js';
+export type { RabbitDeadLetterOrigin } from './dead-letters.js';
 export type { ConnectionEvent, ReconnectPolicy } from '../reconnect.js';
 export { ConnectionUnavailableError } from '../reconnect.js';

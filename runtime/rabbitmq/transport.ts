@@ -2,12 +2,15 @@
 // publishing, a channel per consumer, reconnection that restores topology and consumers, request/reply
 // over direct reply-to, and a graceful close. It composes the parts; each job lives in its own file.
 import type { ChannelModel } from 'amqplib';
+import { deadLettersOf, type DeadLetters } from '../dead-letters.js';
 import { ClientClosedError } from '../errors.js';
 import { Lifecycle, shutdownGracefully } from '../lifecycle.js';
 import { ConnectionUnavailableError } from '../reconnect.js';
 import { Telemetry } from '../telemetry.js';
 import { RabbitConnection } from './connection.js';
-import { Consumers, contextOf, type ConsumerHost } from './consumer.js';
+import { Consumers, contextOf, planConsumer, type ConsumerHost } from './consumer.js';
+import { RabbitDeadLetterStore, type RabbitDeadLetterOrigin } from './dead-letters.js';
+import { INBOUND_MAPPING } from './message.js';
 import {
   settingsOf,
   type ClientOptions,
@@ -38,6 +41,7 @@ export class RabbitTransport {
   private readonly requester: Requester;
   private readonly responder: Responder;
   private readonly consumers: Consumers;
+  private readonly telemetry: Telemetry;
 
   /** Connects (trying each URL, with backoff) and readies the topology; rejects when no attempt succeeds. */
   static async connect(
@@ -59,6 +63,7 @@ export class RabbitTransport {
     telemetry: Telemetry,
   ) {
     const { lifecycle } = this;
+    this.telemetry = telemetry;
     this.publisher = new ConfirmPublisher(settings.logger);
     this.connection = new RabbitConnection(options, settings, topology.defaultUrls, {
       setUp: (connection) => this.setUp(connection),
@@ -120,6 +125,27 @@ export class RabbitTransport {
     return this.consumers.start(route, steps.handle, steps.afterSuccess, options);
   }
 
+  /**
+   * The dead letters of a receive operation: its consumer's dead-letter queue (`<queue>.dlq`, the queue
+   * named as `onX()` names it without options): inspect, redrive, discard.
+   */
+  deadLetters<T, H, P>(route: ReceiveRoute<T, H, P>): DeadLetters<T, H, RabbitDeadLetterOrigin> {
+    const { settings, lifecycle } = this;
+    const queue = deadLetterQueueOf(route, settings);
+    const parts = {
+      connection: () => this.connection.next(settings.publishTimeoutMs, lifecycle.signal),
+      publisher: this.publisher,
+      publishTimeoutMs: settings.publishTimeoutMs,
+      logger: settings.logger,
+    };
+    const store = new RabbitDeadLetterStore(parts, queue ?? `${route.spec.operation}.dlq`, queue !== undefined);
+    return deadLettersOf(store, route.spec, INBOUND_MAPPING, {
+      telemetry: this.telemetry,
+      logger: settings.logger,
+      assertOpen: () => lifecycle.assertOpen(),
+    });
+  }
+
   /** Declares the document's exchanges and `is: queue` queues. Idempotent: safe on every start. */
   async declareTopology(): Promise<void> {
     this.lifecycle.assertOpen();
@@ -164,5 +190,14 @@ export class RabbitTransport {
     const channel = this.publisher.detach('the client is closed');
     await channel?.close().catch(() => undefined);
     await this.connection.close();
+  }
+}
+
+/** The dead-letter queue of an operation's consumer; undefined when its queue name needs channel parameters. */
+function deadLetterQueueOf<T, H, P>(route: ReceiveRoute<T, H, P>, settings: Settings): string | undefined {
+  try {
+    return planConsumer(route, {}, false, settings).deadLetter?.queue;
+  } catch {
+    return undefined;
   }
 }

@@ -166,7 +166,8 @@ export function order(customerId: string): Record<string, unknown> {
   };
 }
 
-function portOpen(port: number): Promise<boolean> {
+/** True when something listens on the port on 127.0.0.1. */
+export function portOpen(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = net.connect({ host: '127.0.0.1', port });
     const done = (value: boolean) => {

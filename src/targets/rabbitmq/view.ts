@@ -44,6 +44,7 @@ export interface RouteView {
   /** Where the method publishes or consumes (comment-safe). */
   targetComment: string;
   payloadType: string;
+  headersType: string;
   replyType: string;
   /** The whole options parameter of the method, e.g. `options: SendOptions<types.H> & { parameters: types.P }`. */
   optionsParameter: string;
@@ -218,6 +219,7 @@ function routeView(view: OperationView, operation: OperationModel, addressing: A
     summary: view.comment,
     targetComment: commentText(describeTarget(view, target)),
     payloadType: types.payload,
+    headersType: types.headers,
     replyType: types.reply,
     ...optionsSignature(kind, types),
     handlerType: kind === 'respond' ? `RequestHandler<${types.payload}, ${types.headers}, ${types.parameters}, ${types.reply}>` : `EventHandler<${types.payload}, ${types.headers}, ${types.parameters}>`,

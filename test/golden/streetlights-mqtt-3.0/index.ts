@@ -11,6 +11,20 @@ export type { Logger } from './runtime/logger.js';
 export type { RetryPolicy } from './runtime/retry.js';
 export type { ConsumerOptions } from './runtime/consumer.js';
 export type { PublishOptions } from './runtime/producer.js';
+export {
+  DeadLettersUnavailableError,
+  type CurrentEvent,
+  type DeadLetter,
+  type DeadLetterPage,
+  type DeadLetterRef,
+  type DeadLetters,
+  type DeadLetterSelection,
+  type DiscardOptions,
+  type DiscardResult,
+  type InspectOptions,
+  type RedriveOptions,
+  type RedriveResult,
+} from './runtime/dead-letters.js';
 export * as kafka from './kafka/index.js';
 export * as nats from './nats/index.js';
 export * as rabbitmq from './rabbitmq/index.js';

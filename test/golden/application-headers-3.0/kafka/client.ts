@@ -4,12 +4,14 @@
 // The typed Kafka client of this document: one method per operation, on kafkajs.
 import type { Kafka, KafkaConfig } from 'kafkajs';
 import * as specs from '../operations.js';
+import type { DeadLetters } from '../runtime/dead-letters.js';
 import { silentLogger, type Logger } from '../runtime/logger.js';
 import { acceptAny, eventTypeOf, firstValid } from '../runtime/operation.js';
 import type { SchemaRegistryOptions } from '../runtime/codec.js';
 import type { TelemetryOptions } from '../runtime/telemetry.js';
 import type * as types from '../types.js';
 import * as validators from '../validators.js';
+import type { KafkaDeadLetterOrigin } from '../runtime/kafka/dead-letters.js';
 import { KafkaTransport } from '../runtime/kafka/transport.js';
 import type {
   EventSink,
@@ -131,9 +133,21 @@ export interface KafkaClientOptions {
   schemaRegistry?: SchemaRegistryOptions;
 }
 
+/** The dead letters of each receive operation, by its method's name: inspect, redrive, discard. */
+export interface KafkaDeadLetterQueues {
+  /** Dead letters of onReceiveLightMeasurement(): its dead-letter topic(s). */
+  readonly onReceiveLightMeasurement: DeadLetters<
+    types.LightMeasuredPayload,
+    types.LightMeasuredHeaders,
+    KafkaDeadLetterOrigin
+  >;
+}
+
 /** The Kafka client of Application Headers example. */
 export class KafkaClient extends KafkaPublishers {
   readonly #transport: KafkaTransport;
+  /** The dead letters of each receive operation (of its consumer with the client's `consumer` options). */
+  readonly deadLetters: KafkaDeadLetterQueues;
 
   constructor(options: KafkaClientOptions = {}) {
     const transport = new KafkaTransport(
@@ -160,6 +174,9 @@ export class KafkaClient extends KafkaPublishers {
     );
     super((definition, payload, publishOptions) => transport.publish(definition, payload, publishOptions));
     this.#transport = transport;
+    this.deadLetters = {
+      onReceiveLightMeasurement: transport.deadLetters(operations.receiveLightMeasurement),
+    };
   }
 
   /** The kafkajs instance underneath. */

@@ -12,6 +12,8 @@
  * onHandlePaymentAuthorization: queue payments.authorize
  */
 import { RabbitTransport } from '../runtime/rabbitmq/transport.js';
+import type { DeadLetters } from '../runtime/dead-letters.js';
+import type { RabbitDeadLetterOrigin } from '../runtime/rabbitmq/dead-letters.js';
 import type {
   ClientOptions,
   EventHandler,
@@ -136,13 +138,31 @@ const handlePaymentAuthorizationRoute: RespondRoute<
   },
 };
 
+/** The dead letters of each receive operation, by its method's name: inspect, redrive, discard. */
+export interface RabbitDeadLetterQueues {
+  /** Dead letters of onOrderCreated(): its dead-letter queue. */
+  readonly onOrderCreated: DeadLetters<types.Order, types.OrderHeaders, RabbitDeadLetterOrigin>;
+  /** Dead letters of onOrderLifecycle(): its dead-letter queue. */
+  readonly onOrderLifecycle: DeadLetters<
+    types.OrderShippedPayload | types.OrderCancelledPayload,
+    Record<string, string>,
+    RabbitDeadLetterOrigin
+  >;
+}
+
 /** One long-lived connection, a confirm channel for publishing and a channel per consumer. Made by `createClient()`. */
 export class Client {
   readonly #transport: RabbitTransport;
+  /** The dead letters of each receive operation (of its consumer's default queue). */
+  readonly deadLetters: RabbitDeadLetterQueues;
 
   /** Use `createClient()`, which connects first. */
   constructor(transport: RabbitTransport) {
     this.#transport = transport;
+    this.deadLetters = {
+      onOrderCreated: transport.deadLetters(onOrderCreatedRoute),
+      onOrderLifecycle: transport.deadLetters(onOrderLifecycleRoute),
+    };
   }
 
   /**

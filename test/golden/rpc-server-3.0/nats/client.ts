@@ -4,9 +4,11 @@
 // The typed NATS client of the document: one method per operation (see ../runtime/nats/transport.ts for how it behaves).
 import type { NatsConnection } from '@nats-io/transport-node';
 import * as operations from '../operations.js';
+import type { DeadLetters } from '../runtime/dead-letters.js';
 import { acceptAny, eventTypeOf, firstValid } from '../runtime/operation.js';
 import type * as types from '../types.js';
 import * as validators from '../validators.js';
+import type { NatsDeadLetterOrigin } from '../runtime/nats/dead-letters.js';
 import { dotSubjects, slashSubjects } from '../runtime/nats/message.js';
 import {
   natsOperation,
@@ -51,6 +53,12 @@ export const sumNats = natsOperation(operations.sumSpec, {
 
 const allOperations: Array<NatsOperation<unknown, unknown, unknown>> = [sendSumResultNats, sumNats];
 
+/** The dead letters of each receive operation, by its method's name: inspect, redrive, discard. */
+export interface NatsDeadLetterQueues {
+  /** Dead letters of onSum(): its dead-letter subject, in the stream that stores it. */
+  readonly onSum: DeadLetters<types.SumPayload, Record<string, string>, NatsDeadLetterOrigin>;
+}
+
 /**
  * The NATS client of "RPC Server Example" 1.0.0.
  * One connection for every operation. Create it with `createClient()`; `close()` stops the consumers,
@@ -58,9 +66,14 @@ const allOperations: Array<NatsOperation<unknown, unknown, unknown>> = [sendSumR
  */
 export class NatsClient {
   readonly #transport: NatsTransport;
+  /** The dead letters of each receive operation (of its consumer with the client's `consumer` options). */
+  readonly deadLetters: NatsDeadLetterQueues;
 
   constructor(transport: NatsTransport) {
     this.#transport = transport;
+    this.deadLetters = {
+      onSum: transport.deadLetters(sumNats),
+    };
   }
 
   /** The NATS connection the client works on. */

@@ -8,6 +8,8 @@
  * onSum: queue rpc_queue
  */
 import { RabbitTransport } from '../runtime/rabbitmq/transport.js';
+import type { DeadLetters } from '../runtime/dead-letters.js';
+import type { RabbitDeadLetterOrigin } from '../runtime/rabbitmq/dead-letters.js';
 import type {
   ClientOptions,
   EventHandler,
@@ -55,13 +57,24 @@ const sumRoute: ReceiveRoute<types.SumPayload, Record<string, string>, Record<st
   ack: true,
 };
 
+/** The dead letters of each receive operation, by its method's name: inspect, redrive, discard. */
+export interface RabbitDeadLetterQueues {
+  /** Dead letters of onSum(): its dead-letter queue. */
+  readonly onSum: DeadLetters<types.SumPayload, Record<string, string>, RabbitDeadLetterOrigin>;
+}
+
 /** One long-lived connection, a confirm channel for publishing and a channel per consumer. Made by `createClient()`. */
 export class Client {
   readonly #transport: RabbitTransport;
+  /** The dead letters of each receive operation (of its consumer's default queue). */
+  readonly deadLetters: RabbitDeadLetterQueues;
 
   /** Use `createClient()`, which connects first. */
   constructor(transport: RabbitTransport) {
     this.#transport = transport;
+    this.deadLetters = {
+      onSum: transport.deadLetters(sumRoute),
+    };
   }
 
   /**

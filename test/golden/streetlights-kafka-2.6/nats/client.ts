@@ -4,9 +4,11 @@
 // The typed NATS client of the document: one method per operation (see ../runtime/nats/transport.ts for how it behaves).
 import type { NatsConnection } from '@nats-io/transport-node';
 import * as operations from '../operations.js';
+import type { DeadLetters } from '../runtime/dead-letters.js';
 import { acceptAny, eventTypeOf, firstValid } from '../runtime/operation.js';
 import type * as types from '../types.js';
 import * as validators from '../validators.js';
+import type { NatsDeadLetterOrigin } from '../runtime/nats/dead-letters.js';
 import { dotSubjects, slashSubjects } from '../runtime/nats/message.js';
 import {
   natsOperation,
@@ -78,6 +80,16 @@ const allOperations: Array<NatsOperation<unknown, unknown, unknown>> = [
   dimLightNats,
 ];
 
+/** The dead letters of each receive operation, by its method's name: inspect, redrive, discard. */
+export interface NatsDeadLetterQueues {
+  /** Dead letters of onReceiveLightMeasurement(): its dead-letter subject, in the stream that stores it. */
+  readonly onReceiveLightMeasurement: DeadLetters<
+    types.LightMeasuredPayload,
+    types.CommonHeaders,
+    NatsDeadLetterOrigin
+  >;
+}
+
 /**
  * The NATS client of "Streetlights Kafka API" 1.0.0.
  * One connection for every operation. Create it with `createClient()`; `close()` stops the consumers,
@@ -85,9 +97,14 @@ const allOperations: Array<NatsOperation<unknown, unknown, unknown>> = [
  */
 export class NatsClient {
   readonly #transport: NatsTransport;
+  /** The dead letters of each receive operation (of its consumer with the client's `consumer` options). */
+  readonly deadLetters: NatsDeadLetterQueues;
 
   constructor(transport: NatsTransport) {
     this.#transport = transport;
+    this.deadLetters = {
+      onReceiveLightMeasurement: transport.deadLetters(receiveLightMeasurementNats),
+    };
   }
 
   /** The NATS connection the client works on. */

@@ -10,6 +10,8 @@
  * publishDimLight: streetlights-kafka-api (topic) smartylighting.streetlights.1.0.action.{streetlightId}.dim
  */
 import { RabbitTransport } from '../runtime/rabbitmq/transport.js';
+import type { DeadLetters } from '../runtime/dead-letters.js';
+import type { RabbitDeadLetterOrigin } from '../runtime/rabbitmq/dead-letters.js';
 import type {
   ClientOptions,
   EventHandler,
@@ -86,13 +88,28 @@ const dimLightRoute: SendRoute<types.DimLightPayload, types.CommonHeaders, types
   properties: {},
 };
 
+/** The dead letters of each receive operation, by its method's name: inspect, redrive, discard. */
+export interface RabbitDeadLetterQueues {
+  /** Dead letters of onReceiveLightMeasurement(): its dead-letter queue. */
+  readonly onReceiveLightMeasurement: DeadLetters<
+    types.LightMeasuredPayload,
+    types.CommonHeaders,
+    RabbitDeadLetterOrigin
+  >;
+}
+
 /** One long-lived connection, a confirm channel for publishing and a channel per consumer. Made by `createClient()`. */
 export class Client {
   readonly #transport: RabbitTransport;
+  /** The dead letters of each receive operation (of its consumer's default queue). */
+  readonly deadLetters: RabbitDeadLetterQueues;
 
   /** Use `createClient()`, which connects first. */
   constructor(transport: RabbitTransport) {
     this.#transport = transport;
+    this.deadLetters = {
+      onReceiveLightMeasurement: transport.deadLetters(receiveLightMeasurementRoute),
+    };
   }
 
   /**
