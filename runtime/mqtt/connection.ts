@@ -23,11 +23,27 @@ export interface SessionSpec {
 /** Hands a received message over; `done` acknowledges it (PUBACK / PUBCOMP) and lets the next one in. */
 export type Receiver = (packet: IPublishPacket, done: (error?: Error) => void) => void;
 
+/** MQTT 5 reason code of a PUBACK or PUBREC: accepted, and no subscription matched. */
+const NO_MATCHING_SUBSCRIBERS = 16;
+
 export class MqttConnection {
+  /** Message ids of publishes the broker said no subscriber matched (MQTT.js resolves them without saying). */
+  private readonly unmatched = new Set<number>();
+
   private constructor(
     readonly client: MqttClient,
     readonly clientId: string,
-  ) {}
+  ) {
+    client.on('packetreceive', (packet) => {
+      if ((packet.cmd === 'puback' || packet.cmd === 'pubrec') && packet.reasonCode === NO_MATCHING_SUBSCRIBERS)
+        this.unmatched.add(packet.messageId!);
+    });
+  }
+
+  /** Whether the broker said no subscriber matched the acknowledged publish with this message id (once). */
+  takeUnmatched(messageId: number | undefined): boolean {
+    return messageId !== undefined && this.unmatched.delete(messageId);
+  }
 
   /**
    * Connects to the first broker that answers within `connectTimeoutMs` (the library tries the list in

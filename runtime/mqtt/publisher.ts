@@ -76,12 +76,15 @@ export class MqttPublisher {
     return { id: event.envelope.id, topic, qos };
   }
 
-  /** Publishes a message built elsewhere (a request, a reply, a dead letter); tracked so that close() waits for it. */
-  publish(topic: string, message: OutgoingMessage, delivery: Delivery): Promise<void> {
+  /**
+   * Publishes a message built elsewhere (a request, a reply, a dead letter); tracked so that close() waits
+   * for it. Resolves with whether a subscriber matched (false only when an MQTT 5 broker said none did).
+   */
+  publish(topic: string, message: OutgoingMessage, delivery: Delivery): Promise<boolean> {
     return this.inFlight.track(this.acknowledged(topic, message, delivery));
   }
 
-  private async acknowledged(topic: string, message: OutgoingMessage, delivery: Delivery): Promise<void> {
+  private async acknowledged(topic: string, message: OutgoingMessage, delivery: Delivery): Promise<boolean> {
     const { payload, properties } = toMqttMessage(message, this.settings.mqttVersion);
     const sent = this.connection.client.publishAsync(topic, payload, {
       qos: delivery.qos,
@@ -91,13 +94,14 @@ export class MqttPublisher {
     const deadline = new AbortController();
     try {
       const acknowledged = await Promise.race([
-        sent.then(() => true),
-        sleep(this.settings.publishTimeoutMs, deadline.signal).then(() => false),
+        sent.then((packet) => !this.connection.takeUnmatched(packet?.messageId)),
+        sleep(this.settings.publishTimeoutMs, deadline.signal).then(() => undefined),
       ]);
-      if (!acknowledged)
+      if (acknowledged === undefined)
         throw new PublishError(
           `${delivery.operation}: the broker did not acknowledge the publish on ${topic} within ${this.settings.publishTimeoutMs} ms (it may still be delivered)`,
         );
+      return acknowledged;
     } catch (error) {
       if (error instanceof PublishError) throw error;
       throw new PublishError(`${delivery.operation}: publish on ${topic} failed: ${errorMessage(error)}`, {

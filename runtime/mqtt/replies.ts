@@ -6,13 +6,15 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import type { IPublishPacket } from 'mqtt';
 import { deadLetterHeaders } from '../consumer.js';
 import type { CloudEventAttributes } from '../envelope.js';
-import { ClientClosedError } from '../errors.js';
+import { ClientClosedError, EventValidationError, PublishError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import type { OutboundEvent } from '../producer.js';
 import { PendingReplies, readReply, type RawReply } from '../replies.js';
 import type { Telemetry } from '../telemetry.js';
 import type { ValidationResult } from '../validation.js';
 import type { MqttConnection } from './connection.js';
 import type { EventHandler, GivenUp } from './consumer.js';
-import { fromMqttMessage, MQTT_HEADER_MAPPING, type ReadMessage } from './message.js';
+import { fromMqttMessage, MQTT_HEADER_MAPPING } from './message.js';
 import type {
   MqttEventContext,
   MqttOperation,
@@ -58,7 +60,7 @@ export class Requester {
     // The publish can outlast the timeout; the answer's rejection is read below, never left unhandled meanwhile.
     answer.catch(() => undefined);
     try {
-      await this.publisher.publish(
+      const matched = await this.publisher.publish(
         topic,
         { body: event.body, headers: event.headers, responseTopic: this.replyTopic, correlationData: correlationId },
         {
@@ -66,6 +68,12 @@ export class Requester {
           operation: operation.spec.operation,
         },
       );
+      // MQTT 5: the broker says at once when no subscriber matched: no responder listens.
+      if (!matched)
+        this.replies.reject(
+          correlationId,
+          new PublishError(`${operation.spec.operation}: no responder listens on ${topic}`),
+        );
     } catch (error) {
       this.replies.reject(correlationId, error);
     }
@@ -126,27 +134,43 @@ export class Responder {
     private readonly telemetry: Telemetry,
   ) {}
 
-  /** The event handler of a responder: runs `handler` and publishes its result as the reply. */
+  /**
+   * The event handler of a responder: runs `handler` and publishes its result as the reply. A result that
+   * is not a valid reply is the responder's failure: the requester hears why, the request is not retried.
+   */
   handler<T, H, P, R>(
     operation: MqttOperation<T, H, P>,
     reply: MqttReplySpec<R>,
     handler: MqttResponder<T, H, P, R>,
+    logger: Logger,
   ): EventHandler {
+    const name = operation.spec.operation;
     return async (decoded, context, message) => {
+      if (message.responseTopic === undefined) throw new Error('the request carries no response topic');
       const result = await handler(decoded.payload as T, context as MqttEventContext<H, P>);
-      await this.answer(operation.spec.operation, reply, result, decoded.envelope, message);
+      let event: OutboundEvent;
+      try {
+        event = this.encode(name, reply, result, decoded.envelope);
+      } catch (error) {
+        if (!(error instanceof EventValidationError)) throw error;
+        logger.error({ operation: name, reason: error.reason, err: error.message }, 'request not answered');
+        return this.failed(name, { message, reason: error.reason, error: error.message, attempts: context.attempt });
+      }
+      await this.publisher.publish(
+        message.responseTopic,
+        { body: event.body, headers: event.headers, correlationData: message.correlationData },
+        { qos: 1, operation: name },
+      );
     };
   }
 
-  private async answer<R>(
+  private encode<R>(
     operation: string,
     reply: MqttReplySpec<R>,
     value: R,
     request: CloudEventAttributes,
-    message: ReadMessage,
-  ): Promise<void> {
-    if (message.responseTopic === undefined) throw new Error('the request carries no response topic');
-    const event = this.publisher.encode(
+  ): OutboundEvent {
+    return this.publisher.encode(
       {
         operation: `${operation} reply`,
         type: reply.eventType(value),
@@ -159,17 +183,12 @@ export class Responder {
       // The reply continues the trace: the responder's CONSUMER span when traced, else the request's context.
       { correlationId: request.correlationid ?? request.id, ...this.telemetry.replyTraceContext(request) },
     );
-    await this.publisher.publish(
-      message.responseTopic,
-      { body: event.body, headers: event.headers, correlationData: message.correlationData },
-      { qos: 1, operation },
-    );
   }
 
   /** Tells a requester at once that no reply will come (empty body, the dead-letter headers), rather than letting it time out. */
   async failed(operation: string, { message, reason, error, attempts }: GivenUp): Promise<void> {
     if (message.responseTopic === undefined) return;
-    await this.publisher.publish(
+    void (await this.publisher.publish(
       message.responseTopic,
       {
         body: new Uint8Array(0),
@@ -177,6 +196,6 @@ export class Responder {
         correlationData: message.correlationData,
       },
       { qos: 1, operation },
-    );
+    ));
   }
 }

@@ -135,15 +135,18 @@ export class MqttTransport {
   ): Promise<MqttSubscription> {
     this.lifecycle.assertOpen();
     // A requester waits with a timeout: by default no retries and no de-duplication (a retried request
-    // must be answered), and responders share the work (one of them answers each request).
+    // must be answered), a clean session (a request kept for an absent responder would be answered too
+    // late, and a shared group would keep handing requests to it), and responders share the work (one of
+    // them answers each request).
     const merged: MqttConsumerOptions = {
       retry: { maxAttempts: 1 },
       idempotencyStore: false,
+      cleanStart: true,
       group: operation.spec.operation.replace(/[/+#]/g, '_'),
       ...this.options.consumer,
       ...options,
     };
-    const handle = this.responder.handler(operation, reply, handler);
+    const handle = this.responder.handler(operation, reply, handler, this.parts.logger);
     return this.start(operation, handle, merged, (failure) => this.responder.failed(operation.spec.operation, failure));
   }
 
