@@ -12,6 +12,7 @@ export type { RetryPolicy } from './runtime/retry.js';
 export type { ConsumerOptions } from './runtime/consumer.js';
 export type { PublishOptions } from './runtime/producer.js';
 export * as kafka from './kafka/index.js';
+export * as mqtt from './mqtt/index.js';
 export * as nats from './nats/index.js';
 export * as rabbitmq from './rabbitmq/index.js';
 
