@@ -67,7 +67,8 @@ export async function run(argv: string[], io: CliIO = processIO): Promise<number
       .addOption(new Option('--format <format>', 'output format').choices(['text', 'json', 'markdown', 'junit', 'github']).default('text'))
       .addOption(new Option('--fail-on <severity>', 'exit 1 when a finding has this severity or a higher one').choices(['breaking', 'warning', 'info', 'never']).default('breaking'))
       .option('--ignore <file>', 'ignore file accepting findings on purpose (default: .codegen-diff-ignore.yaml when present)')
-      .option('--no-ignore', 'do not read any ignore file'),
+      .option('--no-ignore', 'do not read any ignore file')
+      .option('--strict-base', 'refuse to compare an old version that does not validate (exit 2) instead of comparing it best-effort', false),
   ).action(async (documents: string[], options) => {
     const { diffCommand } = await import('../commands/diff.js');
     exitCode = await diffCommand(documents, options, io);

@@ -1,3 +1,6 @@
+import type { DocumentSet } from '../load/document-set.js';
+import type { ApiModel } from '../model/types.js';
+
 /**
  * The vocabulary of `codegen diff`: findings are data (rule id, severity, locations in both
  * versions, the operations they affect, one sentence), produced by rules from a registry.
@@ -86,3 +89,23 @@ export interface DiffOptions {
 }
 
 export const SEVERITY_RANK: Record<Severity, number> = { breaking: 3, warning: 2, info: 1 };
+
+/** One version of the document, loaded and validated. */
+export interface DiffSide {
+  model: ApiModel;
+  set: DocumentSet;
+  /** The git revision it was read from (`--against`). */
+  revision?: string;
+}
+
+/** avsc, loaded by the caller only when a payload is Avro. */
+export interface AvscModule {
+  Type: { forSchema(schema: unknown): { createResolver(writer: unknown): unknown } };
+}
+
+export interface DiffRun {
+  old: DiffSide;
+  new: DiffSide;
+  options?: DiffOptions;
+  avsc?: AvscModule;
+}

@@ -57,6 +57,8 @@ export async function loadDocumentSet(rootPath: string, options: LoadOptions = {
   const files = new Map<string, SourceFile>([[root.id, root]]);
   const aliases = new Map<string, string>();
   const problems: Diagnostic[] = [];
+  /** A remote URL refused or unreachable is reported once: its diagnostic and how many references point there. */
+  const refusedRemote = new Map<string, [Diagnostic, number]>();
   const queue: SourceFile[] = [root];
   const maxTotal = options.maxTotalBytes ?? DEFAULT_MAX_TOTAL_BYTES;
   let total = root.text.length;
@@ -66,7 +68,9 @@ export async function loadDocumentSet(rootPath: string, options: LoadOptions = {
       const target = splitRef(ref);
       if (target.file === '') continue;
       const where: SourceLocation = { file: file.displayPath, pointer: appendPointer(pointer, '$ref') };
-      where.line = file.locate(where.pointer)?.line;
+      const position = file.locate(where.pointer);
+      where.line = position?.line;
+      where.column = position?.column;
       try {
         const id = await resolveFileId(file, target.file, baseDir, options, where, aliases);
         if (files.has(id)) continue;
@@ -80,13 +84,28 @@ export async function loadDocumentSet(rootPath: string, options: LoadOptions = {
         queue.push(loaded);
       } catch (error) {
         if (!(error instanceof CodegenError) || error.exitCode !== 1) throw error;
-        problems.push(...error.diagnostics);
+        problems.push(...onceForRefusedUrl(error.diagnostics, target.file, refusedRemote));
       }
     }
+  }
+  for (const [diagnostic, count] of refusedRemote.values()) {
+    if (count > 1) diagnostic.message += ` (${count} references to this URL)`;
   }
   const set: DocumentSet = { root, files, baseDir, aliases, problems };
   checkExpansion(set);
   return set;
+}
+
+/** A remote URL that is refused or cannot be fetched is reported once, however many references point to it (counted). */
+function onceForRefusedUrl(diagnostics: Diagnostic[], url: string, refused: Map<string, [Diagnostic, number]>): Diagnostic[] {
+  if (!isRemote(url)) return diagnostics;
+  return diagnostics.filter((diagnostic) => {
+    const key = `${diagnostic.code}\u0000${url}`;
+    const known = refused.get(key);
+    if (known) known[1]++;
+    else refused.set(key, [diagnostic, 1]);
+    return !known;
+  });
 }
 
 /**

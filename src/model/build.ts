@@ -97,6 +97,7 @@ class ModelBuilder {
       messages: this.messages,
       schemas: this.schemas.definitions,
       schemaOrigins: this.schemas.origins,
+      schemaTitles: this.schemas.titles,
       origin: this.reader.origin(root),
     };
   }
@@ -305,6 +306,7 @@ class ModelBuilder {
       id,
       name,
       messageName: stringField(value, 'name'),
+      cloudEventsType: stringField(value, 'x-cloudevents-type'),
       title: stringField(value, 'title'),
       summary: stringField(value, 'summary'),
       description: stringField(value, 'description'),

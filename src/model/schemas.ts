@@ -35,6 +35,8 @@ export const MAX_SCHEMA_DEPTH = 128;
 export class SchemaRegistry {
   readonly definitions: Record<string, JsonSchema> = {};
   readonly origins: Record<string, Origin> = {};
+  /** The `title` of each copied schema object (dropped from the copy; `diff` reports title changes). */
+  readonly titles = new WeakMap<object, string>();
   private readonly byLocation = new Map<string, string>();
 
   constructor(
@@ -105,6 +107,7 @@ export class SchemaRegistry {
         out[key] = value[key];
       }
     }
+    if (typeof value.title === 'string') this.titles.set(out, value.title);
     return out;
   }
 

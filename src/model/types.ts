@@ -31,6 +31,8 @@ export interface ApiModel {
   schemas: Record<string, JsonSchema>;
   /** Where each entry of `schemas` came from. */
   schemaOrigins: Record<string, Origin>;
+  /** The `title` of schema objects in `schemas` (not part of the copies: names come from the model). */
+  schemaTitles?: WeakMap<object, string>;
   origin: Origin;
 }
 
@@ -124,6 +126,8 @@ export interface MessageModel {
   name: string;
   /** The `name` field of the message, as written (used as the CloudEvents `type` default). */
   messageName?: string;
+  /** The CloudEvents `type` pinned by the `x-cloudevents-type` extension (wins over `name` and the key). */
+  cloudEventsType?: string;
   title?: string;
   summary?: string;
   description?: string;
