@@ -265,3 +265,33 @@ describe('MQTT target: Streetlights', () => {
     expect(measured[0]).toEqual({ payload: { lumens: 900 }, parameters: { streetlightId: 'lamp-7' } });
   });
 });
+
+describe('MQTT target: tracing', () => {
+  it('traces publish and process with OpenTelemetry (messaging.system mqtt), the consumer span a child of the producer span', async () => {
+    const { context, trace } = await import('@opentelemetry/api');
+    const { AsyncLocalStorageContextManager } = await import('@opentelemetry/context-async-hooks');
+    const { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } = await import('@opentelemetry/sdk-trace-base');
+    const exporter = new InMemorySpanExporter();
+    context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+    trace.setGlobalTracerProvider(new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] }));
+    try {
+      const producer = await client();
+      const consumer = await client();
+      let seen: { envelope: { traceparent?: string } } | undefined;
+      await consumer.onOrderCreated(async (_payload: any, event: any) => void (seen = event), { group: 'traced' });
+      const sent = await producer.publishOrderCreated(order(1), { parameters: { region: 'eu' }, headers: { 'x-tenant': 'acme' } });
+      const processOf = () => exporter.getFinishedSpans().find((span) => span.name === `${prefix}orders/+/created process` && span.attributes['messaging.message.id'] === sent.id);
+      await waitFor(() => seen !== undefined && processOf() !== undefined, 10_000, 'the process span');
+      const publish = exporter.getFinishedSpans().find((span) => span.name === `${prefix}orders/+/created publish`)!;
+      const process = processOf()!;
+      expect(publish.attributes).toMatchObject({ 'messaging.system': 'mqtt', 'messaging.message.id': sent.id, 'messaging.destination.name': `${prefix}orders/eu/created` });
+      expect(process.attributes).toMatchObject({ 'messaging.system': 'mqtt', 'messaging.consumer.group.name': 'traced', 'messaging.destination.name': `${prefix}orders/eu/created` });
+      expect(process.spanContext().traceId).toBe(publish.spanContext().traceId);
+      expect(process.parentSpanContext?.spanId).toBe(publish.spanContext().spanId);
+      expect(seen!.envelope.traceparent).toBe(`00-${publish.spanContext().traceId}-${publish.spanContext().spanId}-01`);
+    } finally {
+      trace.disable();
+      context.disable();
+    }
+  });
+});
