@@ -6,7 +6,6 @@ import { errorMessage, PublishError } from '../errors.js';
 import type { OperationSpec } from '../operation.js';
 import { OutboundSpecs } from '../outbound-specs.js';
 import { prepareOutbound, type OutboundEvent, type OutboundSpec, type PublishOptions } from '../producer.js';
-import { sleep } from '../retry.js';
 import type { MqttConnection } from './connection.js';
 import { MQTT_HEADER_MAPPING, toMqttMessage, type OutgoingMessage } from './message.js';
 import type { MqttOperation, MqttPublishOptions, MqttPublishResult, MqttSettings, QoS } from './options.js';
@@ -84,31 +83,31 @@ export class MqttPublisher {
     return this.inFlight.track(this.acknowledged(topic, message, delivery));
   }
 
-  private async acknowledged(topic: string, message: OutgoingMessage, delivery: Delivery): Promise<boolean> {
+  /** One promise and one timer per publish: the publish's callback settles it, or the timeout does. */
+  private acknowledged(topic: string, message: OutgoingMessage, delivery: Delivery): Promise<boolean> {
     const { payload, properties } = toMqttMessage(message, this.settings.mqttVersion);
-    const sent = this.connection.client.publishAsync(topic, payload, {
-      qos: delivery.qos,
-      retain: delivery.retain ?? false,
-      ...(properties ? { properties } : {}),
-    });
-    const deadline = new AbortController();
-    try {
-      const acknowledged = await Promise.race([
-        sent.then((packet) => !this.connection.takeUnmatched(packet?.messageId)),
-        sleep(this.settings.publishTimeoutMs, deadline.signal).then(() => undefined),
-      ]);
-      if (acknowledged === undefined)
-        throw new PublishError(
-          `${delivery.operation}: the broker did not acknowledge the publish on ${topic} within ${this.settings.publishTimeoutMs} ms (it may still be delivered)`,
-        );
-      return acknowledged;
-    } catch (error) {
-      if (error instanceof PublishError) throw error;
-      throw new PublishError(`${delivery.operation}: publish on ${topic} failed: ${errorMessage(error)}`, {
-        cause: error,
+    const options = { qos: delivery.qos, retain: delivery.retain ?? false, ...(properties ? { properties } : {}) };
+    const timeoutMs = this.settings.publishTimeoutMs;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(
+        () =>
+          reject(
+            new PublishError(
+              `${delivery.operation}: the broker did not acknowledge the publish on ${topic} within ${timeoutMs} ms (it may still be delivered)`,
+            ),
+          ),
+        timeoutMs,
+      );
+      this.connection.client.publish(topic, payload, options, (error, packet) => {
+        clearTimeout(timer);
+        if (error)
+          reject(
+            new PublishError(`${delivery.operation}: publish on ${topic} failed: ${errorMessage(error)}`, {
+              cause: error,
+            }),
+          );
+        else resolve(!this.connection.takeUnmatched(packet?.messageId));
       });
-    } finally {
-      deadline.abort();
-    }
+    });
   }
 }
