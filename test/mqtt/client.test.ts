@@ -199,6 +199,22 @@ describe('MQTT target: publish and consume (MQTT 5)', () => {
   });
 });
 
+describe('MQTT target: last will', () => {
+  it('leaves its last will when its connection is lost, and none when it closes', async () => {
+    const lastWill = { topic: `${prefix}status`, payload: 'gone', qos: 1 };
+    const wills = await collect(raw, `${prefix}status`);
+    const lost = await client({ lastWill });
+    // The socket cut without a DISCONNECT, as when the process dies.
+    lost.connection.stream.destroy();
+    await waitFor(() => wills.length === 1, 10_000, 'the last will');
+    expect(wills[0]!.payload.toString()).toBe('gone');
+    const closed = await client({ lastWill });
+    await closed.close();
+    await delay(300);
+    expect(wills).toHaveLength(1);
+  });
+});
+
 describe('MQTT target: request/reply', () => {
   for (const mqttVersion of ['5.0', '3.1.1']) {
     it(`answers a typed request through the response topic and correlation data (MQTT ${mqttVersion})`, async () => {
