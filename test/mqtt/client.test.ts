@@ -171,6 +171,28 @@ describe('MQTT target: publish and consume (MQTT 5)', () => {
     await raw.publishAsync(`${prefix}orders/apac/created`, '', { qos: 1, retain: true });
   });
 
+  it('handles one event at a time by default, in order; at-most-once (before-handler) runs up to `concurrency` at once', async () => {
+    const producer = await client();
+    const running = { ordered: 0, concurrent: 0 };
+    const most = { ordered: 0, concurrent: 0 };
+    const seen: Record<'ordered' | 'concurrent', string[]> = { ordered: [], concurrent: [] };
+    const track = (kind: 'ordered' | 'concurrent') => async (payload: any) => {
+      most[kind] = Math.max(most[kind], ++running[kind]);
+      seen[kind].push(payload.customerId);
+      await delay(20);
+      running[kind]--;
+    };
+    const ordered = await client();
+    await ordered.onOrderCreated(track('ordered'), { cleanStart: true });
+    const concurrent = await client();
+    await concurrent.onOrderCreated(track('concurrent'), { ackMode: 'before-handler', concurrency: 4, cleanStart: true });
+    for (let i = 0; i < 20; i++) await producer.publishOrderCreated(order(i), { parameters: { region: 'eu' }, headers: { 'x-tenant': 'acme' } });
+    await waitFor(() => seen.ordered.length === 20 && seen.concurrent.length === 20 && running.concurrent + running.ordered === 0, 10_000, 'both consumers');
+    expect(most.ordered).toBe(1);
+    expect(seen.ordered).toEqual(Array.from({ length: 20 }, (_, i) => `C-${i}`));
+    expect(most.concurrent).toBe(4);
+  });
+
   it('close() waits for the handler in progress, which is acknowledged, then disconnects', async () => {
     const producer = await client();
     const sessionId = `closing-${randomUUID()}`;

@@ -1,18 +1,48 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freshDir } from '../helpers/codegen.js';
+import { pathToFileURL } from 'node:url';
+import { emittedFolder, freshDir } from '../helpers/codegen.js';
 import { buildGenerated, delay, EXAMPLE, memoryLogger, order, waitFor, type Generated } from './support.js';
 
 /**
- * A broker restart mid-stream, on a Mosquitto of this test's own (another port, its own persistence
+ * A broker restarted and a consumer killed mid-stream, on a Mosquitto of this test's own (another port, its own persistence
  * folder), so the shared broker at 1883 and the tests that use it are never disturbed.
  */
 let example: Generated;
+let indexUrl: string;
 let broker: PrivateBroker;
+
+/** A consumer in a process of its own (a stable session id), recording each processed order id before it is acknowledged. */
+const CONSUMER_SCRIPT = `
+import { appendFileSync } from 'node:fs';
+const [indexUrl, url, prefix, log] = process.argv.slice(2);
+const { mqtt } = await import(indexUrl);
+const client = await mqtt.createClient({ servers: [url], topicPrefix: prefix, clientId: 'crash-test' });
+await client.onOrderCreated(async (payload) => {
+  await new Promise((resolve) => setTimeout(resolve, 4));
+  appendFileSync(log, payload.orderId + '\\n');
+});
+process.stdout.write('ready\\n');
+process.on('SIGTERM', () => client.close().then(() => process.exit(0)));
+`;
+
+function startConsumer(script: string, prefix: string, log: string): Promise<ChildProcess> {
+  const child = spawn(process.execPath, [script, indexUrl, broker.url, prefix, log], { stdio: ['ignore', 'pipe', 'inherit'] });
+  return new Promise((resolve, reject) => {
+    child.stdout!.on('data', (chunk: Buffer) => {
+      if (chunk.toString().includes('ready')) resolve(child);
+    });
+    child.once('exit', (code) => reject(new Error(`consumer exited early (${code})`)));
+  });
+}
+
+function linesOf(file: string): string[] {
+  return existsSync(file) ? readFileSync(file, 'utf8').split('\n').filter(Boolean) : [];
+}
 
 class PrivateBroker {
   private process: ChildProcess | undefined;
@@ -71,7 +101,9 @@ function portAnswers(port: number): Promise<boolean> {
 }
 
 beforeAll(async () => {
-  [example] = (await buildGenerated([EXAMPLE])).modules as [Generated];
+  const built = await buildGenerated([EXAMPLE]);
+  [example] = built.modules as [Generated];
+  indexUrl = pathToFileURL(path.join(emittedFolder(built.outs[0]!), 'index.js')).href;
   broker = await PrivateBroker.create();
   await broker.start();
 }, 120_000);
@@ -80,8 +112,8 @@ afterAll(async () => {
   await broker?.stop();
 });
 
-describe('MQTT target: a broker restart mid-stream', () => {
-  it('loses nothing: publishes wait for the broker, and the persistent session delivers what was queued', async () => {
+describe('MQTT target: resilience (on a Mosquitto of its own)', () => {
+  it('loses nothing when the broker restarts mid-stream: publishes wait for it, and the persistent session delivers what was queued', async () => {
     const options = { servers: [broker.url], topicPrefix: `restart-${randomUUID()}/` };
     const producer = await example.mqtt.createClient({ ...options, clientId: `producer-${randomUUID()}` });
     const { lines, logger } = memoryLogger();
@@ -112,5 +144,41 @@ describe('MQTT target: a broker restart mid-stream', () => {
     expect(lines.some((line) => line.message === 'MQTT connection lost; reconnecting')).toBe(true);
     expect(lines.some((line) => line.message === 'MQTT connection restored' && line.data.sessionPresent === true)).toBe(true);
     await Promise.all([producer.close(), consumer.close()]);
+  }, 120_000);
+
+  it('loses nothing when the consumer process is killed with SIGKILL mid-stream: its session brings back what it had not acknowledged', async () => {
+    const prefix = `kill-${randomUUID()}/`;
+    const dir = freshDir('mqtt-kill');
+    const script = path.join(dir, 'consumer.mjs');
+    const log = path.join(dir, 'processed.log');
+    writeFileSync(script, CONSUMER_SCRIPT);
+    // The session exists (and subscribes) before anything is published.
+    const first = await startConsumer(script, prefix, log);
+    const producer = await example.mqtt.createClient({ servers: [broker.url], topicPrefix: prefix, clientId: `producer-${randomUUID()}` });
+    const ids: string[] = [];
+    try {
+      for (let i = 0; i < 400; i++) {
+        const payload = order(i);
+        ids.push(payload.orderId);
+        await producer.publishOrderCreated(payload, { parameters: { region: 'eu' }, headers: { 'x-tenant': 'acme' } });
+      }
+    } finally {
+      await producer.close();
+    }
+    await waitFor(() => linesOf(log).length >= 80, 20_000, 'the first consumer to get going');
+    const exited = new Promise((resolve) => first.once('exit', resolve));
+    first.kill('SIGKILL');
+    await exited;
+    expect(new Set(linesOf(log)).size).toBeLessThan(ids.length);
+
+    const second = await startConsumer(script, prefix, log);
+    try {
+      await waitFor(() => new Set(linesOf(log)).size >= ids.length, 30_000, 'every event processed');
+    } finally {
+      const done = new Promise((resolve) => second.once('exit', resolve));
+      second.kill('SIGTERM');
+      await done;
+    }
+    expect([...new Set(linesOf(log))].sort()).toEqual([...ids].sort());
   }, 120_000);
 });
