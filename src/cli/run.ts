@@ -20,7 +20,7 @@ export async function run(argv: string[], io: CliIO = processIO): Promise<number
   const refOptions = (command: Command) =>
     command
       .option('--allow-remote-refs', 'allow $refs to http(s) URLs', false)
-      .option('--allow-outside-refs', "allow $refs to files outside the document's folder", false);
+      .option('--allow-outside-refs', 'allow $refs to files outside the project root (the git work tree, else the current folder)', false);
 
   refOptions(
     program

@@ -56,7 +56,7 @@ export interface EntryOptions {
   compatibility?: CompatibilityConfig;
   /** Allow `$ref`s to http(s) URLs. */
   allowRemoteRefs?: boolean;
-  /** Allow `$ref`s to files outside the document's folder. */
+  /** Allow `$ref`s to files outside the project root (the config file's folder). */
   allowOutsideRefs?: boolean;
   /** Allow an output folder reached through a symbolic link. */
   allowSymlinkedOut?: boolean;
@@ -84,7 +84,7 @@ export type CodegenConfigExport = CodegenConfig | (() => CodegenConfig | Promise
  * Identity function that gives a TypeScript (or JSDoc-typed) config its types:
  *
  * ```ts
- * import { defineConfig } from 'codegen';
+ * import { defineConfig } from 'asyncapi-codegen-ts';
  * export default defineConfig({ documents: [{ document: 'asyncapi.yaml', targets: ['kafka'], out: 'src/events' }] });
  * ```
  */
@@ -120,6 +120,8 @@ export interface ResolvedEntry {
   allowRemoteRefs: boolean;
   allowOutsideRefs: boolean;
   allowSymlinkedOut: boolean;
+  /** The folder the document's `$ref`s may reach: the config file's folder. */
+  projectRoot: string;
 }
 
 export interface ResolvedConfig {

@@ -167,6 +167,7 @@ function resolveEntry(index: number, document: string, out: string, options: Opt
     allowRemoteRefs: (options.allowRemoteRefs as boolean | undefined) ?? false,
     allowOutsideRefs: (options.allowOutsideRefs as boolean | undefined) ?? false,
     allowSymlinkedOut: (options.allowSymlinkedOut as boolean | undefined) ?? false,
+    projectRoot: context.dir,
   };
 }
 

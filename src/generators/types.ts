@@ -49,8 +49,11 @@ export const typesGenerator: Generator = {
     for (const name of names) {
       if (!declarations.has(name)) throw new Error(`internal: json-schema-to-typescript did not keep the type name ${name}`);
     }
-    // Declarations in the document's order, whatever batch produced them.
-    const body = names.map((name) => declarations.get(name)!).join('\n');
+    // Declarations in the document's order, whatever batch produced them; then the helper types
+    // json-schema-to-typescript names itself (`Order1`, for the `anyOf` part of a named object schema).
+    const own = new Set(names);
+    const helpers = [...declarations.keys()].filter((name) => !own.has(name)).sort();
+    const body = [...names, ...helpers].map((name) => declarations.get(name)!).join('\n');
     return [{ path: 'types.ts', content: renderer.render('core/types.ts.hbs', { ...view, body }) }];
   },
 };

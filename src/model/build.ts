@@ -99,6 +99,7 @@ class ModelBuilder {
       schemaOrigins: this.schemas.origins,
       schemaTitles: this.schemas.titles,
       origin: this.reader.origin(root),
+      warnings: this.schemas.warnings,
     };
   }
 

@@ -5,6 +5,8 @@
  */
 import type { SourceLocation } from '../errors.js';
 
+import type { Diagnostic } from '../errors.js';
+
 export type JsonSchema = Record<string, unknown> | boolean;
 
 /** Where a model node is written (file and JSON pointer; line and column when they were looked up). */
@@ -34,6 +36,8 @@ export interface ApiModel {
   /** The `title` of schema objects in `schemas` (not part of the copies: names come from the model). */
   schemaTitles?: WeakMap<object, string>;
   origin: Origin;
+  /** What the model left out of the schemas that looks like a mistake (an unknown keyword holding a schema). */
+  warnings: Diagnostic[];
 }
 
 export interface ServerModel {

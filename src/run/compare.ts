@@ -59,7 +59,7 @@ export async function compareEntry(
       failOn: entry.compatibility.failOn,
       ignoreFile,
       noIgnore: ignoreFile === undefined,
-      load: { allowRemoteRefs: entry.allowRemoteRefs, allowOutsideRefs: entry.allowOutsideRefs },
+      load: { allowRemoteRefs: entry.allowRemoteRefs, allowOutsideRefs: entry.allowOutsideRefs, projectRoot: entry.projectRoot },
       cwd,
     });
     result.report = report;

@@ -18,7 +18,8 @@ export type RunMode = 'write' | 'check' | 'dry-run';
 export type GenerateJob = Pick<
   ResolvedEntry,
   'document' | 'out' | 'targets' | 'templates' | 'source' | 'role' | 'validation' | 'allowRemoteRefs' | 'allowOutsideRefs' | 'allowSymlinkedOut'
->;
+> &
+  Partial<Pick<ResolvedEntry, 'projectRoot'>>;
 
 /** What one job did (or would do) to its output folder. */
 export interface EntryResult<J extends GenerateJob = GenerateJob> {
@@ -78,7 +79,7 @@ export async function runEntry<J extends GenerateJob>(entry: J, context: RunCont
       eventSource: entry.source,
       role: entry.role,
       validation: entry.validation,
-      load: { allowRemoteRefs: entry.allowRemoteRefs, allowOutsideRefs: entry.allowOutsideRefs, cwd: context.cwd },
+      load: { allowRemoteRefs: entry.allowRemoteRefs, allowOutsideRefs: entry.allowOutsideRefs, projectRoot: entry.projectRoot, cwd: context.cwd },
       cache: context.cache,
     });
     result.inputs = generated.inputs;

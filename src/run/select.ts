@@ -31,7 +31,7 @@ export async function selectEntries(config: ResolvedConfig, files: string[], cwd
     for (const entry of config.entries) {
       if (selected.has(entry)) continue;
       try {
-        const set = await loadDocumentSet(entry.document, { allowRemoteRefs: false, allowOutsideRefs: entry.allowOutsideRefs, cwd });
+        const set = await loadDocumentSet(entry.document, { allowRemoteRefs: false, allowOutsideRefs: entry.allowOutsideRefs, projectRoot: entry.projectRoot, cwd });
         const inputs = new Set([...set.files.keys()].map(realOrResolved));
         if (mayBeReferenced.some((file) => inputs.has(file))) selected.add(entry);
       } catch {
