@@ -221,6 +221,19 @@ describe('MQTT target: publish and consume (MQTT 5)', () => {
   });
 });
 
+describe('MQTT target: connecting', () => {
+  it('rejects createClient with ConnectionUnavailableError when no broker answers within connectTimeoutMs', async () => {
+    const started = Date.now();
+    await expect(example.mqtt.createClient({ servers: ['mqtt://127.0.0.1:1'], connectTimeoutMs: 500 })).rejects.toMatchObject({ name: 'ConnectionUnavailableError', message: expect.stringMatching(/no MQTT broker answered within 500 ms \(mqtt:\/\/127\.0\.0\.1:1\)/) });
+    expect(Date.now() - started).toBeLessThan(5_000);
+  });
+
+  it('refuses a broker address that is not MQTT, and a client without any broker', async () => {
+    await expect(example.mqtt.createClient({ servers: ['http://127.0.0.1:1883'] })).rejects.toThrow(/not an MQTT broker address/);
+    await expect(example.mqtt.createClient({ servers: [] })).rejects.toThrow(/give `servers`/);
+  });
+});
+
 describe('MQTT target: last will', () => {
   it('leaves its last will when its connection is lost, and none when it closes', async () => {
     const lastWill = { topic: `${prefix}status`, payload: 'gone', qos: 1 };
