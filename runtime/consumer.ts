@@ -1,5 +1,11 @@
 import { decodeJson, type PayloadCodec } from './codec.js';
-import { envelopeFromHeaders, readEnvelope, type CloudEventAttributes, type HeaderMapping } from './envelope.js';
+import {
+  envelopeFromHeaders,
+  isEnvelopeHeader,
+  readEnvelope,
+  type CloudEventAttributes,
+  type HeaderMapping,
+} from './envelope.js';
 import { errorMessage, type DeadLetterReason } from './errors.js';
 import { MemoryIdempotencyStore, type IdempotencyStore } from './idempotency.js';
 import { silentLogger, type Logger } from './logger.js';
@@ -246,7 +252,7 @@ export class ConsumerPipeline<T, H> {
 function applicationHeadersOf(headers: Record<string, unknown>, mapping: HeaderMapping): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const key of Object.keys(headers)) {
-    if (key.startsWith(mapping.prefix) || key === mapping.contentTypeHeader || key.startsWith('x-codegen-')) continue;
+    if (isEnvelopeHeader(key, mapping) || key.startsWith('x-codegen-')) continue;
     Object.defineProperty(out, key, { value: headers[key], enumerable: true, writable: true, configurable: true });
   }
   return out;

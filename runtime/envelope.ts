@@ -153,11 +153,22 @@ export function envelopeFromHeaders(headers: Record<string, unknown>, mapping: H
   return raw;
 }
 
+const ATTRIBUTE_SET: ReadonlySet<string> = new Set(ATTRIBUTE_NAMES);
+
+/**
+ * A header that carries an envelope attribute under this mapping: any header with the prefix, or, where
+ * attributes travel under their own names (the MQTT binding: no prefix), a CloudEvents attribute name.
+ */
+export function isEnvelopeHeader(name: string, mapping: HeaderMapping): boolean {
+  if (name === mapping.contentTypeHeader) return true;
+  return mapping.prefix === '' ? ATTRIBUTE_SET.has(name) : name.startsWith(mapping.prefix);
+}
+
 /** Headers the application set, without the envelope's own. */
 export function applicationHeaders(headers: Record<string, unknown>, mapping: HeaderMapping): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const key of Object.keys(headers)) {
-    if (key.startsWith(mapping.prefix) || key === mapping.contentTypeHeader) continue;
+    if (isEnvelopeHeader(key, mapping)) continue;
     out[key] = headers[key];
   }
   return out;

@@ -1,4 +1,7 @@
-import { ReplyTimeoutError } from './errors.js';
+import { ConsumerPipeline } from './consumer.js';
+import type { CloudEventAttributes, HeaderMapping } from './envelope.js';
+import { EventValidationError, ReplyTimeoutError, RequestFailedError } from './errors.js';
+import type { ValidationResult } from './validation.js';
 
 interface Waiter<R> {
   resolve(reply: R): void;
@@ -56,4 +59,49 @@ export class PendingReplies<R> {
     this.waiting.delete(correlationId);
     return waiter;
   }
+}
+
+/** A reply as a requester reads it: its body and headers, as they arrived. */
+export interface RawReply {
+  body: Uint8Array;
+  headers: Record<string, unknown>;
+}
+
+/** What a requester knows about the reply it waits for. */
+export interface ReplyReading<R> {
+  operation: string;
+  mapping: HeaderMapping;
+  validatePayload(data: unknown): ValidationResult<R>;
+  validate: boolean;
+}
+
+/**
+ * A reply as the request returns it: its envelope checked, its body decoded and (with `validate`) validated,
+ * the same way a consumer reads an event; the responder's refusal (the `x-codegen-error` header) thrown as
+ * RequestFailedError, anything unreadable as EventValidationError.
+ */
+export function readReply<R>(
+  reading: ReplyReading<R>,
+  raw: RawReply,
+): { payload: R; headers: Record<string, unknown>; envelope: CloudEventAttributes } {
+  const failure = raw.headers['x-codegen-error'];
+  if (typeof failure === 'string') {
+    const reason = raw.headers['x-codegen-dead-letter-reason'];
+    throw new RequestFailedError(reading.operation, typeof reason === 'string' ? reason : 'handler-failed', failure);
+  }
+  const pipeline = new ConsumerPipeline<R, Record<string, unknown>>(
+    {
+      operation: reading.operation,
+      mapping: reading.mapping,
+      validatePayload: (data) => reading.validatePayload(data),
+      validateHeaders: (data) => ({ ok: true, value: data as Record<string, unknown> }),
+    },
+    { validate: reading.validate, idempotencyStore: false },
+  );
+  const decoded = pipeline.decode({ body: raw.body, headers: raw.headers, deliveryAttempt: 1 });
+  if (!decoded.ok)
+    throw new EventValidationError(decoded.reason, `reply to ${reading.operation}`, [
+      { pointer: '', rule: decoded.reason, message: decoded.error },
+    ]);
+  return decoded.value;
 }

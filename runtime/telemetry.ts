@@ -100,7 +100,7 @@ export function loadOpenTelemetry(): Promise<OtelApi | undefined> {
   return loading;
 }
 
-export type MessagingSystem = 'rabbitmq' | 'kafka' | 'nats';
+export type MessagingSystem = 'rabbitmq' | 'kafka' | 'nats' | 'mqtt';
 
 export interface TelemetryOptions {
   /** `false` turns tracing and metrics off even when @opentelemetry/api is installed. */

@@ -1,17 +1,18 @@
 #!/usr/bin/env node
-// Run a command with RabbitMQ, NATS (JetStream) and Kafka available on 127.0.0.1.
+// Run a command with RabbitMQ, NATS (JetStream), Kafka and Mosquitto (MQTT) available on 127.0.0.1.
 //
 //   node scripts/with-brokers.mjs <command> [args...]
 //
 // Each broker that does not answer on its port is started (RabbitMQ: rabbitmq-server -detached;
-// NATS: nats-server -js via start-stop-daemon; Kafka: scripts/kafka.sh; the schema registry,
+// NATS: nats-server -js via start-stop-daemon; Kafka: scripts/kafka.sh; Mosquitto: mosquitto -d with
+// /etc/mosquitto/mosquitto.conf, or a configuration of its own when there is none; the schema registry,
 // Apicurio Registry's Confluent-compatible API on 8081: scripts/registry.sh). The command runs with
 // inherited stdio and node_modules/.bin on PATH. Afterwards only the brokers started here are
 // stopped, also on SIGINT/SIGTERM/SIGHUP; the exit code is the command's.
 //
 // Environment:
 //   CODEGEN_BROKERS=none             no broker handling at all (just run the command)
-//   CODEGEN_BROKERS=kafka,nats       handle only these (default: rabbitmq,nats,kafka,registry)
+//   CODEGEN_BROKERS=kafka,nats       handle only these (default: rabbitmq,nats,kafka,mosquitto,registry)
 //   CODEGEN_KEEP_BROKERS=1           do not stop the brokers started here
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -24,6 +25,7 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const HOST = '127.0.0.1';
 const STATE_DIR = path.join(ROOT, '.cache', 'with-brokers');
 const NATS_PIDFILE = path.join(STATE_DIR, 'nats.pid');
+const MOSQUITTO_SYSTEM_CONF = '/etc/mosquitto/mosquitto.conf';
 const SIGNALS = { SIGHUP: 1, SIGINT: 2, SIGTERM: 15 };
 
 const log = (msg) => process.stderr.write(`[with-brokers] ${msg}\n`);
@@ -89,6 +91,17 @@ async function natsReady() {
       /* partial INFO line: treat as no JetStream info */
     }
     return info.jetstream ? 'ok' : 'no-jetstream';
+  } catch {
+    return 'down';
+  }
+}
+
+/** MQTT: a CONNECT (3.1.1, clean session, empty client id) is answered with a CONNACK (type 2). */
+async function mosquittoReady() {
+  try {
+    const hello = Buffer.from([0x10, 0x0c, 0x00, 0x04, 0x4d, 0x51, 0x54, 0x54, 0x04, 0x02, 0x00, 0x3c, 0x00, 0x00]);
+    const d = await tcpProbe(1883, { hello, enough: (b) => b.length >= 4 });
+    return d[0] === 0x20 ? 'ok' : 'not-mqtt';
   } catch {
     return 'down';
   }
@@ -261,6 +274,36 @@ const SERVICES = {
     },
   },
 
+  mosquitto: {
+    port: 1883,
+    async check() {
+      const st = await mosquittoReady();
+      if (st === 'not-mqtt') throw new Error('port 1883 answers but not with MQTT');
+      return st === 'ok';
+    },
+    async start(launched) {
+      if (!which('mosquitto')) throw new Error('not running and mosquitto is not installed');
+      const conf = mosquittoConf();
+      // The package's run folder is made by its service unit: a machine that never ran the service lacks it.
+      const pidDir = path.dirname(mosquittoPidFile(conf));
+      if (!fs.existsSync(pidDir)) await run('install', ['-d', '-o', 'mosquitto', '-g', 'mosquitto', pidDir]);
+      launched();
+      const r = await run(which('mosquitto'), ['-d', '-c', conf]);
+      if (r.code !== 0) throw new Error(`mosquitto -d -c ${conf} failed (exit ${r.code})${indent(r.out)}`);
+      const ready = await poll(mosquittoReady, 15_000, 200);
+      if (ready !== 'ok') throw new Error(`mosquitto did not answer MQTT on 1883 within 15s (${ready})`);
+    },
+    async stop() {
+      const pid = Number(fs.readFileSync(mosquittoPidFile(mosquittoConf()), 'utf8'));
+      try {
+        process.kill(pid, 'SIGTERM');
+      } catch {
+        /* already gone */
+      }
+      for (let i = 0; i < 50 && (await portOpen(1883)); i++) await sleep(200);
+    },
+  },
+
   kafka: {
     port: 9092,
     check: () => portOpen(9092),
@@ -305,6 +348,24 @@ const SERVICES = {
     },
   },
 };
+
+/** The system's configuration when installed (as the Debian package leaves it), else one of our own. */
+function mosquittoConf() {
+  if (fs.existsSync(MOSQUITTO_SYSTEM_CONF)) return MOSQUITTO_SYSTEM_CONF;
+  fs.mkdirSync(STATE_DIR, { recursive: true });
+  const conf = path.join(STATE_DIR, 'mosquitto.conf');
+  fs.writeFileSync(
+    conf,
+    [`pid_file ${path.join(STATE_DIR, 'mosquitto.pid')}`, 'listener 1883 127.0.0.1', 'allow_anonymous true', ''].join('\n'),
+  );
+  return conf;
+}
+
+function mosquittoPidFile(conf) {
+  const line = fs.readFileSync(conf, 'utf8').split('\n').find((l) => /^pid_file\s/.test(l));
+  if (!line) throw new Error(`${conf} names no pid_file: cannot stop mosquitto`);
+  return line.replace(/^pid_file\s+/, '').trim();
+}
 
 // ---------------------------------------------------------------- main
 

@@ -18,6 +18,7 @@ export const BROKERS = [
   { name: 'rabbitmq', script: 'bench/rabbitmq/throughput.mjs', endpoint: () => hostPort(process.env.AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672', 5672) },
   { name: 'kafka', script: 'bench/kafka/throughput.mjs', endpoint: () => hostPort((process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',')[0], 9092) },
   { name: 'nats', script: 'bench/nats/throughput.mjs', endpoint: () => hostPort(process.env.NATS_URL ?? '127.0.0.1:4222', 4222) },
+  { name: 'mqtt', script: 'bench/mqtt/throughput.mjs', endpoint: () => hostPort(process.env.MQTT_URL ?? 'mqtt://127.0.0.1:1883', 1883) },
 ];
 
 function hostPort(address, defaultPort) {

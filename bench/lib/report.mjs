@@ -108,7 +108,7 @@ function judgeTargets(results) {
   ratioTarget(find(results, 'diff', 'synthetic-500'), 'asyncapi-cli-diff/codegen-diff', 5, '#8', '`diff` ≥ 5× faster than `asyncapi diff`, 500-channel pair');
 
   const brokers = results.brokers?.results ?? [];
-  for (const name of ['rabbitmq', 'kafka', 'nats']) {
+  for (const name of ['rabbitmq', 'kafka', 'nats', 'mqtt']) {
     const b = brokers.find((x) => x.broker === name);
     if (!b || b.status !== 'measured') {
       add('#8', `run-time ${name}: generated ≥ 0.9 of the plain client's events/s`, b ? `${b.status}: ${b.reason}` : results.brokers?.skipped ? `skipped (${results.brokers.skipped})` : '–', 'not measured');

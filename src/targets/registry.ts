@@ -9,6 +9,7 @@ const TARGETS = {
   rabbitmq: async () => (await import('./rabbitmq/index.js')).rabbitmqTarget,
   kafka: async () => (await import('./kafka/index.js')).kafkaTarget,
   nats: async () => (await import('./nats/index.js')).natsTarget,
+  mqtt: async () => (await import('./mqtt/index.js')).mqttTarget,
 } satisfies Record<string, () => Promise<Generator>>;
 
 /** A broker target: its code goes to `<out>/<target>/`. */

@@ -4,10 +4,11 @@
  * run with `describe.each(contractBrokers())`; what a broker does differently by design is read from
  * its `capabilities` (capabilities.ts), never skipped.
  *
- * Every broker generates fixtures/contract/asyncapi.yaml (all three targets, one `tsc --strict`
+ * Every broker generates fixtures/contract/asyncapi.yaml (all four targets, one `tsc --strict`
  * program, emitted and imported) and uses names unique to the run: RabbitMQ `namePrefix`, Kafka
- * `topicPrefix` and consumer groups, NATS `subjectPrefix` (streams follow). Beside the generated
- * client each broker keeps a raw *tap*, a plain client (amqplib, kafkajs, @nats-io) that records
+ * `topicPrefix` and consumer groups, NATS `subjectPrefix` (streams follow), MQTT `topicPrefix` and
+ * session ids. Beside the generated client each broker keeps a raw *tap*, a plain client (amqplib,
+ * kafkajs, @nats-io, MQTT.js) that records
  * every message reaching the run's destinations, so a test can prove that a refused publish sent
  * nothing, and read dead letters with their headers as they are on the broker.
  */
@@ -19,9 +20,11 @@ import { jetstream, jetstreamManager, type JetStreamClient } from '@nats-io/jets
 import { headers as natsHeaders, type Msg, type NatsConnection, type Subscription as NatsSubscription } from '@nats-io/transport-node';
 import type { ConfirmChannel, Message } from 'amqplib';
 import type { Consumer, Producer } from 'kafkajs';
+import type { MqttClient } from 'mqtt';
 import { compileStrict, emittedFolder, FIXTURES, generateTo, ROOT, uniqueName } from '../helpers/codegen.js';
 import { assertKafkaUp, BROKERS, plainKafka, withAdmin } from '../kafka/support.js';
 import { deleteStreams, NATS_URL, rawConnection, streamPrefixOf, uniquePrefix } from '../nats/support.js';
+import { MQTT_URL, rawConnection as rawMqttConnection } from '../mqtt/support.js';
 import { AMQP_URL, Broker, deleteByPrefix, namePrefix, rabbitmqctl } from '../rabbitmq/support.js';
 import { BROKER_NAMES, CAPABILITIES, type BrokerName, type Capabilities } from './capabilities.js';
 
@@ -61,7 +64,7 @@ export abstract class ContractBroker {
   abstract readonly name: BrokerName;
   /** Names of this run: every queue, topic, subject and stream starts with it. */
   abstract readonly prefix: string;
-  /** The generated root module (errors, validators, the three target namespaces). */
+  /** The generated root module (errors, validators, the target namespaces). */
   root: any;
   protected readonly clients: any[] = [];
   protected readonly tapped: Seen[] = [];
@@ -70,7 +73,7 @@ export abstract class ContractBroker {
     return CAPABILITIES[this.name];
   }
 
-  /** The generated target's namespace (`root.rabbitmq`, `root.kafka`, `root.nats`). */
+  /** The generated target's namespace (`root.rabbitmq`, `root.kafka`, `root.nats`, `root.mqtt`). */
   get target(): any {
     return this.root[this.capabilities.target];
   }
@@ -416,12 +419,66 @@ class NatsContract extends ContractBroker {
   }
 }
 
+// ---- MQTT -------------------------------------------------------------------------------------------
+
+class MqttContract extends ContractBroker {
+  readonly name = 'mqtt' as const;
+  /** Topics start with `<run>/`; session ids with `<run>.`. */
+  private readonly run = uniqueName('contract-mqtt');
+  readonly prefix = `${this.run}/`;
+  private raw: MqttClient | undefined;
+
+  async start(): Promise<void> {
+    this.root = await generated();
+    const raw = await rawMqttConnection();
+    this.raw = raw;
+    raw.on('message', (topic, body, packet) => {
+      const headers: Record<string, string> = {};
+      const user = packet.properties?.userProperties ?? {};
+      for (const [name, value] of Object.entries(user)) headers[name] = text(Array.isArray(value) ? value[0] : value);
+      this.tapped.push({ destination: topic, id: headers.id ?? '', headers, body });
+    });
+    // Events and dead letters, not requests: a subscriber on the request topic would count as a responder.
+    await raw.subscribeAsync([`${this.prefix}contract/sites/#`, `${this.prefix}contract/notes`, `${this.prefix}dlq/#`], { qos: 1 });
+  }
+
+  clientOptions(): Record<string, unknown> {
+    // A client id of its own per client; the sessions of consumers are named by subscribeOptions().
+    return { servers: [MQTT_URL], topicPrefix: this.prefix, clientId: `${this.run}-${randomUUID().slice(0, 8)}`, sessionExpirySeconds: 300, closeTimeoutMs: 5_000, requestTimeoutMs: 3_000 };
+  }
+
+  subscribeOptions(_operation: ReceiveOperation, group: string): Record<string, unknown> {
+    // The consumer `group` is a persistent session: the next consumer of that name resumes it.
+    return { sessionId: `${this.run}.${group}`, retry: FAST_RETRY };
+  }
+
+  async inject(reading: RawReading): Promise<void> {
+    const userProperties: Record<string, string> = { ...rawEnvelope(reading.id ?? randomUUID()) };
+    for (const [name, value] of presentHeaders(reading)) userProperties[name] = value;
+    const topic = `${this.prefix}contract/sites/${reading.siteId}/readings`;
+    await this.raw!.publishAsync(topic, rawBody(reading), { qos: 1, properties: { userProperties, contentType: 'application/json' } });
+  }
+
+  override severableClient(): Promise<any> {
+    return this.client({ connectionOptions: { reconnectPeriod: 100 } });
+  }
+
+  async sever(client: any): Promise<void> {
+    client.connection.stream.destroy();
+  }
+
+  async stop(): Promise<void> {
+    await this.closeClients();
+    await this.raw?.endAsync().catch(() => undefined);
+  }
+}
+
 // ---- the generated code, once per test file ------------------------------------------------------
 
 let building: Promise<string> | undefined;
 
 /**
- * fixtures/contract/asyncapi.yaml generated for the three targets and compiled with `tsc --strict`
+ * fixtures/contract/asyncapi.yaml generated for the four targets and compiled with `tsc --strict`
  * (emitting JavaScript): the path of the emitted index.js. It is kept under .cache/contract/<hash of
  * the generator's inputs>, so the contract files of one run (and runs on unchanged sources) compile
  * it once: the compile takes most of a file's setup.
@@ -436,7 +493,7 @@ export function generatedIndex(): Promise<string> {
     while (!existsSync(index)) {
       if (takeLock(`${cached}.lock`)) {
         try {
-          const out = await generateTo(CONTRACT_DOCUMENT, ['rabbitmq', 'kafka', 'nats']);
+          const out = await generateTo(CONTRACT_DOCUMENT, ['rabbitmq', 'kafka', 'nats', 'mqtt']);
           await compileStrict([out], { emit: true });
           if (!existsSync(index)) renameSync(emittedFolder(out), cached);
         } finally {
@@ -461,7 +518,7 @@ function takeLock(lock: string): boolean {
   }
 }
 
-/** The generated root module (errors, validators, the three target namespaces). */
+/** The generated root module (errors, validators, the target namespaces). */
 export async function generated(): Promise<any> {
   return import(pathToFileURL(await generatedIndex()).href);
 }
@@ -488,6 +545,7 @@ const FACTORIES: Record<BrokerName, () => ContractBroker> = {
   kafka: () => new KafkaContract(),
   'nats-core': () => new NatsContract('nats-core', 'core'),
   'nats-jetstream': () => new NatsContract('nats-jetstream', 'jetstream'),
+  mqtt: () => new MqttContract(),
 };
 
 /** The cases of `describe.each`: every broker of the contract, each with a fresh adapter. */

@@ -5,12 +5,12 @@
  */
 
 /** The brokers the contract runs on; NATS twice, because core and JetStream promise different things. */
-export const BROKER_NAMES = ['rabbitmq', 'kafka', 'nats-core', 'nats-jetstream'] as const;
+export const BROKER_NAMES = ['rabbitmq', 'kafka', 'nats-core', 'nats-jetstream', 'mqtt'] as const;
 export type BrokerName = (typeof BROKER_NAMES)[number];
 
 export interface Capabilities {
   /** The generated target (`--target`) the broker runs. */
-  target: 'rabbitmq' | 'kafka' | 'nats';
+  target: 'rabbitmq' | 'kafka' | 'nats' | 'mqtt';
   /** What a resolved publish means. */
   publishResolves: 'confirmed' | 'written to the connection';
   /**
@@ -127,6 +127,25 @@ export const CAPABILITIES: Record<BrokerName, Capabilities> = {
     duplicateDroppedBy: 'broker',
     deadLetterDestination: 'subject `<p>dlq.contract.sites.<siteId>.readings`, stored in stream `<P>READINGS_DLQ`',
     reconnection: { ...NATS_RECONNECTION, publishedAfterTheCut: 'delivered' },
+  },
+  mqtt: {
+    target: 'mqtt',
+    publishResolves: 'confirmed',
+    // The consumer's persistent session (its session id) keeps what is published while it is away.
+    keepsEventsWithoutConsumer: true,
+    survivesConsumerCrash: true,
+    retry: 'in process',
+    duplicateDroppedBy: 'consumer',
+    deadLetterDestination: 'topic `<p>dlq/contract/sites/<siteId>/readings`',
+    invalidAddressOnReceipt: 'dead-lettered',
+    keys: false,
+    responderFailure: 'RequestFailedError',
+    noResponder: 'PublishError',
+    reconnection: {
+      exercised: true,
+      how: "the client's socket is destroyed without a DISCONNECT (`connection.stream.destroy()`)",
+      publishedAfterTheCut: 'delivered',
+    },
   },
 };
 

@@ -13,8 +13,8 @@ import { compileStrict, generateTo } from '../helpers/codegen.js';
 import { BROKER_NAMES, CAPABILITIES, type BrokerName } from './capabilities.js';
 import { CONTRACT_DOCUMENT } from './brokers.js';
 
-type Target = 'rabbitmq' | 'kafka' | 'nats';
-const TARGETS: Target[] = ['rabbitmq', 'kafka', 'nats'];
+type Target = 'rabbitmq' | 'kafka' | 'nats' | 'mqtt';
+const TARGETS: Target[] = ['rabbitmq', 'kafka', 'nats', 'mqtt'];
 /** Whether a target's bindings can demand a key (read from the same capability data as the broker tests). */
 const hasKeys = (target: Target) => BROKER_NAMES.some((name: BrokerName) => CAPABILITIES[name].target === target && CAPABILITIES[name].keys);
 

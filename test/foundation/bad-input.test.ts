@@ -61,7 +61,7 @@ const CASES: Case[] = [
     code: 1,
     message: /refused \$ref "\.\.\/outside\.yaml": it leaves the project root, the git work tree holding the document \(\.\); pass --allow-outside-refs/,
   },
-  { name: 'unknown --target', files: { 'doc.yaml': VALID }, args: (dir) => ['generate', 'doc.yaml', '-t', 'mqtt', '-o', path.join(dir, 'out')], code: 2, message: /unknown target "mqtt"; choose from rabbitmq, kafka, nats/ },
+  { name: 'unknown --target', files: { 'doc.yaml': VALID }, args: (dir) => ['generate', 'doc.yaml', '-t', 'redis', '-o', path.join(dir, 'out')], code: 2, message: /unknown target "redis"; choose from rabbitmq, kafka, nats, mqtt/ },
   {
     name: 'output path that is a file',
     files: { 'doc.yaml': VALID, 'out': 'I am a file' },

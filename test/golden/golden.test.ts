@@ -8,7 +8,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { compileStrict, FIXTURES, generateTo } from '../helpers/codegen.js';
 
-const TARGETS = ['rabbitmq', 'kafka', 'nats'];
+const TARGETS = ['rabbitmq', 'kafka', 'nats', 'mqtt'];
 const GOLDEN = path.join(import.meta.dirname);
 
 /** Fixture document → folder name under test/golden/. */

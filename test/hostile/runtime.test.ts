@@ -2,8 +2,8 @@
 /**
  * The run-time half of the hostile-input work: the generated consumer of the bundled example
  * (`onOrderCreated`), compiled with `tsc --strict`, against the real brokers, fed raw messages that a
- * plain client (amqplib, kafkajs, @nats-io/transport-node) injects behind its back. One case list
- * (`CASES`) serves the three targets; a small adapter per broker writes a raw message the way that
+ * plain client (amqplib, kafkajs, @nats-io/transport-node, MQTT.js) injects behind its back. One case list
+ * (`CASES`) serves the four targets; a small adapter per broker writes a raw message the way that
  * broker carries it (CloudEvents attributes in its binary-mode headers) and reads the dead letters.
  *
  * For every case the consumer either handles the event as documented, or dead-letters it with the
@@ -19,13 +19,15 @@ import { runInNewContext } from 'node:vm';
 import { jetstream, type JetStreamClient } from '@nats-io/jetstream';
 import { headers as natsHeaders, type NatsConnection, type Subscription } from '@nats-io/transport-node';
 import type { Consumer, Producer } from 'kafkajs';
+import type { MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compileStrict, FIXTURES, generateTo, importGenerated, uniqueName } from '../helpers/codegen.js';
 import { assertKafkaUp, BROKERS, plainKafka, withAdmin } from '../kafka/support.js';
+import { MQTT_URL, rawConnection as rawMqttConnection } from '../mqtt/support.js';
 import { deleteStreams, NATS_URL, rawConnection, streamPrefixOf, uniquePrefix } from '../nats/support.js';
 import { AMQP_URL, Broker, deleteByPrefix, namePrefix } from '../rabbitmq/support.js';
 
-type TargetName = 'rabbitmq' | 'kafka' | 'nats';
+type TargetName = 'rabbitmq' | 'kafka' | 'nats' | 'mqtt';
 
 /** A message as a plain client writes it: body, CloudEvents attributes, application headers (undefined: left out). */
 interface RawMessage {
@@ -121,8 +123,8 @@ const handled = (check?: (event: Handled) => void): Expectation => ({ handled: t
 const KAFKA_TOO_LARGE: Expectation = { refused: /larger than the max message size the server will accept/ };
 /** @nats-io: the client checks the server's announced max_payload (1 MB by default) before sending. */
 const NATS_TOO_LARGE: Expectation = { refused: /max_payload size exceeded/ };
-/** The consumers' own `maxBodyBytes`: below what Kafka and NATS accept, above the 10 MB cases on RabbitMQ. */
-const MAX_BODY_BYTES: Record<TargetName, number> = { rabbitmq: 12 * MB, kafka: 900 * 1024, nats: 900 * 1024 };
+/** The consumers' own `maxBodyBytes`: below what Kafka and NATS accept, above the 10 MB cases on RabbitMQ and MQTT. */
+const MAX_BODY_BYTES: Record<TargetName, number> = { rabbitmq: 12 * MB, kafka: 900 * 1024, nats: 900 * 1024, mqtt: 12 * MB };
 const overLimit = (target: TargetName): Expectation => deadLetter('too-large', new RegExp(`over maxBodyBytes \\(${MAX_BODY_BYTES[target]}\\)`));
 
 const CASES: HostileCase[] = [
@@ -141,14 +143,14 @@ const CASES: HostileCase[] = [
     kind: '3',
     title: 'body: a valid order plus an unknown 10 MB field',
     body: JSON.stringify(order({ padding: 'x'.repeat(TEN_MB) })),
-    expect: { rabbitmq: deadLetter('invalid-payload', /\/padding additionalProperties/), kafka: KAFKA_TOO_LARGE, nats: NATS_TOO_LARGE },
+    expect: { rabbitmq: deadLetter('invalid-payload', /\/padding additionalProperties/), kafka: KAFKA_TOO_LARGE, nats: NATS_TOO_LARGE, mqtt: deadLetter('invalid-payload', /\/padding additionalProperties/) },
   },
   {
     id: 'ten-mb-valid',
     kind: '3',
     title: 'body: a 10 MB order valid per the schema (10 MB `customerId`, no maxLength)',
     body: JSON.stringify(order({ customerId: 'c'.repeat(TEN_MB) })),
-    expect: { rabbitmq: handled((event) => expect(event.customerIdLength).toBe(TEN_MB)), kafka: KAFKA_TOO_LARGE, nats: NATS_TOO_LARGE },
+    expect: { rabbitmq: handled((event) => expect(event.customerIdLength).toBe(TEN_MB)), kafka: KAFKA_TOO_LARGE, nats: NATS_TOO_LARGE, mqtt: handled((event) => expect(event.customerIdLength).toBe(TEN_MB)) },
   },
   {
     id: 'over-limit',
@@ -162,7 +164,7 @@ const CASES: HostileCase[] = [
     kind: '3',
     title: "body: a valid order of 13 MB, over the consumer's `maxBodyBytes` (12 MiB)",
     body: JSON.stringify(order({ customerId: 'c'.repeat(13 * MB) })),
-    expect: { rabbitmq: overLimit('rabbitmq') },
+    expect: { rabbitmq: overLimit('rabbitmq'), mqtt: overLimit('mqtt') },
   },
   // 4. The CloudEvents envelope: attributes missing or malformed.
   { id: 'no-id', kind: '4', title: 'envelope: no `id`', envelope: { id: undefined }, expect: deadLetter('invalid-envelope', /envelope invalid: \/id required/), loop: true },
@@ -417,6 +419,48 @@ class NatsAdapter implements Adapter {
   }
 }
 
+class MqttAdapter implements Adapter {
+  readonly name = 'mqtt' as const;
+  private readonly prefix = `${uniqueName('hostile')}/`;
+  private client: any;
+  private raw: MqttClient | undefined;
+  private readonly dead: DeadLetter[] = [];
+
+  async start(onEvent: OnEvent): Promise<void> {
+    const raw = await rawMqttConnection();
+    this.raw = raw;
+    raw.on('message', (_topic, body, packet) => {
+      const user = packet.properties?.userProperties ?? {};
+      const header = (name: string) => text(user[name] ?? '');
+      this.dead.push({ label: header('x-hostile-case'), reason: header('x-codegen-dead-letter-reason'), error: header('x-codegen-error'), bytes: body.length });
+    });
+    await raw.subscribeAsync(`${this.prefix}dlq/orders/+/created`, { qos: 1 });
+    this.client = await root.mqtt.createClient({ servers: [MQTT_URL], topicPrefix: this.prefix, clientId: uniqueName('hostile'), closeTimeoutMs: 2_000 });
+    await this.client.onOrderCreated((payload: any, context: any) => onEvent(payload, context), { maxBodyBytes: MAX_BODY_BYTES.mqtt, cleanStart: true });
+  }
+
+  /** MQTT 5, binary mode: attributes as user properties named as the attribute, `datacontenttype` the Content Type property. */
+  async inject(message: RawMessage): Promise<void> {
+    const userProperties: Record<string, string> = {};
+    let contentType: string | undefined;
+    for (const [name, value] of present(message.envelope)) {
+      if (name === 'datacontenttype') contentType = text(value);
+      else userProperties[name] = text(value);
+    }
+    for (const [name, value] of present(message.headers)) userProperties[name] = text(value);
+    await this.raw!.publishAsync(`${this.prefix}orders/eu/created`, message.body, { qos: 1, properties: { userProperties, ...(contentType === undefined ? {} : { contentType }) } });
+  }
+
+  async deadLetters(): Promise<readonly DeadLetter[]> {
+    return this.dead;
+  }
+
+  async close(): Promise<void> {
+    await this.client?.close();
+    await this.raw?.endAsync();
+  }
+}
+
 // ---- helpers -------------------------------------------------------------------------------------------
 
 async function waitFor(condition: () => boolean | Promise<boolean>, what: () => string, timeoutMs = 20_000): Promise<void> {
@@ -464,6 +508,7 @@ const ADAPTERS: Array<{ name: TargetName; create(): Adapter }> = [
   { name: 'rabbitmq', create: () => new RabbitAdapter() },
   { name: 'kafka', create: () => new KafkaAdapter() },
   { name: 'nats', create: () => new NatsAdapter() },
+  { name: 'mqtt', create: () => new MqttAdapter() },
 ];
 
 /** The memory loop: 200 messages, every other one the 256 KB case, the rest the small cases in turn. */
@@ -475,7 +520,7 @@ const memoryFigures: Array<{ target: TargetName; heapMb: number; arrayBuffersMb:
 // ---- the tests -----------------------------------------------------------------------------------------
 
 beforeAll(async () => {
-  const out = await generateTo(path.join(FIXTURES, 'example/asyncapi.yaml'), ['rabbitmq', 'kafka', 'nats']);
+  const out = await generateTo(path.join(FIXTURES, 'example/asyncapi.yaml'), ['rabbitmq', 'kafka', 'nats', 'mqtt']);
   await compileStrict([out], { emit: true });
   root = await importGenerated<any>(out, 'index.js');
 });

@@ -1,8 +1,8 @@
 /* eslint-disable @typescript-eslint/no-explicit-any */
 // Shared set-up of the observability tests: the real OpenTelemetry SDK (in-memory span exporter, an
 // in-memory metric reader, the AsyncLocalStorage context manager), the bundled example generated for
-// the three targets and compiled once, and one harness per broker so that every scenario runs the same
-// way on RabbitMQ, Kafka and NATS.
+// the four targets and compiled once, and one harness per broker so that every scenario runs the same
+// way on RabbitMQ, Kafka, NATS and MQTT.
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import net from 'node:net';
@@ -16,6 +16,7 @@ import { connect as amqpConnect } from 'amqplib';
 import { Kafka, logLevel } from 'kafkajs';
 import { connect as natsConnect, headers as natsHeaders } from '@nats-io/transport-node';
 import { jetstreamManager } from '@nats-io/jetstream';
+import { connectAsync as mqttConnect } from 'mqtt';
 import { compileStrict, emittedFolder, FIXTURES, generateTo, importGenerated, uniqueName } from '../helpers/codegen.js';
 
 const execFileAsync = promisify(execFile);
@@ -24,7 +25,8 @@ export const AMQP_URL = 'amqp://guest:guest@127.0.0.1:5672';
 export const KAFKA_BROKERS = ['127.0.0.1:9092'];
 export const NATS_URL = '127.0.0.1:4222';
 
-export type System = 'rabbitmq' | 'kafka' | 'nats';
+export type System = 'rabbitmq' | 'kafka' | 'nats' | 'mqtt';
+export const MQTT_URL = 'mqtt://127.0.0.1:1883';
 
 // ---- OpenTelemetry --------------------------------------------------------------------------------
 
@@ -125,9 +127,9 @@ export interface Generated {
   js: string;
 }
 
-/** The bundled example for the three targets, compiled with tsc --strict as one program, imported. */
+/** The bundled example for the four targets, compiled with tsc --strict as one program, imported. */
 export async function generateExample(): Promise<Generated> {
-  const out = await generateTo(path.join(FIXTURES, 'example/asyncapi.yaml'), ['rabbitmq', 'kafka', 'nats']);
+  const out = await generateTo(path.join(FIXTURES, 'example/asyncapi.yaml'), ['rabbitmq', 'kafka', 'nats', 'mqtt']);
   await compileStrict([out], { emit: true });
   return { root: await importGenerated<any>(out, 'index.js'), out, js: emittedFolder(out) };
 }
@@ -186,6 +188,7 @@ export async function assertBrokersUp(): Promise<void> {
   if (!(await portOpen(5672))) missing.push('RabbitMQ on 127.0.0.1:5672');
   if (!(await portOpen(9092))) missing.push('Kafka on 127.0.0.1:9092 (bash scripts/kafka.sh start && bash scripts/kafka.sh wait)');
   if (!(await portOpen(4222))) missing.push('NATS on 127.0.0.1:4222');
+  if (!(await portOpen(1883))) missing.push('Mosquitto on 127.0.0.1:1883');
   if (missing.length) throw new Error(`brokers not running: ${missing.join(', ')} (npm test starts them)`);
 }
 
@@ -417,6 +420,47 @@ export function natsHarness(generated: Generated): BrokerHarness {
       } finally {
         await nc.close();
       }
+    },
+  };
+}
+
+export function mqttHarness(generated: Generated): BrokerHarness {
+  const prefix = `${uniqueName('obs-m')}/`;
+  const open: Array<{ close(): Promise<void> }> = [];
+  return {
+    system: 'mqtt',
+    prefix,
+    orderDestination: `${prefix}orders/+/created`,
+    requestDestination: `${prefix}payments/authorize`,
+    publishAttributes: { 'messaging.destination.name': `${prefix}orders/eu/created` },
+    processAttributes: { 'messaging.destination.name': `${prefix}orders/eu/created`, 'messaging.consumer.group.name': 'b-orders' },
+    redelivery: false,
+    async service(name, logger) {
+      const client = await generated.root.mqtt.createClient({ servers: [MQTT_URL], topicPrefix: prefix, clientId: uniqueName(`obs-${name}`), ...(logger ? { logger } : {}) });
+      open.push(client);
+      return {
+        publishOrder: (payload) => client.publishOrderCreated(payload, { parameters: { region: 'eu' }, headers: { 'x-tenant': 'acme' } }),
+        onOrder: async (handler) => {
+          await client.onOrderCreated((payload: any, context: any) => handler(payload, { id: context.envelope.id, attempt: context.attempt }), { group: `${name}-orders`, retry: RETRY, cleanStart: true });
+        },
+        request: (payload) => client.requestAuthorizePayment(payload, { timeoutMs: 20_000 }),
+        respond: async (handler) => {
+          await client.onHandlePaymentAuthorization((payload: any) => handler(payload));
+        },
+        close: () => client.close(),
+      };
+    },
+    async raw(payload, envelope) {
+      const raw = await mqttConnect(MQTT_URL, { protocolVersion: 5 });
+      try {
+        const userProperties = { ...envelopeHeaders('', envelope), 'x-tenant': 'acme' };
+        await raw.publishAsync(`${prefix}orders/eu/created`, JSON.stringify(payload), { qos: 1, properties: { userProperties, contentType: 'application/json' } });
+      } finally {
+        await raw.endAsync();
+      }
+    },
+    async cleanup() {
+      await Promise.allSettled(open.splice(0).map((c) => c.close()));
     },
   };
 }

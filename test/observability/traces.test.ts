@@ -21,6 +21,7 @@ import {
   installOpenTelemetry,
   kafkaHarness,
   memoryLogger,
+  mqttHarness,
   natsHarness,
   order,
   parentOf,
@@ -58,9 +59,9 @@ const spans = () => otel.exporter.getFinishedSpans();
 const eventsOf = (list: ReadableSpan[], name: string) => list.flatMap((s) => s.events.filter((e) => e.name === name));
 const TRACE_ID = /^[0-9a-f]{32}$/;
 
-const harnessOf: Record<string, (g: Generated) => BrokerHarness> = { rabbitmq: rabbitHarness, kafka: kafkaHarness, nats: natsHarness };
+const harnessOf: Record<string, (g: Generated) => BrokerHarness> = { rabbitmq: rabbitHarness, kafka: kafkaHarness, nats: natsHarness, mqtt: mqttHarness };
 
-describe.each(['rabbitmq', 'kafka', 'nats'])('%s: traces, logs and metrics', (system) => {
+describe.each(['rabbitmq', 'kafka', 'nats', 'mqtt'])('%s: traces, logs and metrics', (system) => {
   let broker: BrokerHarness;
   beforeAll(() => {
     broker = harnessOf[system]!(generated);
@@ -294,7 +295,8 @@ describe('without @opentelemetry/api', () => {
       cpSync(generated.js, path.join(app, 'generated'), { recursive: true });
       cpSync(path.join(ROOT, 'test/observability/app-without-otel.mjs'), path.join(app, 'app.mjs'));
       writeFileSync(path.join(app, 'package.json'), JSON.stringify({ type: 'module', private: true }));
-      for (const name of ['amqplib', 'kafkajs', '@nats-io/transport-node', '@nats-io/jetstream']) {
+      // mqtt too: the generated root index exports every target's client.
+      for (const name of ['amqplib', 'kafkajs', '@nats-io/transport-node', '@nats-io/jetstream', 'mqtt']) {
         mkdirSync(path.dirname(path.join(app, 'node_modules', name)), { recursive: true });
         symlinkSync(path.join(ROOT, 'node_modules', name), path.join(app, 'node_modules', name), 'dir');
       }

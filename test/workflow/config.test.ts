@@ -176,12 +176,12 @@ describe('config errors (exit 2, naming the file and the key)', () => {
     [
       'unknown target, with a suggestion',
       { 'codegen.config.yaml': 'documents:\n  - document: asyncapi.yaml\n    out: out\n    targets: [kafka, nast]\n' },
-      ['codegen.config.yaml:4:22 (#/documents/0/targets/1): error E_CONFIG_VALUE: documents[0].targets[1]: unknown target "nast" (did you mean "nats"?); choose from rabbitmq, kafka, nats'],
+      ['codegen.config.yaml:4:22 (#/documents/0/targets/1): error E_CONFIG_VALUE: documents[0].targets[1]: unknown target "nast" (did you mean "nats"?); choose from rabbitmq, kafka, nats, mqtt'],
     ],
     [
       'targets of the wrong type',
       { 'codegen.config.json': json({ documents: [{ ...entry, targets: { kafka: true } }] }) },
-      ['codegen.config.json:5:7 (#/documents/0/targets): error E_CONFIG_TYPE: documents[0].targets: must be a list of targets (rabbitmq, kafka, nats), got an object'],
+      ['codegen.config.json:5:7 (#/documents/0/targets): error E_CONFIG_TYPE: documents[0].targets: must be a list of targets (rabbitmq, kafka, nats, mqtt), got an object'],
     ],
     [
       'a boolean option given a string',
@@ -212,7 +212,7 @@ describe('config errors (exit 2, naming the file and the key)', () => {
     [
       'a "codegen" key in package.json, pointed at inside package.json',
       { 'package.json': json({ name: 'x', codegen: { documents: [{ document: 'asyncapi.yaml', out: 'out', targets: 'kafka,natz' }] } }) },
-      ['package.json:8:9 (#/codegen/documents/0/targets): error E_CONFIG_VALUE: documents[0].targets: unknown target "natz" (did you mean "nats"?); choose from rabbitmq, kafka, nats'],
+      ['package.json:8:9 (#/codegen/documents/0/targets): error E_CONFIG_VALUE: documents[0].targets: unknown target "natz" (did you mean "nats"?); choose from rabbitmq, kafka, nats, mqtt'],
     ],
     [
       'a JavaScript config (no line numbers, the key still named)',

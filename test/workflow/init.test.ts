@@ -107,8 +107,8 @@ describe('codegen init', () => {
     expect(code).toBe(0);
     expect(questions).toEqual([
       'AsyncAPI document (api/events.yaml): ',
-      'Targets: rabbitmq, kafka, nats (comma-separated), or none (kafka): ',
-      'Targets: rabbitmq, kafka, nats (comma-separated), or none (kafka): ',
+      'Targets: rabbitmq, kafka, nats, mqtt (comma-separated), or none (kafka): ',
+      'Targets: rabbitmq, kafka, nats, mqtt (comma-separated), or none (kafka): ',
       'Output folder (src/events): ',
       'Config format: ts, mjs, json, yaml (mjs): ',
     ]);

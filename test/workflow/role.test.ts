@@ -16,7 +16,7 @@ const open: Array<{ close(): Promise<void> }> = [];
 
 async function generate(role: string, ...flags: string[]): Promise<string> {
   const out = path.join(freshDir(`role-${role}`), 'out');
-  const result = await runInProcess(['generate', DOCUMENT, '--target', 'rabbitmq,kafka,nats', '--out', out, '--role', role, ...flags]);
+  const result = await runInProcess(['generate', DOCUMENT, '--target', 'rabbitmq,kafka,nats,mqtt', '--out', out, '--role', role, ...flags]);
   if (result.code !== 0) throw new Error(result.stderr);
   return out;
 }
@@ -80,13 +80,19 @@ const BROKERS_UNDER_TEST: Record<string, Broker> = {
     replyPayload: (reply) => reply.payload,
     consumeOptions: () => ({}),
   },
+  mqtt: {
+    connect: async (module, isolation) => track(await module.mqtt.createClient({ servers: ['mqtt://127.0.0.1:1883'], topicPrefix: isolation, clientId: uniqueName('role') })),
+    payloadOf: ([payload]) => payload,
+    replyPayload: (reply) => reply.payload,
+    consumeOptions: () => ({ cleanStart: true }),
+  },
 };
 
 describe('role: client', () => {
   it('turns the operations round: what the service receives the client sends, and the other way', () => {
-    for (const target of ['rabbitmq', 'kafka', 'nats']) {
-      const serviceClient = service[target].Client ?? service[target].KafkaClient ?? service[target].NatsClient;
-      const clientClient = client[target].Client ?? client[target].KafkaClient ?? client[target].NatsClient;
+    for (const target of ['rabbitmq', 'kafka', 'nats', 'mqtt']) {
+      const serviceClient = service[target].Client ?? service[target].KafkaClient ?? service[target].NatsClient ?? service[target].MqttClient;
+      const clientClient = client[target].Client ?? client[target].KafkaClient ?? client[target].NatsClient ?? client[target].MqttClient;
       const methods = (type: Loose) => {
         const names = new Set<string>();
         for (let proto = type.prototype; proto && proto !== Object.prototype; proto = Object.getPrototypeOf(proto)) {

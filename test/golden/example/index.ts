@@ -26,6 +26,7 @@ export {
   type RedriveResult,
 } from './runtime/dead-letters.js';
 export * as kafka from './kafka/index.js';
+export * as mqtt from './mqtt/index.js';
 export * as nats from './nats/index.js';
 export * as rabbitmq from './rabbitmq/index.js';
 

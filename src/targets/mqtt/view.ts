@@ -1,0 +1,168 @@
+import { documentError } from '../../errors.js';
+import { commentText, stringLiteral } from '../../model/names.js';
+import type { ApiModel, OperationModel, ServerModel } from '../../model/types.js';
+import type { AddressPart, CoreView, OperationView } from '../../view/core-view.js';
+
+/**
+ * What the MQTT templates see: the core view plus, per operation, where it lives on MQTT (topic filter,
+ * topic mapping, the mqtt operation binding's qos, retain and message expiry), and the document's MQTT
+ * servers and server binding (client id, sessions, keep-alive, last will) as the client's defaults.
+ * Every value is a ready-to-place TypeScript literal or expression.
+ */
+export interface MqttView extends CoreView {
+  mqttOperations: MqttOperationView[];
+  /** Array literal of the document's MQTT brokers (`mqtt://host:port`), the client's default. */
+  defaultServersLiteral: string;
+  /** `'5.0'` or `'3.1.1'`: the first MQTT server's protocol version (default 5.0). */
+  mqttVersionLiteral: string;
+  /** Object literal of the first MQTT server's binding (SessionDefaults). */
+  sessionLiteral: string;
+  /** The document's title and version, safe inside a comment. */
+  documentComment: string;
+}
+
+export type MqttOperationKind = 'publish' | 'request' | 'subscribe' | 'respond';
+
+export interface MqttOperationView {
+  operation: OperationView;
+  kind: MqttOperationKind;
+  isPublish: boolean;
+  isRequest: boolean;
+  isSubscribe: boolean;
+  isRespond: boolean;
+  /** Name of the constant holding the operation's MQTT description in the generated client. */
+  constName: string;
+  /** Name of the constant holding the reply description (request and respond only). */
+  replyConstName: string;
+  /** String literal: the topic filter of the channel, each level holding a parameter as `+` (or `null`). */
+  filterLiteral: string;
+  /** Expression of the TopicCodec that maps the document's address to an MQTT topic and back. */
+  topicCodecExpression: string;
+  /** `0`, `1`, `2` from the binding, or `undefined` (the client's default). */
+  qosLiteral: string;
+  retainLiteral: string;
+  messageExpiryLiteral: string;
+  /** Documentation placed in comments. */
+  topicComment: string;
+}
+
+const MQTT_PROTOCOLS = /^(mqtt|mqtts|secure-mqtt|mqtt5)$/i;
+
+export function buildMqttView(model: ApiModel, view: CoreView): MqttView {
+  const servers = model.servers.filter((server) => MQTT_PROTOCOLS.test(server.protocol));
+  // A host with a `{variable}` cannot be used as it is written: such servers are left out.
+  const urls = servers.filter((server) => !server.host.includes('{')).map(brokerUrl);
+  const first = servers[0];
+  return {
+    ...view,
+    mqttOperations: model.operations.map((operation, index) => operationView(operation, view.operations[index]!)),
+    defaultServersLiteral: `[${[...new Set(urls)].map((url) => stringLiteral(url)).join(', ')}]`,
+    mqttVersionLiteral: stringLiteral(first ? versionOf(first) : '5.0'),
+    sessionLiteral: first ? sessionLiteral(first) : '{}',
+    documentComment: commentText(`"${view.title}" ${model.info.version}`),
+  };
+}
+
+function brokerUrl(server: ServerModel): string {
+  const secure = /^(mqtts|secure-mqtt)$/i.test(server.protocol);
+  return `${secure ? 'mqtts' : 'mqtt'}://${server.host.replace(/^[a-z][a-z0-9+.-]*:\/\//i, '')}`;
+}
+
+function versionOf(server: ServerModel): '5.0' | '3.1.1' {
+  const version = server.protocolVersion ?? (/^mqtt5$/i.test(server.protocol) ? '5' : undefined);
+  return version !== undefined && /^(3|3\.1\.1|4)$/.test(version.trim()) ? '3.1.1' : '5.0';
+}
+
+function operationView(operation: OperationModel, core: OperationView): MqttOperationView {
+  const binding = operation.bindings.mqtt ?? {};
+  const at = (field: string) => ({ file: operation.origin.file, pointer: `${operation.origin.pointer}/bindings/mqtt/${field}` });
+  const kind: MqttOperationKind = operation.action === 'send' ? (operation.reply ? 'request' : 'publish') : operation.reply ? 'respond' : 'subscribe';
+  const qos = binding.qos;
+  if (qos !== undefined && qos !== 0 && qos !== 1 && qos !== 2)
+    throw documentError('E_MQTT_QOS', `the mqtt binding's qos of operation "${operation.id}" must be 0, 1 or 2`, at('qos'));
+  const retain = binding.retain;
+  if (retain !== undefined && typeof retain !== 'boolean')
+    throw documentError('E_MQTT_BINDING', `the mqtt binding's retain of operation "${operation.id}" must be true or false`, at('retain'));
+  const expiry = binding.messageExpiryInterval;
+  if (expiry !== undefined && !isNonNegativeInteger(expiry))
+    throw documentError('E_MQTT_BINDING', `the mqtt binding's messageExpiryInterval of operation "${operation.id}" must be a whole number of seconds`, at('messageExpiryInterval'));
+  const topic = topicOf(core.channel.addressParts, core.channel.addressLiteral === 'null', operation);
+  return {
+    operation: core,
+    kind,
+    isPublish: kind === 'publish',
+    isRequest: kind === 'request',
+    isSubscribe: kind === 'subscribe',
+    isRespond: kind === 'respond',
+    constName: `${core.name}Mqtt`,
+    replyConstName: `${core.name}Reply`,
+    filterLiteral: topic.filter === null ? 'null' : stringLiteral(topic.filter),
+    topicCodecExpression: topic.codec,
+    qosLiteral: qos === undefined ? 'undefined' : String(qos),
+    retainLiteral: retain === undefined ? 'undefined' : String(retain),
+    messageExpiryLiteral: expiry === undefined ? 'undefined' : String(expiry),
+    topicComment: topic.filter === null ? 'no topic in the document (pass `mqttTopic`)' : commentText(`topic \`${topic.filter}\``),
+  };
+}
+
+/**
+ * The MQTT form of a channel address. Levels are separated by `/`; a parameter becomes one level, and
+ * `+` in the topic filter. Addresses written with `.` and no `/` (`orders.{region}.created`) map `.` to
+ * `/`, so their parameters become levels too; the mapping is reversed on receipt. A wildcard in the
+ * document's own text is refused: it would widen every subscription.
+ */
+function topicOf(parts: AddressPart[], isNull: boolean, operation: OperationModel): { filter: string | null; codec: string } {
+  if (isNull) return { filter: null, codec: 'slashTopics' };
+  // Parameters stand as NUL here (they cannot hold one) so that levels can be told apart.
+  const address = parts.map((p) => (p.kind === 'literal' ? p.text : '\u0000')).join('');
+  if (/[+#]/.test(address))
+    throw documentError('E_MQTT_ADDRESS', `the address of operation "${operation.id}" holds an MQTT wildcard (+ or #); parameters are written {name}`, {
+      file: operation.origin.file,
+      pointer: `${operation.origin.pointer}/channel`,
+    });
+  const dots = address.includes('.') && !address.includes('/');
+  const topic = dots ? address.replace(/\./g, '/') : address;
+  // A level that holds a parameter (whole or in part) becomes `+`; the exact match is checked on receipt.
+  const filter = topic
+    .split('/')
+    .map((level) => (level.includes('\u0000') ? '+' : level))
+    .join('/');
+  return { filter, codec: dots ? 'dotTopics' : 'slashTopics' };
+}
+
+/** The server binding as SessionDefaults (client id, clean session, session expiry, keep-alive, last will). */
+function sessionLiteral(server: ServerModel): string {
+  const binding = server.bindings.mqtt ?? {};
+  const at = (field: string) => ({ file: server.origin.file, pointer: `${server.origin.pointer}/bindings/mqtt/${field}` });
+  const fields: string[] = [];
+  const text = (name: string, value: unknown, field: string) => {
+    if (value === undefined) return;
+    if (typeof value !== 'string') throw documentError('E_MQTT_BINDING', `the mqtt server binding's ${field} must be text`, at(field));
+    fields.push(`${name}: ${stringLiteral(value)}`);
+  };
+  const seconds = (name: string, value: unknown, field: string) => {
+    if (value === undefined) return;
+    if (!isNonNegativeInteger(value)) throw documentError('E_MQTT_BINDING', `the mqtt server binding's ${field} must be a whole number of seconds`, at(field));
+    fields.push(`${name}: ${value}`);
+  };
+  text('clientId', binding.clientId, 'clientId');
+  if (binding.cleanSession !== undefined) {
+    if (typeof binding.cleanSession !== 'boolean') throw documentError('E_MQTT_BINDING', `the mqtt server binding's cleanSession must be true or false`, at('cleanSession'));
+    fields.push(`cleanSession: ${binding.cleanSession}`);
+  }
+  seconds('sessionExpirySeconds', binding.sessionExpiryInterval, 'sessionExpiryInterval');
+  seconds('keepAliveSeconds', binding.keepAlive, 'keepAlive');
+  const will = binding.lastWill as Record<string, unknown> | undefined;
+  if (will !== undefined) {
+    if (typeof will !== 'object' || will === null || typeof will.topic !== 'string')
+      throw documentError('E_MQTT_BINDING', `the mqtt server binding's lastWill needs a topic`, at('lastWill'));
+    const qos = will.qos === 0 || will.qos === 1 || will.qos === 2 ? will.qos : 1;
+    const payload = typeof will.message === 'string' ? will.message : '';
+    fields.push(`lastWill: { topic: ${stringLiteral(will.topic)}, payload: ${stringLiteral(payload)}, qos: ${qos}, retain: ${will.retain === true} }`);
+  }
+  return `{ ${fields.join(', ')} }`;
+}
+
+function isNonNegativeInteger(value: unknown): value is number {
+  return typeof value === 'number' && Number.isInteger(value) && value >= 0;
+}
