@@ -17,6 +17,7 @@
 #                  connections open but answers nothing); resume N sends SIGCONT
 #   start-node N   start node N again on its data (after kill or stop-node) and wait for it
 #   stop-node N    clean shutdown of node N only
+#   ctl N ARGS     RabbitMQ: rabbitmqctl ARGS against node N (e.g. list_queues name leader)
 #
 # Ports (node N = 1..3):  NATS client 1422N+1 (14222-14224), routes 1622N+1 (16222-16224)
 #                         Kafka client 1909N+1 (19092-19094), controller 1919N+1 (19192-19194)
@@ -309,7 +310,7 @@ esac
 # start/stop from several processes at once (parallel test files) take turns.
 mkdir -p "$DIR"
 exec 9>"$CACHE_ROOT/.$BROKER.lock"
-command -v flock >/dev/null && [ "$CMD" != pid ] && flock 9
+case "$CMD" in pid | ctl | servers | memory | status) ;; *) command -v flock >/dev/null && flock 9 ;; esac
 
 case "$CMD" in
   start) cmd_cluster_start ;;
@@ -326,5 +327,6 @@ case "$CMD" in
     [ -n "$(pid_of "$NODE")" ] && die "node $NODE is running"
     launch "$NODE"; wait_port "$NODE"; say "node $NODE started" ;;
   stop-node) need_node; stop_node "$NODE"; say "node $NODE stopped" ;;
+  ctl) need_node; [ "$BROKER" = rabbitmq ] || die "ctl is for rabbitmq"; shift 3; rabbitctl "$NODE" "$@" ;;
   *) die "unknown command: ${CMD:-none} (see the header of $0)" ;;
 esac

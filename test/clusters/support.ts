@@ -108,6 +108,8 @@ export interface Report {
   invented: number;
   duplicatesAbsorbed: number;
   publishErrors: number;
+  /** The distinct messages of those errors (a few). */
+  publishErrorMessages: string[];
   /** From the fault until an event published after it was acknowledged by the broker… */
   publishRecoverMs: number;
   /** … and until it was handled. */
@@ -145,6 +147,7 @@ export async function runScenario(broker: Broker, subject: Subject, fault: Fault
   const startedAt = new Map<string, number>();
   const ackedAt = new Map<string, number>();
   let publishErrors = 0;
+  const publishErrorMessages = new Set<string>();
   let faultAt = 0;
   let node = 0;
   let faulted: Promise<void> = Promise.resolve();
@@ -169,6 +172,7 @@ export async function runScenario(broker: Broker, subject: Subject, fault: Fault
           break;
         } catch (error) {
           publishErrors++;
+          if (publishErrorMessages.size < 5) publishErrorMessages.add(String((error as Error)?.message ?? error).slice(0, 200));
           if (Date.now() > giveUp) throw new Error(`publish of event ${i} failed for ${publishRetryMs} ms: ${String(error)}`);
           await sleep(200);
         }
@@ -197,6 +201,7 @@ export async function runScenario(broker: Broker, subject: Subject, fault: Fault
     invented: [...runs.keys()].filter((id) => !attempted.has(id)).length,
     duplicatesAbsorbed: counts.absorbed,
     publishErrors,
+    publishErrorMessages: [...publishErrorMessages],
     publishRecoverMs: earliest(ackedAt),
     recoverMs: earliest(handledAt),
     outOfOrderKeys: [...order].filter(([, seqs]) => seqs.some((s, i) => i > 0 && s < seqs[i - 1]!)).map(([key]) => key),
