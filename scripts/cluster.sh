@@ -9,6 +9,7 @@
 #                  (replicated streams / topics / quorum queues can be created)
 #   stop           stop every node (clean shutdown, SIGKILL after $CLUSTER_STOP_TIMEOUT s)
 #   status         exit 0 when every node answers on its client port
+#   ready          wait until the cluster serves clients again (e.g. after start-node or resume)
 #   servers        the client addresses, comma separated (what the generated clients are given)
 #   memory         resident memory (RSS) per node and in all, MiB
 #   pid N          the OS pid of node N
@@ -310,12 +311,13 @@ esac
 # start/stop from several processes at once (parallel test files) take turns.
 mkdir -p "$DIR"
 exec 9>"$CACHE_ROOT/.$BROKER.lock"
-case "$CMD" in pid | ctl | servers | memory | status) ;; *) command -v flock >/dev/null && flock 9 ;; esac
+case "$CMD" in pid | ctl | servers | memory | status | ready) ;; *) command -v flock >/dev/null && flock 9 ;; esac
 
 case "$CMD" in
   start) cmd_cluster_start ;;
   stop) cmd_cluster_stop ;;
   status) cmd_status ;;
+  ready) wait_cluster ;;
   servers) servers ;;
   memory) cmd_memory ;;
   pid) need_node; need_pid ;;

@@ -5,16 +5,33 @@
 import { Kafka, logLevel, type Admin } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { uniqueName } from '../helpers/codegen.js';
-import { cluster, eventOf, sleep, generatedExample, ORDER_HEADERS, orderOf, runScenario, startCluster, type Subject } from './support.js';
+import {
+  cluster,
+  eventOf,
+  generatedExample,
+  ORDER_HEADERS,
+  orderOf,
+  runCrashScenario,
+  runScenario,
+  sleep,
+  startCluster,
+  type ProcessSetup,
+  type Subject,
+} from './support.js';
 
 let brokers: string[];
 let kafka: any;
+let indexJs: string;
 let admin: Admin;
 const open: Array<{ close(): Promise<void> }> = [];
 
 beforeAll(async () => {
-  [brokers, kafka] = await Promise.all([startCluster('kafka'), generatedExample('kafka')]);
-  admin = new Kafka({ clientId: 'cluster-test-admin', brokers, logLevel: logLevel.NOTHING }).admin();
+  [brokers, { client: kafka, indexJs }] = await Promise.all([startCluster('kafka'), generatedExample('kafka')]);
+  admin = new Kafka({
+    clientId: 'cluster-test-admin',
+    brokers,
+    logLevel: logLevel.NOTHING,
+  }).admin();
   await admin.connect();
 }, 300_000);
 
@@ -24,11 +41,19 @@ afterAll(async () => {
   await cluster('kafka', 'stop');
 });
 
-async function subjectOnCluster(): Promise<Subject> {
+async function subjectOnCluster(): Promise<{
+  subject: Subject;
+  setup: ProcessSetup;
+}> {
   const topicPrefix = `${uniqueName('cl')}.`;
   const topic = `${topicPrefix}orders.created`;
   // Created as an operator of a cluster would: the example document asks for one replica.
-  const config = { topic, numPartitions: 3, replicationFactor: 3, configEntries: [{ name: 'min.insync.replicas', value: '2' }] };
+  const config = {
+    topic,
+    numPartitions: 3,
+    replicationFactor: 3,
+    configEntries: [{ name: 'min.insync.replicas', value: '2' }],
+  };
   // Right after creation a broker may not know the partitions yet ("does not host this topic-partition").
   for (let attempt = 1; ; attempt++) {
     try {
@@ -42,20 +67,34 @@ async function subjectOnCluster(): Promise<Subject> {
   }
   // Intended defaults on a cluster: the broker list; an idempotent producer with acks=all.
   const options = { brokers, topicPrefix, producer: { idempotent: true } };
-  const producer = kafka.createClient({ ...options, clientId: 'cluster-producer' });
+  const producer = kafka.createClient({
+    ...options,
+    clientId: 'cluster-producer',
+  });
   open.push(producer);
-  return {
+  const subscribe = {
+    groupId: `${topicPrefix}group`,
+    fromBeginning: true,
+    sessionTimeoutMs: 10_000,
+    heartbeatIntervalMs: 1_000,
+  };
+  const subject: Subject = {
     publish: async (event) => {
-      await producer.publishOrderCreated(orderOf(event), { id: event.id, key: event.key, parameters: { region: 'eu' }, headers: ORDER_HEADERS });
+      await producer.publishOrderCreated(orderOf(event), {
+        id: event.id,
+        key: event.key,
+        parameters: { region: 'eu' },
+        headers: ORDER_HEADERS,
+      });
     },
     startConsumer: async (store, handled) => {
-      const consumer = kafka.createClient({ ...options, clientId: 'cluster-consumer' });
+      const consumer = kafka.createClient({
+        ...options,
+        clientId: 'cluster-consumer',
+      });
       open.push(consumer);
       await consumer.onOrderCreated(async (payload: any, context: any) => handled(eventOf(payload, context)), {
-        groupId: `${topicPrefix}group`,
-        fromBeginning: true,
-        sessionTimeoutMs: 10_000,
-        heartbeatIntervalMs: 1_000,
+        ...subscribe,
         idempotencyStore: store,
       });
     },
@@ -64,22 +103,40 @@ async function subjectOnCluster(): Promise<Subject> {
       return metadata.topics[0]!.partitions.find((p) => p.partitionId === 0)!.leader;
     },
   };
+  return {
+    subject,
+    setup: {
+      indexJs,
+      client: { ...options, clientId: 'cluster-consumer' },
+      subscribe,
+    },
+  };
 }
 
 describe('Kafka three-node cluster', () => {
   it('kill -9 of the partition leader mid-stream: every acknowledged event handled exactly once, in order per key', async () => {
-    const report = await runScenario('kafka', await subjectOnCluster(), { kind: 'kill', downMs: 20_000 });
+    const report = await runScenario('kafka', (await subjectOnCluster()).subject, { kind: 'kill', downMs: 20_000 });
     expect(report.node).toBeGreaterThanOrEqual(1);
     expect(report.acknowledged).toBe(report.published);
     expect(report.lost).toBe(0);
     expect(report.invented).toBe(0);
     expect(report.handledTwice).toBe(0);
     expect(report.outOfOrderKeys).toEqual([]);
-    expect(report.recoverMs).toBeLessThan(20_000); // on two brokers, before the third came back
+    expect(report.publishRecoverMs).toBeLessThan(20_000); // on two brokers, before the third came back
   }, 300_000);
 
   it('SIGSTOP of the partition leader (standing in for a network partition of that broker), then SIGCONT', async () => {
-    const report = await runScenario('kafka', await subjectOnCluster(), { kind: 'pause', downMs: 15_000 }, 200);
+    const report = await runScenario('kafka', (await subjectOnCluster()).subject, { kind: 'pause', downMs: 15_000 }, 200);
+    expect(report.acknowledged).toBe(report.published);
+    expect(report.lost).toBe(0);
+    expect(report.invented).toBe(0);
+    expect(report.handledTwice).toBe(0);
+    expect(report.outOfOrderKeys).toEqual([]);
+  }, 300_000);
+
+  it('kill -9 of the partition leader and SIGKILL of one of two consumer processes: the shared PostgreSQL store absorbs the redeliveries', async () => {
+    const { subject, setup } = await subjectOnCluster();
+    const report = await runCrashScenario('kafka', subject, setup, 15_000);
     expect(report.acknowledged).toBe(report.published);
     expect(report.lost).toBe(0);
     expect(report.invented).toBe(0);

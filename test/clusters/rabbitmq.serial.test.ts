@@ -3,16 +3,28 @@
 /* eslint-disable @typescript-eslint/no-explicit-any */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { uniqueName } from '../helpers/codegen.js';
-import { cluster, eventOf, generatedExample, ORDER_HEADERS, orderOf, runScenario, startCluster, type Subject } from './support.js';
+import {
+  cluster,
+  eventOf,
+  generatedExample,
+  ORDER_HEADERS,
+  orderOf,
+  runCrashScenario,
+  runScenario,
+  startCluster,
+  type ProcessSetup,
+  type Subject,
+} from './support.js';
 
 const VHOST = 'codegen-cluster';
 let urls: string[];
 let rabbitmq: any;
+let indexJs: string;
 const open: Array<{ close(): Promise<void> }> = [];
 
 beforeAll(async () => {
   let servers: string[];
-  [servers, rabbitmq] = await Promise.all([startCluster('rabbitmq'), generatedExample('rabbitmq')]);
+  [servers, { client: rabbitmq, indexJs }] = await Promise.all([startCluster('rabbitmq'), generatedExample('rabbitmq')]);
   // The generated client declares queues without `x-queue-type` (it has no quorum option yet, and it cannot
   // consume a quorum queue declared beforehand: PRECONDITION_FAILED, inequivalent arg). A virtual host whose
   // default queue type is quorum makes its queues quorum queues.
@@ -26,19 +38,36 @@ afterAll(async () => {
   await cluster('rabbitmq', 'stop');
 });
 
-async function subjectOnCluster(): Promise<Subject> {
+async function subjectOnCluster(): Promise<{
+  subject: Subject;
+  setup: ProcessSetup;
+}> {
   const namePrefix = `${uniqueName('cl')}.`;
   // Intended defaults on a cluster: the list of nodes, reconnecting to a live one and declaring again.
-  const options = { urls, namePrefix, reconnect: { initialDelayMs: 100, maxDelayMs: 1000 } };
-  const producer = await rabbitmq.createClient({ ...options, serviceName: 'cluster-producer' });
+  const options = {
+    urls,
+    namePrefix,
+    reconnect: { initialDelayMs: 100, maxDelayMs: 1000 },
+  };
+  const producer = await rabbitmq.createClient({
+    ...options,
+    serviceName: 'cluster-producer',
+  });
   open.push(producer);
-  let queue = '';
-  return {
+  let queue = `${namePrefix}cluster.onOrderCreated`;
+  const subject: Subject = {
     publish: async (event) => {
-      await producer.publishOrderCreated(orderOf(event), { id: event.id, parameters: { region: 'eu' }, headers: ORDER_HEADERS });
+      await producer.publishOrderCreated(orderOf(event), {
+        id: event.id,
+        parameters: { region: 'eu' },
+        headers: ORDER_HEADERS,
+      });
     },
     startConsumer: async (store, handled) => {
-      const consumer = await rabbitmq.createClient({ ...options, serviceName: 'cluster' });
+      const consumer = await rabbitmq.createClient({
+        ...options,
+        serviceName: 'cluster',
+      });
       open.push(consumer);
       const subscription = await consumer.onOrderCreated(async (payload: any, context: any) => handled(eventOf(payload, context)), {
         idempotencyStore: store,
@@ -52,11 +81,19 @@ async function subjectOnCluster(): Promise<Subject> {
       return Number(/codegen-(\d)@/.exec(line!)?.[1]);
     },
   };
+  return {
+    subject,
+    setup: {
+      indexJs,
+      client: { ...options, serviceName: 'cluster' },
+      subscribe: {},
+    },
+  };
 }
 
 describe('RabbitMQ three-node cluster (quorum queues)', () => {
   it('kill -9 of the queue leader mid-stream: every confirmed event handled exactly once, none lost or invented', async () => {
-    const report = await runScenario('rabbitmq', await subjectOnCluster(), { kind: 'kill', downMs: 20_000 });
+    const report = await runScenario('rabbitmq', (await subjectOnCluster()).subject, { kind: 'kill', downMs: 20_000 });
     expect(report.node).toBeGreaterThanOrEqual(1);
     expect(report.acknowledged).toBe(report.published);
     expect(report.lost).toBe(0);
@@ -70,7 +107,16 @@ describe('RabbitMQ three-node cluster (quorum queues)', () => {
   }, 300_000);
 
   it('SIGSTOP of the queue leader (standing in for a network partition of that node), then SIGCONT', async () => {
-    const report = await runScenario('rabbitmq', await subjectOnCluster(), { kind: 'pause', downMs: 15_000 }, 200);
+    const report = await runScenario('rabbitmq', (await subjectOnCluster()).subject, { kind: 'pause', downMs: 15_000 }, 200);
+    expect(report.acknowledged).toBe(report.published);
+    expect(report.lost).toBe(0);
+    expect(report.invented).toBe(0);
+    expect(report.handledTwice).toBe(0);
+  }, 300_000);
+
+  it('kill -9 of the queue leader and SIGKILL of one of two consumer processes: the shared PostgreSQL store absorbs the redeliveries', async () => {
+    const { subject, setup } = await subjectOnCluster();
+    const report = await runCrashScenario('rabbitmq', subject, setup, 10_000);
     expect(report.acknowledged).toBe(report.published);
     expect(report.lost).toBe(0);
     expect(report.invented).toBe(0);

@@ -3,14 +3,16 @@
 // meanwhile a node is killed with SIGKILL (or paused with SIGSTOP, standing in for a network partition,
 // which this machine's tests do not build) and brought back. What the application saw is then checked.
 /* eslint-disable @typescript-eslint/no-explicit-any */
-import { execFile } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
+import pg from 'pg';
 import type { ClaimResult, ClaimingIdempotencyStore } from '../../runtime/idempotency.js';
+import { PostgresIdempotencyStore } from '../../runtime/idempotency-postgres.js';
 import { RedisIdempotencyStore } from '../../runtime/idempotency-redis.js';
-import { compileStrict, FIXTURES, generateTo, importGenerated, ROOT } from '../helpers/codegen.js';
+import { compileStrict, emittedFolder, FIXTURES, generateTo, importGenerated, ROOT } from '../helpers/codegen.js';
 
 const execFileAsync = promisify(execFile);
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -39,10 +41,13 @@ export async function clusterMemoryMiB(broker: Broker): Promise<number> {
 }
 
 /** Generates the example document for one target, compiles it with tsc --strict (emitting) and imports it. */
-export async function generatedExample(target: Broker): Promise<any> {
+export async function generatedExample(target: Broker): Promise<{ client: any; indexJs: string }> {
   const out = await generateTo(path.join(FIXTURES, 'example/asyncapi.yaml'), [target]);
   await compileStrict([out], { emit: true });
-  return (await importGenerated<any>(out, 'index.js'))[target];
+  return {
+    client: (await importGenerated<any>(out, 'index.js'))[target],
+    indexJs: path.join(emittedFolder(out), 'index.js'),
+  };
 }
 
 export async function waitFor(condition: () => boolean | Promise<boolean>, timeoutMs: number, what: () => string): Promise<void> {
@@ -98,7 +103,7 @@ export interface Fault {
 
 export interface Report {
   broker: Broker;
-  fault: Fault['kind'];
+  fault: string;
   node: number;
   published: number;
   acknowledged: number;
@@ -120,108 +125,275 @@ export interface Report {
 
 export const KEYS = ['k0', 'k1', 'k2', 'k3', 'k4'];
 
-/**
- * Publishes `total` events (keys round robin, a sequence per key), one at a time with retries of the same id
- * for up to `publishRetryMs`; after a quarter of them the leader gets the fault, and is brought back
- * `fault.downMs` later. Waits (bounded) until every acknowledged event was handled, then reports.
- */
-export async function runScenario(broker: Broker, subject: Subject, fault: Fault, total = 400, publishRetryMs = 60_000): Promise<Report> {
-  const redis = new Redis('redis://127.0.0.1:6379', { maxRetriesPerRequest: 2 });
-  const keyPrefix = `codegen-cluster-test:${randomUUID()}:`;
-  const counts = { absorbed: 0 };
-  const runs = new Map<string, number>();
-  const order = new Map<string, number[]>();
-  const handledAt = new Map<string, number>();
-  const handled = (event: Event) => {
-    runs.set(event.id, (runs.get(event.id) ?? 0) + 1);
-    if (!order.has(event.key)) order.set(event.key, []);
-    order.get(event.key)!.push(event.seq);
-    if (!handledAt.has(event.id)) handledAt.set(event.id, Date.now());
-  };
-  for (let instance = 0; instance < 2; instance++) {
-    await subject.startConsumer(new CountingStore(new RedisIdempotencyStore({ client: redis, keyPrefix }), counts), handled);
-  }
+interface Publishing {
+  attempted: Set<string>;
+  acknowledged: Event[];
+  startedAt: Map<string, number>;
+  ackedAt: Map<string, number>;
+  publishErrors: number;
+  publishErrorMessages: Set<string>;
+  faultAt: number;
+}
 
-  const attempted = new Set<string>();
-  const acknowledged: Event[] = [];
-  const startedAt = new Map<string, number>();
-  const ackedAt = new Map<string, number>();
-  let publishErrors = 0;
-  const publishErrorMessages = new Set<string>();
-  let faultAt = 0;
-  let node = 0;
-  let faulted: Promise<void> = Promise.resolve();
-  try {
-    for (let i = 0; i < total; i++) {
-      const key = KEYS[i % KEYS.length]!;
-      const event = { id: randomUUID(), key, seq: Math.floor(i / KEYS.length) };
-      if (i === Math.floor(total / 4)) {
-        node = await subject.leader();
-        faultAt = Date.now();
-        await cluster(broker, fault.kind, String(node));
-        faulted = sleep(fault.downMs).then(() => cluster(broker, fault.kind === 'kill' ? 'start-node' : 'resume', String(node)).then(() => undefined));
-      }
-      attempted.add(event.id);
-      startedAt.set(event.id, Date.now());
-      const giveUp = Date.now() + publishRetryMs;
-      for (;;) {
-        try {
-          await subject.publish(event);
-          ackedAt.set(event.id, Date.now());
-          acknowledged.push(event);
-          break;
-        } catch (error) {
-          publishErrors++;
-          if (publishErrorMessages.size < 5) publishErrorMessages.add(String((error as Error)?.message ?? error).slice(0, 200));
-          if (Date.now() > giveUp) throw new Error(`publish of event ${i} failed for ${publishRetryMs} ms: ${String(error)}`);
-          await sleep(200);
-        }
+/**
+ * Publishes `total` events (keys round robin, a sequence per key) one at a time, retrying a failed publish with
+ * the same id for up to `publishRetryMs`; `fault` runs before the event at a quarter of the way.
+ */
+async function publishAll(subject: Subject, total: number, fault: () => Promise<void>, publishRetryMs = 60_000): Promise<Publishing> {
+  const run: Publishing = {
+    attempted: new Set(),
+    acknowledged: [],
+    startedAt: new Map(),
+    ackedAt: new Map(),
+    publishErrors: 0,
+    publishErrorMessages: new Set(),
+    faultAt: 0,
+  };
+  for (let i = 0; i < total; i++) {
+    const event = {
+      id: randomUUID(),
+      key: KEYS[i % KEYS.length]!,
+      seq: Math.floor(i / KEYS.length),
+    };
+    if (i === Math.floor(total / 4)) {
+      run.faultAt = Date.now();
+      await fault();
+    }
+    run.attempted.add(event.id);
+    run.startedAt.set(event.id, Date.now());
+    const giveUp = Date.now() + publishRetryMs;
+    for (;;) {
+      try {
+        await subject.publish(event);
+        run.ackedAt.set(event.id, Date.now());
+        run.acknowledged.push(event);
+        break;
+      } catch (error) {
+        run.publishErrors++;
+        if (run.publishErrorMessages.size < 5) run.publishErrorMessages.add(String((error as Error)?.message ?? error).slice(0, 200));
+        if (Date.now() > giveUp) throw new Error(`publish of event ${i} failed for ${publishRetryMs} ms: ${String(error)}`);
+        await sleep(200);
       }
     }
-  } finally {
-    await faulted;
   }
-  await waitFor(
-    () => acknowledged.every((e) => runs.has(e.id)),
-    120_000,
-    () => `every acknowledged event to be handled (${acknowledged.filter((e) => runs.has(e.id)).length}/${acknowledged.length})`,
-  );
-  await sleep(2000); // redeliveries still under way would show as events handled twice
-  const afterFault = acknowledged.filter((e) => startedAt.get(e.id)! > faultAt);
-  const earliest = (times: Map<string, number>) => Math.min(...afterFault.map((e) => times.get(e.id)!)) - faultAt;
-  const report: Report = {
+  return run;
+}
+
+/** Brings the node back after `downMs`: start-node after a kill, SIGCONT after a pause. */
+function restoreLater(broker: Broker, fault: Fault, node: number): Promise<void> {
+  return sleep(fault.downMs).then(async () => {
+    await cluster(broker, fault.kind === 'kill' ? 'start-node' : 'resume', String(node));
+    await cluster(broker, 'ready'); // the next test finds the whole cluster serving
+  });
+}
+
+/** What the application saw, per event id: how often it was handled, when first, in which order per key. */
+interface Handling {
+  runs: Map<string, number>;
+  handledAt: Map<string, number>;
+  order: Map<string, number[]>;
+}
+
+async function report(broker: Broker, fault: string, node: number, run: Publishing, seen: Handling, duplicatesAbsorbed: number): Promise<Report> {
+  const afterFault = run.acknowledged.filter((e) => run.startedAt.get(e.id)! > run.faultAt);
+  const earliest = (times: Map<string, number>) => Math.min(...afterFault.map((e) => times.get(e.id) ?? Infinity)) - run.faultAt;
+  const result: Report = {
     broker,
-    fault: fault.kind,
+    fault,
     node,
-    published: attempted.size,
-    acknowledged: acknowledged.length,
-    handled: runs.size,
-    handledTwice: [...runs.values()].filter((n) => n > 1).length,
-    lost: acknowledged.filter((e) => !runs.has(e.id)).length,
-    invented: [...runs.keys()].filter((id) => !attempted.has(id)).length,
-    duplicatesAbsorbed: counts.absorbed,
-    publishErrors,
-    publishErrorMessages: [...publishErrorMessages],
-    publishRecoverMs: earliest(ackedAt),
-    recoverMs: earliest(handledAt),
-    outOfOrderKeys: [...order].filter(([, seqs]) => seqs.some((s, i) => i > 0 && s < seqs[i - 1]!)).map(([key]) => key),
+    published: run.attempted.size,
+    acknowledged: run.acknowledged.length,
+    handled: seen.runs.size,
+    handledTwice: [...seen.runs.values()].filter((n) => n > 1).length,
+    lost: run.acknowledged.filter((e) => !seen.runs.has(e.id)).length,
+    invented: [...seen.runs.keys()].filter((id) => !run.attempted.has(id)).length,
+    duplicatesAbsorbed,
+    publishErrors: run.publishErrors,
+    publishErrorMessages: [...run.publishErrorMessages],
+    publishRecoverMs: earliest(run.ackedAt),
+    recoverMs: earliest(seen.handledAt),
+    outOfOrderKeys: [...seen.order].filter(([, seqs]) => seqs.some((s, i) => i > 0 && s < seqs[i - 1]!)).map(([key]) => key),
     clusterMiB: await clusterMemoryMiB(broker),
   };
-  const keys = await redis.keys(`${keyPrefix}*`);
-  if (keys.length > 0) await redis.del(...keys);
-  await redis.quit();
-  console.log(`cluster fault report: ${JSON.stringify(report)}`);
-  return report;
+  console.log(`cluster fault report: ${JSON.stringify(result)}`);
+  return result;
+}
+
+function newHandling(): Handling & { record(event: Event, at?: number): void } {
+  const seen = {
+    runs: new Map<string, number>(),
+    handledAt: new Map<string, number>(),
+    order: new Map<string, number[]>(),
+  };
+  return {
+    ...seen,
+    record(event, at = Date.now()) {
+      seen.runs.set(event.id, (seen.runs.get(event.id) ?? 0) + 1);
+      if (!seen.order.has(event.key)) seen.order.set(event.key, []);
+      seen.order.get(event.key)!.push(event.seq);
+      if (!seen.handledAt.has(event.id)) seen.handledAt.set(event.id, at);
+    },
+  };
+}
+
+/**
+ * Two consumer instances (in this process) share the Redis store while the leader gets the fault a quarter of
+ * the way through publishing, and is brought back `fault.downMs` later. Waits (bounded) until every
+ * acknowledged event was handled, then reports.
+ */
+export async function runScenario(broker: Broker, subject: Subject, fault: Fault, total = 400): Promise<Report> {
+  const redis = new Redis('redis://127.0.0.1:6379', {
+    maxRetriesPerRequest: 2,
+  });
+  const keyPrefix = `codegen-cluster-test:${randomUUID()}:`;
+  const counts = { absorbed: 0 };
+  const seen = newHandling();
+  for (let instance = 0; instance < 2; instance++) {
+    await subject.startConsumer(new CountingStore(new RedisIdempotencyStore({ client: redis, keyPrefix }), counts), (e) => seen.record(e));
+  }
+  let node = 0;
+  let restored: Promise<void> = Promise.resolve();
+  try {
+    const run = await publishAll(subject, total, async () => {
+      node = await subject.leader();
+      await cluster(broker, fault.kind, String(node));
+      restored = restoreLater(broker, fault, node);
+    });
+    await restored;
+    await waitFor(
+      () => run.acknowledged.every((e) => seen.runs.has(e.id)),
+      120_000,
+      () => `every acknowledged event to be handled (${run.acknowledged.filter((e) => seen.runs.has(e.id)).length}/${run.acknowledged.length})`,
+    );
+    await sleep(2000); // redeliveries still under way would show as events handled twice
+    return await report(broker, fault.kind, node, run, seen, counts.absorbed);
+  } finally {
+    await restored.catch(() => undefined);
+    const keys = await redis.keys(`${keyPrefix}*`);
+    if (keys.length > 0) await redis.del(...keys);
+    await redis.quit();
+  }
+}
+
+// ---- consumers in processes of their own, killed with SIGKILL ----
+
+const CONSUMER_SCRIPT = path.join(import.meta.dirname, 'processes/consumer.mjs');
+const POSTGRES_URL = process.env.CODEGEN_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+
+/** How the consumer processes create their generated client and subscribe. */
+export interface ProcessSetup {
+  indexJs: string;
+  client: Record<string, unknown>;
+  subscribe: Record<string, unknown>;
+}
+
+class ConsumerProcess {
+  absorbed = 0;
+  private constructor(readonly child: ChildProcess) {}
+
+  static async start(broker: Broker, setup: ProcessSetup, table: string): Promise<ConsumerProcess> {
+    const config = JSON.stringify({
+      client: setup.client,
+      subscribe: setup.subscribe,
+      table,
+      postgres: POSTGRES_URL,
+    });
+    const child = spawn(process.execPath, [CONSUMER_SCRIPT, broker, setup.indexJs, config], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const consumer = new ConsumerProcess(child);
+    await new Promise<void>((resolve, reject) => {
+      child.stdout!.on('data', (chunk: Buffer) => {
+        const text = chunk.toString();
+        consumer.absorbed += text.split('absorbed').length - 1;
+        if (text.includes('ready')) resolve();
+      });
+      child.once('exit', (code) => reject(new Error(`consumer exited with ${code} before it was ready`)));
+    });
+    return consumer;
+  }
+
+  async kill(): Promise<void> {
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
+    const exited = new Promise((resolve) => this.child.once('exit', resolve));
+    this.child.kill('SIGKILL');
+    await exited;
+  }
+}
+
+/**
+ * Like runScenario, with the two consumer instances in processes of their own, handling into PostgreSQL with
+ * the shared PostgreSQL store. At the fault, consumer A is killed with SIGKILL together with the leader node;
+ * A is started again two seconds later, the node after `downMs`.
+ */
+export async function runCrashScenario(broker: Broker, subject: Subject, setup: ProcessSetup, downMs: number, total = 400): Promise<Report> {
+  const pool = new pg.Pool({ connectionString: POSTGRES_URL, max: 2 });
+  const table = `codegen_cluster_${randomUUID().replaceAll('-', '').slice(0, 12)}`;
+  await pool.query(
+    `CREATE TABLE "${table}_handled" (id text NOT NULL, key text NOT NULL, seq int NOT NULL, at timestamptz NOT NULL DEFAULT clock_timestamp())`,
+  );
+  await new PostgresIdempotencyStore({ pool, table }).has('create the table once, not in two processes at once');
+  const consumers = [await ConsumerProcess.start(broker, setup, table), await ConsumerProcess.start(broker, setup, table)];
+  let node = 0;
+  let restored: Promise<void> = Promise.resolve();
+  try {
+    const run = await publishAll(subject, total, async () => {
+      node = await subject.leader();
+      await Promise.all([consumers[0]!.kill(), cluster(broker, 'kill', String(node))]);
+      restored = Promise.all([
+        sleep(2000).then(async () => void consumers.push(await ConsumerProcess.start(broker, setup, table))),
+        restoreLater(broker, { kind: 'kill', downMs }, node),
+      ]).then(() => undefined);
+    });
+    await restored;
+    const handledRows = async () =>
+      (await pool.query(`SELECT id, key, seq, at FROM "${table}_handled" ORDER BY at`)).rows as Array<Event & { at: Date }>;
+    const handledIds = async () => new Set((await handledRows()).map((row) => row.id));
+    await waitFor(
+      async () => {
+        const ids = await handledIds();
+        return run.acknowledged.every((e) => ids.has(e.id));
+      },
+      120_000,
+      () => 'every acknowledged event to be handled',
+    );
+    await sleep(3000); // redeliveries still under way would show as events handled twice
+    const seen = newHandling();
+    for (const row of await handledRows()) seen.record(row, row.at.getTime());
+    return await report(
+      broker,
+      'kill + consumer SIGKILL',
+      node,
+      run,
+      seen,
+      consumers.reduce((sum, c) => sum + c.absorbed, 0),
+    );
+  } finally {
+    await restored.catch(() => undefined);
+    await Promise.all(consumers.map((c) => c.kill()));
+    await pool.query(`DROP TABLE IF EXISTS "${table}_handled"`);
+    await pool.query(`DROP TABLE IF EXISTS "${table}"`);
+    await pool.end();
+  }
 }
 
 /** The example document's Order carrying the event's key and sequence, and the event read back from it. */
 export function orderOf(event: Event) {
   const item = { sku: 'S', quantity: 1, unitPrice: event.seq };
-  return { orderId: event.id, customerId: event.key, placedAt: new Date().toISOString(), currency: 'EUR', total: event.seq, items: [item] };
+  return {
+    orderId: event.id,
+    customerId: event.key,
+    placedAt: new Date().toISOString(),
+    currency: 'EUR',
+    total: event.seq,
+    items: [item],
+  };
 }
 
 export function eventOf(payload: { orderId: string; customerId: string; total: number }, context: { envelope: { id: string } }): Event {
-  return { id: context.envelope.id, key: payload.customerId, seq: payload.total };
+  return {
+    id: context.envelope.id,
+    key: payload.customerId,
+    seq: payload.total,
+  };
 }
 
 export const ORDER_HEADERS = { 'x-tenant': 'acme' };
