@@ -3,10 +3,12 @@
 // the three brokers.
 /* eslint-disable @typescript-eslint/no-explicit-any */
 import { Kafka, logLevel, type Admin } from 'kafkajs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { uniqueName } from '../helpers/codegen.js';
 import {
   cluster,
+  closedAfterAll,
+  expectExactlyOnce,
   eventOf,
   generatedExample,
   ORDER_HEADERS,
@@ -23,7 +25,7 @@ let brokers: string[];
 let kafka: any;
 let indexJs: string;
 let admin: Admin;
-const open: Array<{ close(): Promise<void> }> = [];
+const open = closedAfterAll('kafka', () => admin?.disconnect());
 
 beforeAll(async () => {
   [brokers, { client: kafka, indexJs }] = await Promise.all([startCluster('kafka'), generatedExample('kafka')]);
@@ -34,12 +36,6 @@ beforeAll(async () => {
   }).admin();
   await admin.connect();
 }, 300_000);
-
-afterAll(async () => {
-  await Promise.allSettled(open.splice(0).map((c) => c.close()));
-  await admin?.disconnect();
-  await cluster('kafka', 'stop');
-});
 
 async function subjectOnCluster(): Promise<{
   subject: Subject;
@@ -117,30 +113,21 @@ describe('Kafka three-node cluster', () => {
   it('kill -9 of the partition leader mid-stream: every acknowledged event handled exactly once, in order per key', async () => {
     const report = await runScenario('kafka', (await subjectOnCluster()).subject, { kind: 'kill', downMs: 20_000 });
     expect(report.node).toBeGreaterThanOrEqual(1);
-    expect(report.acknowledged).toBe(report.published);
-    expect(report.lost).toBe(0);
-    expect(report.invented).toBe(0);
-    expect(report.handledTwice).toBe(0);
+    expectExactlyOnce(report);
     expect(report.outOfOrderKeys).toEqual([]);
     expect(report.publishRecoverMs).toBeLessThan(20_000); // on two brokers, before the third came back
   }, 300_000);
 
   it('SIGSTOP of the partition leader (standing in for a network partition of that broker), then SIGCONT', async () => {
     const report = await runScenario('kafka', (await subjectOnCluster()).subject, { kind: 'pause', downMs: 15_000 }, 200);
-    expect(report.acknowledged).toBe(report.published);
-    expect(report.lost).toBe(0);
-    expect(report.invented).toBe(0);
-    expect(report.handledTwice).toBe(0);
+    expectExactlyOnce(report);
     expect(report.outOfOrderKeys).toEqual([]);
   }, 300_000);
 
   it('kill -9 of the partition leader and SIGKILL of one of two consumer processes: the shared PostgreSQL store absorbs the redeliveries', async () => {
     const { subject, setup } = await subjectOnCluster();
     const report = await runCrashScenario('kafka', subject, setup, 15_000);
-    expect(report.acknowledged).toBe(report.published);
-    expect(report.lost).toBe(0);
-    expect(report.invented).toBe(0);
-    expect(report.handledTwice).toBe(0);
+    expectExactlyOnce(report);
     expect(report.outOfOrderKeys).toEqual([]);
   }, 300_000);
 });

@@ -3,11 +3,13 @@
 /* eslint-disable @typescript-eslint/no-explicit-any */
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { uniqueName } from '../helpers/codegen.js';
 import { streamPrefixOf } from '../nats/support.js';
 import {
   cluster,
+  closedAfterAll,
+  expectExactlyOnce,
   eventOf,
   generatedExample,
   ORDER_HEADERS,
@@ -23,7 +25,7 @@ let servers: string[];
 let nats: any;
 let indexJs: string;
 let admin: NatsConnection;
-const open: Array<{ close(): Promise<void> }> = [];
+const open = closedAfterAll('nats', () => admin?.close());
 
 beforeAll(async () => {
   [servers, { client: nats, indexJs }] = await Promise.all([startCluster('nats'), generatedExample('nats')]);
@@ -33,12 +35,6 @@ beforeAll(async () => {
     reconnectTimeWait: 250,
   });
 }, 300_000);
-
-afterAll(async () => {
-  await Promise.allSettled(open.splice(0).map((c) => c.close()));
-  await admin?.close();
-  await cluster('nats', 'stop');
-});
 
 async function subjectOnCluster(): Promise<{
   subject: Subject;
@@ -93,26 +89,17 @@ describe('NATS three-node cluster', () => {
     // The producer goes on with two nodes, before the third is back; the consumers resume within their pull's
     // expiry (up to ~30 s with the run-time's consume() defaults: docs/clusters.md).
     expect(report.publishRecoverMs).toBeLessThan(12_000);
-    expect(report.acknowledged).toBe(report.published);
-    expect(report.lost).toBe(0);
-    expect(report.invented).toBe(0);
-    expect(report.handledTwice).toBe(0);
+    expectExactlyOnce(report);
   }, 300_000);
 
   it('SIGSTOP of the stream leader (standing in for a network partition of that node), then SIGCONT', async () => {
     const report = await runScenario('nats', (await subjectOnCluster()).subject, { kind: 'pause', downMs: 8000 }, 200);
-    expect(report.acknowledged).toBe(report.published);
-    expect(report.lost).toBe(0);
-    expect(report.invented).toBe(0);
-    expect(report.handledTwice).toBe(0);
+    expectExactlyOnce(report);
   }, 300_000);
 
   it('kill -9 of the stream leader and SIGKILL of one of two consumer processes: the shared PostgreSQL store absorbs the redeliveries', async () => {
     const { subject, setup } = await subjectOnCluster();
     const report = await runCrashScenario('nats', subject, setup, 8000);
-    expect(report.acknowledged).toBe(report.published);
-    expect(report.lost).toBe(0);
-    expect(report.invented).toBe(0);
-    expect(report.handledTwice).toBe(0);
+    expectExactlyOnce(report);
   }, 300_000);
 });

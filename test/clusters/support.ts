@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { Redis } from 'ioredis';
+import { afterAll, expect } from 'vitest';
 import pg from 'pg';
 import type { ClaimResult, ClaimingIdempotencyStore } from '../../runtime/idempotency.js';
 import { PostgresIdempotencyStore } from '../../runtime/idempotency-postgres.js';
@@ -38,6 +39,23 @@ export async function startCluster(broker: Broker): Promise<string[]> {
 export async function clusterMemoryMiB(broker: Broker): Promise<number> {
   const total = /total: (\d+) MiB/.exec(await cluster(broker, 'memory'));
   return Number(total?.[1] ?? 0);
+}
+
+/** The clients a test file opens: closed after the file, then its cluster is stopped (after `extra`). */
+export function closedAfterAll(broker: Broker, extra?: () => Promise<void>): Array<{ close(): Promise<void> }> {
+  const open: Array<{ close(): Promise<void> }> = [];
+  afterAll(async () => {
+    await Promise.allSettled(open.splice(0).map((c) => c.close()));
+    await extra?.();
+    await cluster(broker, 'stop');
+  });
+  return open;
+}
+
+/** What every scenario must show: every acknowledged event handled exactly once; none lost, none invented. */
+export function expectExactlyOnce(report: Report): void {
+  expect(report.acknowledged).toBe(report.published);
+  expect({ lost: report.lost, invented: report.invented, handledTwice: report.handledTwice }).toEqual({ lost: 0, invented: 0, handledTwice: 0 });
 }
 
 /** Generates the example document for one target, compiles it with tsc --strict (emitting) and imports it. */
