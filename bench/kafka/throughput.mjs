@@ -54,7 +54,17 @@ async function createTopic(topic) {
   const admin = new Kafka({ clientId: 'bench-admin', brokers: BROKERS, logLevel: logLevel.NOTHING }).admin();
   await admin.connect();
   const configEntries = REPLICAS > 1 ? [{ name: 'min.insync.replicas', value: '2' }] : [];
-  await admin.createTopics({ topics: [{ topic, numPartitions: 3, replicationFactor: REPLICAS, configEntries }], waitForLeaders: true });
+  // On a cluster, a broker may not know a new topic's partitions for a moment: ask again.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await admin.createTopics({ topics: [{ topic, numPartitions: 3, replicationFactor: REPLICAS, configEntries }], waitForLeaders: true });
+      await admin.fetchTopicOffsets(topic);
+      break;
+    } catch (error) {
+      if (attempt >= 20) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+  }
   await admin.disconnect();
 }
 
