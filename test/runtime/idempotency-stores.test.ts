@@ -226,3 +226,12 @@ describe.each(backends)('the consumer pipeline with the $name store', (backend) 
     expect(runs).toBe(1);
   });
 });
+
+describe('an optional client library that is not installed', () => {
+  it('fails on first use with the package to install, not when the module is loaded', async () => {
+    const { importOptional } = await import('../../runtime/optional-module.js');
+    await expect(importOptional('codegen-no-such-package', 'SomeStore')).rejects.toThrow(
+      /SomeStore: cannot load codegen-no-such-package \(npm install codegen-no-such-package\)/,
+    );
+  });
+});
