@@ -1,7 +1,8 @@
 import { decodeJson } from './codec.js';
 import { envelopeFromHeaders, readEnvelope, type CloudEventAttributes, type HeaderMapping } from './envelope.js';
 import { errorMessage, type DeadLetterReason } from './errors.js';
-import { IdempotencyGate, MemoryIdempotencyStore, type ClaimResult, type IdempotencyStore } from './idempotency.js';
+import { IdempotencyGate } from './idempotency-gate.js';
+import { MemoryIdempotencyStore, type ClaimResult, type IdempotencyStore } from './idempotency.js';
 import { silentLogger, type Logger } from './logger.js';
 import { backoffDelay, retryPolicy, sleep, type RetryPolicy } from './retry.js';
 import { traceIdOf, type ProcessSpan } from './telemetry.js';
