@@ -50,7 +50,8 @@ export function createEnvelope(input: EnvelopeInput): CloudEventAttributes {
   if (input.dataschema !== undefined) attributes.dataschema = input.dataschema;
   if (input.subject !== undefined) attributes.subject = input.subject;
   if (input.traceparent !== undefined && isTraceparent(input.traceparent)) attributes.traceparent = input.traceparent;
-  if (input.tracestate !== undefined && input.traceparent !== undefined) attributes.tracestate = input.tracestate;
+  // W3C trace context: tracestate means nothing without a valid traceparent, so it goes with it.
+  if (input.tracestate !== undefined && attributes.traceparent !== undefined) attributes.tracestate = input.tracestate;
   if (input.correlationid !== undefined) attributes.correlationid = input.correlationid;
   return attributes;
 }

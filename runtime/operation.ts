@@ -43,6 +43,26 @@ export function segment(value: unknown, name: string): string {
   return text;
 }
 
+/**
+ * The concrete address of an operation for the caller's parameter values. Every broker places
+ * parameters through here, so a missing or invalid value is refused the same way everywhere:
+ * `EventValidationError` (`invalid-address`) before anything is sent.
+ */
+export function concreteAddress<P>(
+  spec: OperationSpec<unknown, unknown, P>,
+  parameters: P | undefined,
+  validate: boolean,
+): string {
+  const values = (parameters ?? {}) as P;
+  if (validate) {
+    // A copy: checking converts values to the schema's types, and the caller's object stays as it was.
+    const checked = spec.validateParameters({ ...values });
+    if (!checked.ok)
+      throw new EventValidationError('invalid-address', `channel parameters of ${spec.operation}`, checked.issues);
+  }
+  return spec.buildAddress(values);
+}
+
 /** Reads parameter values from an address with a precompiled pattern (one group per parameter). */
 export function matchAddress(
   pattern: RegExp,

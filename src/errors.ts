@@ -11,6 +11,10 @@ export const ExitCode = {
 } as const;
 export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
 
+/**
+ * Where something is written: the one location type of every message (diagnostics, diff findings,
+ * the model's origins), printed by formatLocation.
+ */
 export interface SourceLocation {
   /** Path of the file as the user named it (relative to the working directory when possible). */
   file: string;
@@ -18,6 +22,8 @@ export interface SourceLocation {
   pointer: string;
   line?: number;
   column?: number;
+  /** The git revision the file was read from (`diff --against`). */
+  revision?: string;
 }
 
 export interface Diagnostic {
@@ -49,11 +55,12 @@ export function usageError(code: string, message: string, location?: SourceLocat
   return new CodegenError(ExitCode.usage, { code, severity: 'error', message, location });
 }
 
+/** `origin/main:asyncapi.yaml:12:5 (#/components/schemas/Order)`: revision, file, line, column, pointer. */
 export function formatLocation(location: SourceLocation | undefined): string {
   if (!location) return '';
+  const revision = location.revision ? `${location.revision}:` : '';
   const position = location.line !== undefined ? `:${location.line}:${location.column ?? 1}` : '';
-  const pointer = location.pointer ? ` (${'#' + location.pointer})` : ' (#)';
-  return `${location.file}${position}${pointer}`;
+  return `${revision}${location.file}${position} (#${location.pointer})`;
 }
 
 export function formatDiagnostic(d: Diagnostic): string {

@@ -1,5 +1,5 @@
 /**
- * The package entry (`import { defineConfig } from 'codegen'`). Config files import it, so it
+ * The package entry (`import { defineConfig } from 'asyncapi-codegen-ts'`). Config files import it, so it
  * stays tiny: the pipeline behind `generate` and `loadConfig` is loaded only when they are called.
  */
 import type { LoadConfigOptions, LoadedConfig } from './config/index.js';

@@ -65,15 +65,21 @@ export function createContext(root) {
 
 const rel = (ctx, p) => path.relative(ctx.root, p);
 
+/** What the npm package ships (package.json's `files`, exclusions left out: they only trim), and package.json. */
+export function packageParts(root) {
+  const manifest = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8'));
+  return [...manifest.files.filter((entry) => !entry.startsWith('!')), 'package.json'];
+}
+
 /**
- * Copies the built package (bin/, dist/, templates/, package.json) to .cache/bench/codegen, with
+ * Copies the built package (what it ships: bin/, dist/, templates/, runtime/...) to .cache/bench/codegen, with
  * node_modules linked. Every codegen run of the bench uses this copy, so a
  * rebuild or a template edited in the working tree during the run cannot change what is measured.
  */
 export function snapshotCodegen(ctx) {
   rmSync(ctx.snapshot, { recursive: true, force: true });
   mkdirSync(ctx.snapshot, { recursive: true });
-  for (const part of ['bin', 'dist', 'templates', 'package.json']) cpSync(path.join(ctx.root, part), path.join(ctx.snapshot, part), { recursive: true });
+  for (const part of packageParts(ctx.root)) cpSync(path.join(ctx.root, part), path.join(ctx.snapshot, part), { recursive: true });
   symlinkSync(path.join(ctx.root, 'node_modules'), path.join(ctx.snapshot, 'node_modules'), 'dir');
 }
 

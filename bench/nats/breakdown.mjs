@@ -20,7 +20,7 @@ const { createEnvelope, envelopeFromHeaders, envelopeToHeaders, readEnvelope } =
 const { decodeJson, encodeJson } = await load('runtime/codec.js');
 const { ConsumerPipeline } = await load('runtime/consumer.js');
 const { MemoryIdempotencyStore } = await load('runtime/idempotency.js');
-const nats = await load('runtime/nats/runtime.js');
+const nats = await load('runtime/nats/message.js');
 
 const spec = operations.publishOrderCreated;
 const consumerSpec = operations.onOrderCreated;

@@ -9,16 +9,17 @@ import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writ
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { packageParts } from '../lib/tools.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const args = process.argv.slice(2);
 const runs = Number(args[args.indexOf('--runs') + 1]) || 7;
 const cold = args.includes('--cold');
 const work = mkdtempSync(path.join(os.tmpdir(), 'codegen-bench-workflow-'));
-// A snapshot of the built package (bin, dist, templates), so edits in the working tree during the
-// run cannot change what is measured; node_modules is linked.
+// A snapshot of the built package (what it ships), so edits in the working tree during the run
+// cannot change what is measured; node_modules is linked.
 const pkg = path.join(work, 'codegen');
-for (const part of ['bin', 'dist', 'templates', 'package.json']) cpSync(path.join(root, part), path.join(pkg, part), { recursive: true });
+for (const part of packageParts(root)) cpSync(path.join(root, part), path.join(pkg, part), { recursive: true });
 symlinkSync(path.join(root, 'node_modules'), path.join(pkg, 'node_modules'));
 const bin = path.join(pkg, 'bin/codegen.js');
 const env = { ...process.env, NO_COLOR: '1', CODEGEN_CACHE: '1', CODEGEN_CACHE_DIR: path.join(work, 'cache'), GIT_CONFIG_GLOBAL: '/dev/null', GIT_CONFIG_NOSYSTEM: '1', GIT_AUTHOR_NAME: 'bench', GIT_AUTHOR_EMAIL: 'bench@example.invalid', GIT_COMMITTER_NAME: 'bench', GIT_COMMITTER_EMAIL: 'bench@example.invalid' };

@@ -1,3 +1,6 @@
+// Consuming: one consumer (`QueueConsumer`: its channel, queue, bindings and dead-letter route, every message
+// through the shared pipeline, then settled), planned from the document and its options, and the client's
+// set of them (`Consumers`: started on the live connection, restarted on every new one, stopped at close).
 import { setMaxListeners } from 'node:events';
 import type { Channel, ChannelModel, ConsumeMessage } from 'amqplib';
 import {
@@ -9,15 +12,19 @@ import {
   type Outcome,
 } from '../consumer.js';
 import { errorMessage } from '../errors.js';
+import { shutdownGracefully, type Lifecycle, type ShutdownSteps } from '../lifecycle.js';
 import { ConcurrencyLimit } from '../limiter.js';
 import type { Logger } from '../logger.js';
 import { backoffDelay, retryPolicy, sleep } from '../retry.js';
 import type { ProcessSpan, Telemetry } from '../telemetry.js';
 import type { ValidationResult } from '../validation.js';
-import { INBOUND_MAPPING, inboundEvent } from './message.js';
-import type { OutgoingMessage } from './publisher.js';
+import type { RabbitConnection } from './connection.js';
+import { INBOUND_MAPPING, formatAddress, inboundEvent, parameterReader, type OutgoingMessage } from './message.js';
+import type { MessageContext, ReceiveRoute, Settings, SubscribeOptions, Subscription } from './options.js';
+import type { ConfirmPublisher } from './publisher.js';
 import { Settlements } from './settlements.js';
 import {
+  bindingKey,
   declareDeadLetterRoute,
   declareExchange,
   declareQueue,
@@ -405,4 +412,188 @@ function definedProperties(properties: ConsumeMessage['properties']): Record<str
     if (properties[key] !== undefined) kept[key] = properties[key];
   }
   return kept;
+}
+
+/** A consumer's handler context: what the shared pipeline decoded and what the delivery says. */
+export function contextOf<H, P>(decoded: DecodedEvent<unknown, H>, delivery: Delivery<P>): MessageContext<H, P> {
+  const { message } = delivery;
+  return {
+    envelope: decoded.envelope,
+    headers: decoded.headers,
+    parameters: delivery.parameters,
+    attempt: delivery.attempt,
+    redelivered: message.fields.redelivered,
+    exchange: message.fields.exchange,
+    routingKey: message.fields.routingKey,
+    signal: delivery.signal,
+    message,
+  };
+}
+
+/** One consumer's plan: its queue (`<serviceName>.<operation>` unless said otherwise), bindings, dead-letter route. */
+export function planConsumer<T, H, P>(
+  route: ReceiveRoute<T, H, P>,
+  options: SubscribeOptions<P>,
+  validate: boolean,
+  settings: Settings,
+): ConsumerPlan<P> {
+  const { source } = route;
+  const { naming } = settings;
+  const parametersOf = parameterReader(
+    route.spec,
+    source.kind === 'queue' ? source.queue.name : source.routingKey,
+    validate,
+  );
+  let queueName: string;
+  let queue: ConsumerPlan<P>['queue'];
+  let bindings: ConsumerPlan<P>['bindings'] = [];
+  if (source.kind === 'queue') {
+    queueName = naming.of(options.queue ?? formatAddress(source.queue.name, options.parameters));
+    queue = { ...source.queue, name: queueName };
+  } else {
+    queueName = naming.of(options.queue ?? `${settings.serviceName}.${route.spec.operation}`);
+    queue = options.exclusive
+      ? { name: '', durable: false, exclusive: true, autoDelete: true }
+      : { name: queueName, durable: true, exclusive: false, autoDelete: false };
+    const key = bindingKey(
+      source.exchange.type,
+      source.routingKey,
+      options.parameters as Record<string, unknown> | undefined,
+    );
+    bindings = [{ exchange: source.exchange, exchangeName: naming.of(source.exchange.name), key }];
+  }
+  const atMostOnce =
+    options.ackMode === 'auto' || options.ackMode === 'before-handler' || (options.ackMode === undefined && !route.ack);
+  return {
+    operation: route.spec.operation,
+    queue,
+    bindings,
+    deadLetter:
+      options.deadLetter === false
+        ? undefined
+        : { exchange: naming.of(settings.deadLetterExchange), queue: `${queueName}.dlq`, routingKey: queueName },
+    prefetch: options.concurrency ?? settings.prefetch,
+    ackMode: atMostOnce ? 'before-handler' : 'after-handler',
+    declare: settings.declareTopology,
+    parameters: (message) =>
+      parametersOf(source.kind === 'queue' ? queueName.slice(settings.namePrefix.length) : message.fields.routingKey),
+  };
+}
+
+type AnyConsumer = QueueConsumer<unknown, unknown, unknown>;
+
+/** What the client's consumers share. */
+export interface ConsumerHost {
+  settings: Settings;
+  lifecycle: Lifecycle;
+  connection: RabbitConnection;
+  /** Publishes dead letters and replies. */
+  publisher: ConfirmPublisher;
+  telemetry: Telemetry;
+}
+
+/** The client's consumers: each started on the live connection, all restarted on a new one, stopped at close. */
+export class Consumers {
+  private readonly running = new Set<AnyConsumer>();
+
+  constructor(private readonly host: ConsumerHost) {}
+
+  async start<T, H, P>(
+    route: ReceiveRoute<T, H, P>,
+    handler: DeliveryHandler<T, H, P>,
+    afterSuccess: ((result: unknown) => Promise<void>) | undefined,
+    options: SubscribeOptions<P>,
+  ): Promise<Subscription> {
+    this.host.lifecycle.assertOpen();
+    const consumer = this.create(route, handler, afterSuccess, options);
+    this.running.add(consumer);
+    try {
+      await this.startOnLiveConnection(consumer);
+    } catch (error) {
+      this.running.delete(consumer);
+      throw error;
+    }
+    return {
+      get queue() {
+        return consumer.queue;
+      },
+      close: () => this.stop(consumer),
+    };
+  }
+
+  /** Starts every consumer on a new connection; one that cannot start (say, its queue is declared differently) must not keep the others down. */
+  async restart(connection: ChannelModel): Promise<void> {
+    for (const consumer of this.running) {
+      await consumer.start(connection).catch((error: unknown) => {
+        this.host.settings.logger.error(
+          { queue: consumer.queue, err: errorMessage(error) },
+          'restarting a consumer failed; trying again',
+        );
+        void consumer.restartLater(connection);
+      });
+    }
+  }
+
+  /** The shutdown steps for every consumer running now, driven by the client's close. */
+  closing(): Pick<ShutdownSteps, 'stopIntake' | 'drain' | 'release'> {
+    const consumers = [...this.running];
+    return {
+      stopIntake: async () => void (await Promise.all(consumers.map((consumer) => consumer.stopIntake()))),
+      drain: async () => void (await Promise.all(consumers.map((consumer) => consumer.drain()))),
+      release: async () => {
+        await Promise.all(consumers.map((consumer) => consumer.release()));
+        this.running.clear();
+      },
+    };
+  }
+
+  private create<T, H, P>(
+    route: ReceiveRoute<T, H, P>,
+    handler: DeliveryHandler<T, H, P>,
+    afterSuccess: ((result: unknown) => Promise<void>) | undefined,
+    options: SubscribeOptions<P>,
+  ): AnyConsumer {
+    const { settings, lifecycle, connection, publisher, telemetry } = this.host;
+    const validate = options.validate ?? settings.events.validate;
+    const plan = planConsumer(route, options, validate, settings);
+    const inbound = {
+      operation: route.spec.operation,
+      mapping: INBOUND_MAPPING,
+      validatePayload: route.spec.validatePayload,
+      validateHeaders: route.spec.validateHeaders,
+    };
+    const pipeline = new ConsumerPipeline<T, H>(inbound, { ...options, ackMode: undefined, validate }, settings.logger);
+    return new QueueConsumer<T, H, P>(plan, pipeline, handler, {
+      publish: (message) =>
+        publisher.publish(message, { timeoutMs: settings.publishTimeoutMs, resend: false, signal: lifecycle.signal }),
+      afterSuccess,
+      isLive: (live) => connection.isLive(live),
+      logger: settings.logger,
+      telemetry,
+    }) as unknown as AnyConsumer;
+  }
+
+  /** Starts a new consumer now; if the connection drops meanwhile, the reconnect starts it (and this waits). */
+  private async startOnLiveConnection(consumer: AnyConsumer): Promise<void> {
+    const { settings, lifecycle, connection } = this.host;
+    for (;;) {
+      const live = await connection.next(settings.publishTimeoutMs, lifecycle.signal);
+      try {
+        return await consumer.start(live);
+      } catch (error) {
+        if (connection.isLive(live)) throw error;
+      }
+    }
+  }
+
+  private async stop(consumer: AnyConsumer): Promise<void> {
+    if (!this.running.delete(consumer)) return;
+    await shutdownGracefully({
+      stopIntake: () => consumer.stopIntake(),
+      drain: () => consumer.drain(),
+      timeoutMs: this.host.settings.closeTimeoutMs,
+      release: () => consumer.release(),
+      logger: this.host.settings.logger,
+    });
+  }
 }

@@ -14,7 +14,7 @@ export type {
   SendOptions,
   SubscribeOptions,
   Subscription,
-} from './core.js';
+} from './options.js';
 export type { AmqpPublishOptions, CloudEventsPrefix } from './message.js';
 export type { ConnectionEvent, ReconnectPolicy } from '../reconnect.js';
 export { ConnectionUnavailableError } from '../reconnect.js';

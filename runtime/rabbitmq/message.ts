@@ -8,11 +8,14 @@
 //   correlationid            →   also the correlation-id property (requests use their event id instead)
 //   time                     →   also the timestamp property (seconds), when the operation binding asks for it
 //
-// The payload is the message body, encoded as the content type says.
+// The payload is the message body, encoded as the content type says. Routing keys and queue names are
+// channel addresses with the parameters filled in (`formatAddress`) and read back (`parameterReader`).
 import type { Message, Options } from 'amqplib';
 import type { InboundEvent } from '../consumer.js';
 import type { HeaderMapping } from '../envelope.js';
+import { matchAddress, segment, type OperationSpec } from '../operation.js';
 import type { OutboundEvent } from '../producer.js';
+import type { ValidationResult } from '../validation.js';
 
 /** `cloudEvents:` is the prefix of the AMQP binding; its later revisions prefer `cloudEvents_` (JMS-safe). */
 export type CloudEventsPrefix = 'cloudEvents:' | 'cloudEvents_';
@@ -42,6 +45,28 @@ export interface FixedProperties {
   timestamp?: boolean;
   messageType?: string;
   contentEncoding?: string;
+}
+
+/** One AMQP message ready to go. */
+export interface OutgoingMessage {
+  exchange: string;
+  routingKey: string;
+  body: Buffer;
+  options: Options.Publish;
+}
+
+/** An encoded event as an AMQP message to `target`. */
+export function outgoingMessage(
+  target: { exchange: string; routingKey: string },
+  body: Uint8Array,
+  options: Options.Publish,
+): OutgoingMessage {
+  return { exchange: target.exchange, routingKey: target.routingKey, body: toBuffer(body), options };
+}
+
+/** amqplib wants a Buffer; this one shares the encoded bytes instead of copying them. */
+function toBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
 /** Per-publish choices; each one wins over the document's bindings. */
@@ -130,4 +155,65 @@ export function deliveryAttempt(message: Message): number {
   if (!message.fields.redelivered) return 1;
   const count = Number(message.properties.headers?.['x-delivery-count']);
   return Number.isInteger(count) && count >= 1 ? count + 1 : 2;
+}
+
+/**
+ * An address with its parameters left open: literal text and `{ parameter }` slots, in order.
+ * `['orders.', { parameter: 'region' }, '.created']` is the routing key `orders.{region}.created`.
+ */
+export type AddressTemplate = ReadonlyArray<string | { parameter: string }>;
+
+/** Fills in an address: every parameter value is checked, so no value can widen or redirect it. */
+export function formatAddress(template: AddressTemplate, parameters: unknown): string {
+  const values = (parameters ?? {}) as Record<string, unknown>;
+  let text = '';
+  for (const part of template)
+    text += typeof part === 'string' ? part : segment(values[part.parameter], part.parameter);
+  return text;
+}
+
+const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+
+/** Reads parameter values back from a concrete routing key or queue name; undefined when it does not match. */
+export function addressReader(template: AddressTemplate): (address: string) => Record<string, string> | undefined {
+  const names = template
+    .filter((part): part is { parameter: string } => typeof part !== 'string')
+    .map((part) => part.parameter);
+  if (names.length === 0) return () => ({});
+  const pattern = new RegExp(
+    '^' + template.map((part) => (typeof part === 'string' ? escapeRegExp(part) : '([^./*#\\s]+)')).join('') + '$',
+  );
+  return (address) => matchAddress(pattern, names, address);
+}
+
+/**
+ * Reads typed channel parameters from a routing key (or queue name); validated unless validation is off.
+ * A consumer sees few distinct routing keys, so results are remembered (a bounded number of them) and
+ * each message gets its own copy.
+ */
+export function parameterReader<P>(
+  spec: OperationSpec<unknown, unknown, P>,
+  template: AddressTemplate,
+  validate: boolean,
+): (address: string) => ValidationResult<P> {
+  const read = addressReader(template);
+  const known = new Map<string, ValidationResult<P>>();
+  const parse = (address: string): ValidationResult<P> => {
+    const values = read(address);
+    if (values === undefined)
+      return {
+        ok: false,
+        issues: [{ pointer: '', rule: 'pattern', message: `"${address}" does not match the channel address` }],
+      };
+    return validate ? spec.validateParameters(values) : { ok: true, value: values as P };
+  };
+  return (address) => {
+    let result = known.get(address);
+    if (result === undefined) {
+      if (known.size >= 1024) known.clear();
+      result = parse(address);
+      known.set(address, result);
+    }
+    return result.ok ? { ok: true, value: { ...result.value } } : result;
+  };
 }

@@ -1,15 +1,20 @@
-import { IllegalOperationError, type ConfirmChannel, type Message, type Options } from 'amqplib';
-import { PublishError, errorMessage } from '../errors.js';
+// Sending: a route's event checked, enveloped and encoded (`EventPublisher`), published on the client's one
+// confirm channel (`ConfirmPublisher`), which `ConfirmChannels` opens on every connection.
+import { randomUUID } from 'node:crypto';
+import { IllegalOperationError, type ChannelModel, type ConfirmChannel, type Message } from 'amqplib';
+import { EventValidationError, PublishError, errorMessage } from '../errors.js';
+import type { Lifecycle } from '../lifecycle.js';
 import { silentLogger, type Logger } from '../logger.js';
+import type { OperationSpec } from '../operation.js';
+import { OutboundSpecs } from '../outbound-specs.js';
+import { prepareOutbound, type OutboundEvent, type PublishOptions } from '../producer.js';
 import { Slot } from '../reconnect.js';
-
-/** One AMQP message ready to go. */
-export interface OutgoingMessage {
-  exchange: string;
-  routingKey: string;
-  body: Buffer;
-  options: Options.Publish;
-}
+import { backoffDelay, retryPolicy, sleep } from '../retry.js';
+import type { Telemetry } from '../telemetry.js';
+import type { RabbitConnection } from './connection.js';
+import { outgoingMessage, publishOptions, type OutgoingMessage } from './message.js';
+import type { Published, SendOptions, SendRoute, Settings } from './options.js';
+import { targetOf, type Target } from './topology.js';
 
 export interface PublishAttempt {
   /** Longest wait for a channel and for the broker's confirmation, in all. */
@@ -198,4 +203,136 @@ export class ConfirmPublisher {
       channel.once('close', done);
     });
   }
+}
+
+/** What the confirm channel's owner does when a channel opens or closes. */
+export interface ConfirmChannelHooks {
+  /** Runs on a new channel before it publishes anything (direct reply-to must be consumed first). */
+  opened(channel: ConfirmChannel): Promise<void>;
+  /** The channel closed by itself (lost connection, or the broker closed it). */
+  closed(error: Error | undefined): void;
+}
+
+/**
+ * Opens the client's confirm channel on every new connection, and opens it again (with backoff) when the
+ * broker closes it on a connection that is still live.
+ */
+export class ConfirmChannels {
+  constructor(
+    private readonly publisher: ConfirmPublisher,
+    private readonly connection: RabbitConnection,
+    private readonly lifecycle: Lifecycle,
+    private readonly logger: Logger,
+    private readonly hooks: ConfirmChannelHooks,
+  ) {}
+
+  async open(connection: ChannelModel): Promise<void> {
+    const channel = await connection.createConfirmChannel();
+    await this.hooks.opened(channel);
+    this.publisher.attach(channel, (error) => this.closed(connection, error));
+  }
+
+  private closed(connection: ChannelModel, error: Error | undefined): void {
+    this.hooks.closed(error);
+    if (this.lifecycle.isOpen && this.connection.isLive(connection)) void this.reopen(connection);
+  }
+
+  private async reopen(connection: ChannelModel): Promise<void> {
+    const policy = retryPolicy({ initialDelayMs: 50, maxDelayMs: 5_000 });
+    for (let attempt = 1; this.lifecycle.isOpen && this.connection.isLive(connection); attempt++) {
+      try {
+        return await this.open(connection);
+      } catch (error) {
+        this.logger.warn({ attempt, err: errorMessage(error) }, 'reopening the publisher channel failed');
+        if (!(await sleep(backoffDelay(policy, attempt), this.lifecycle.signal))) return;
+      }
+    }
+  }
+}
+
+/** Hands a prepared event to the broker: the encoded event, where it goes, and the publish's options (traced). */
+export type PreparedSend<O, R> = (event: OutboundEvent, target: Target, options: O) => Promise<R>;
+
+/** The events of send operations: parameters checked, payload validated, envelope filled in, encoded, traced. */
+export class EventPublisher {
+  private readonly specs: OutboundSpecs;
+
+  constructor(
+    private readonly publisher: ConfirmPublisher,
+    private readonly settings: Settings,
+    private readonly lifecycle: Lifecycle,
+    private readonly telemetry: Telemetry,
+  ) {
+    this.specs = new OutboundSpecs(settings.mapping);
+  }
+
+  /** Publishes an event and resolves once RabbitMQ confirmed it. */
+  publish<T, H, P>(
+    route: SendRoute<T, H, P>,
+    payload: T,
+    options: SendOptions<H> & { parameters?: P },
+  ): Promise<Published> {
+    return this.prepare(route, payload, options, async (event, target, traced) => {
+      await this.publisher.publish(
+        outgoingMessage(target, event.body, publishOptions(event, route.properties, traced)),
+        {
+          timeoutMs: traced.timeoutMs ?? this.settings.publishTimeoutMs,
+          resend: true,
+          signal: this.lifecycle.signal,
+        },
+      );
+      return {
+        id: event.envelope.id,
+        exchange: target.exchange,
+        routingKey: target.routingKey,
+        envelope: event.envelope,
+      };
+    });
+  }
+
+  /**
+   * Checks that the client is open and the parameters match the document, then, in a PRODUCER span when
+   * tracing is on, prepares the event (validated, enveloped, encoded) and hands it to `deliver`.
+   */
+  async prepare<T, H, P, O extends PublishOptions<H>, R>(
+    route: SendRoute<T, H, P>,
+    payload: T,
+    options: O & { parameters?: P },
+    deliver: PreparedSend<O, R>,
+  ): Promise<R> {
+    this.lifecycle.assertOpen();
+    if (options.validate ?? this.settings.events.validate) checkParameters(route.spec, options.parameters);
+    const target = targetOf(this.settings.naming, route.destination, options.parameters);
+    // Not async: a validation failure thrown here still rejects (this method is async; the span catches it).
+    const send = (traced: O) => {
+      const spec = this.specs.of(route.spec, route.spec.eventType(payload));
+      return deliver(prepareOutbound(spec, payload, traced, this.settings.events), target, traced);
+    };
+    if (!this.telemetry.active) return send(options);
+    return this.traced(target, options, send);
+  }
+
+  /** Runs a publish in a PRODUCER span; the span's trace context goes into the envelope unless the caller gave one. */
+  private traced<O extends PublishOptions<unknown>, R>(
+    target: Target,
+    options: O,
+    publish: (options: O) => Promise<R>,
+  ): Promise<R> {
+    const id = options.id ?? randomUUID();
+    const attributes = () => ({ 'messaging.rabbitmq.destination.routing_key': target.routingKey });
+    return this.telemetry.publish(
+      target.exchange || 'amq.default',
+      { id, correlationId: options.correlationId },
+      attributes,
+      (trace) => publish(options.traceparent === undefined ? { ...options, id, ...trace } : { ...options, id }),
+    );
+  }
+}
+
+/** Refuses parameters the document does not allow (checked before anything is sent). */
+function checkParameters<P>(spec: OperationSpec<unknown, unknown, P>, parameters: P | undefined): void {
+  if (spec.parameterNames.length === 0) return;
+  // A copy, as on every broker (runtime/operation.ts concreteAddress): checking converts values to the schema's types.
+  const checked = spec.validateParameters({ ...(parameters ?? {}) });
+  if (!checked.ok) throw new EventValidationError('invalid-address', `parameters of ${spec.operation}`, checked.issues);
 }

@@ -1,12 +1,8 @@
-// Exchanges, queues and routing keys: the AMQP shape of the document, and how it is declared.
-import type { Channel } from 'amqplib';
+// Exchanges, queues and routing keys: the AMQP shape of the document, where each operation publishes or
+// consumes in it, and how it is declared.
+import type { Channel, ChannelModel } from 'amqplib';
 import { segment } from '../operation.js';
-
-/**
- * An address with its parameters left open: literal text and `{ parameter }` slots, in order.
- * `['orders.', { parameter: 'region' }, '.created']` is the routing key `orders.{region}.created`.
- */
-export type AddressTemplate = ReadonlyArray<string | { parameter: string }>;
+import { formatAddress, type AddressTemplate } from './message.js';
 
 export type ExchangeType = 'topic' | 'direct' | 'fanout' | 'headers';
 
@@ -39,6 +35,22 @@ export type SendDestination =
  */
 export type ReceiveSource = SendDestination;
 
+/** The document's AMQP shape, generated. */
+export interface DocumentTopology {
+  serviceName: string;
+  defaultUrls: readonly string[];
+  /** Every exchange the document's operations use. */
+  exchanges: readonly ExchangeSpec[];
+  /** Queues of `is: queue` channels with fixed names. */
+  queues: readonly QueueSpec[];
+}
+
+/** Where one publish goes. */
+export interface Target {
+  exchange: string;
+  routingKey: string;
+}
+
 /** Exchange and queue names as the client uses them: the document's names behind an optional prefix. */
 export class Naming {
   constructor(private readonly prefix: string) {}
@@ -49,13 +61,14 @@ export class Naming {
   }
 }
 
-/** Fills in an address: every parameter value is checked, so no value can widen or redirect it. */
-export function formatAddress(template: AddressTemplate, parameters: unknown): string {
-  const values = (parameters ?? {}) as Record<string, unknown>;
-  let text = '';
-  for (const part of template)
-    text += typeof part === 'string' ? part : segment(values[part.parameter], part.parameter);
-  return text;
+/** The exchange and routing key of a publish to `destination`, its parameters (already checked) filled in. */
+export function targetOf(naming: Naming, destination: SendDestination, parameters: unknown): Target {
+  if (destination.kind === 'queue')
+    return { exchange: '', routingKey: naming.of(formatAddress(destination.queue.name, parameters)) };
+  return {
+    exchange: naming.of(destination.exchange.name),
+    routingKey: formatAddress(destination.routingKey, parameters),
+  };
 }
 
 /**
@@ -79,33 +92,6 @@ export function bindingKey(
       );
   }
   return key;
-}
-
-const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
-
-/** Reads parameter values back from a concrete routing key or queue name; undefined when it does not match. */
-export function addressReader(template: AddressTemplate): (address: string) => Record<string, string> | undefined {
-  const names = template
-    .filter((part): part is { parameter: string } => typeof part !== 'string')
-    .map((part) => part.parameter);
-  if (names.length === 0) return () => ({});
-  const pattern = new RegExp(
-    '^' + template.map((part) => (typeof part === 'string' ? escapeRegExp(part) : '([^./*#\\s]+)')).join('') + '$',
-  );
-  return (address) => {
-    const match = pattern.exec(address);
-    if (!match) return undefined;
-    const values: Record<string, string> = {};
-    names.forEach((name, index) =>
-      Object.defineProperty(values, name, {
-        value: match[index + 1],
-        enumerable: true,
-        writable: true,
-        configurable: true,
-      }),
-    );
-    return values;
-  };
 }
 
 /** Declares an exchange unless it is the default one or a broker's predeclared `amq.*` exchange. */
@@ -135,4 +121,21 @@ export async function declareDeadLetterRoute(channel: Channel, route: DeadLetter
   await channel.assertExchange(route.exchange, 'direct', { durable: true, autoDelete: false });
   await channel.assertQueue(route.queue, { durable: true, exclusive: false, autoDelete: false });
   await channel.bindQueue(route.queue, route.exchange, route.routingKey);
+}
+
+/** Declares the document's exchanges and `is: queue` queues, on a channel of its own. Idempotent. */
+export async function declareDocument(
+  connection: ChannelModel,
+  document: DocumentTopology,
+  naming: Naming,
+): Promise<void> {
+  const channel = await connection.createChannel();
+  // A failed declaration closes the channel with an 'error' event; the failure itself rejects below.
+  channel.on('error', () => undefined);
+  try {
+    for (const exchange of document.exchanges) await declareExchange(channel, exchange, naming.of(exchange.name));
+    for (const queue of document.queues) await declareQueue(channel, queue, naming.of(formatAddress(queue.name, {})));
+  } finally {
+    await channel.close().catch(() => undefined);
+  }
 }

@@ -28,18 +28,15 @@ export function defaultCacheDir(cwd: string, env: Record<string, string | undefi
   return path.join(os.tmpdir(), `codegen-cache-${typeof process.getuid === 'function' ? process.getuid() : 'user'}`);
 }
 
-export function openCache(dir: string, readOnlyFallbacks: string[] = []): Cache {
+export function openCache(dir: string): Cache {
   const entryPath = (base: string, kind: string, key: string) => path.join(base, kind, key.slice(0, 2), key);
   return {
     get(kind, key) {
-      for (const base of [dir, ...readOnlyFallbacks]) {
-        try {
-          return readFileSync(entryPath(base, kind, key), 'utf8');
-        } catch {
-          // a miss
-        }
+      try {
+        return readFileSync(entryPath(dir, kind, key), 'utf8');
+      } catch {
+        return undefined; // a miss
       }
-      return undefined;
     },
     set(kind, key, value) {
       const target = entryPath(dir, kind, key);
@@ -53,15 +50,4 @@ export function openCache(dir: string, readOnlyFallbacks: string[] = []): Cache 
       }
     },
   };
-}
-
-/**
- * Entries read from folders and never written: the formatted run-time files shipped in the package
- * (a build artifact, like the precompiled schemas), used even when the user's cache is off.
- */
-export function readOnlyCache(dirs: string[]): Cache {
-  const [first, ...rest] = dirs;
-  if (first === undefined) return disabledCache;
-  const reader = openCache(first, rest);
-  return { get: (kind, key) => reader.get(kind, key), set: () => undefined };
 }

@@ -1,5 +1,6 @@
 import { Command, CommanderError, Option } from 'commander';
 import { CodegenError, ExitCode, formatDiagnostic } from '../errors.js';
+import { TARGET_NAMES } from '../targets/registry.js';
 import { generatorVersion } from '../version.js';
 import { colours, processIO, type CliIO } from './io.js';
 
@@ -19,14 +20,14 @@ export async function run(argv: string[], io: CliIO = processIO): Promise<number
   const refOptions = (command: Command) =>
     command
       .option('--allow-remote-refs', 'allow $refs to http(s) URLs', false)
-      .option('--allow-outside-refs', "allow $refs to files outside the document's folder", false);
+      .option('--allow-outside-refs', 'allow $refs to files outside the project root (the git work tree, else the current folder)', false);
 
   refOptions(
     program
       .command('generate')
       .description('generate TypeScript from an AsyncAPI document')
       .argument('<document>', 'AsyncAPI document (YAML or JSON)')
-      .option('-t, --target <targets>', 'rabbitmq, kafka, nats (comma-separated for several); none: types, validators and envelope only', '')
+      .option('-t, --target <targets>', `${TARGET_NAMES.join(', ')} (comma-separated for several); none: types, validators and envelope only`, '')
       .requiredOption('-o, --out <dir>', 'output folder')
       .option('--templates <dir>', 'folder of templates overriding the built-in ones by file name')
       .option('--source <uri>', 'CloudEvents source for producers (default: derived from the document title)')
@@ -66,7 +67,8 @@ export async function run(argv: string[], io: CliIO = processIO): Promise<number
       .addOption(new Option('--format <format>', 'output format').choices(['text', 'json', 'markdown', 'junit', 'github']).default('text'))
       .addOption(new Option('--fail-on <severity>', 'exit 1 when a finding has this severity or a higher one').choices(['breaking', 'warning', 'info', 'never']).default('breaking'))
       .option('--ignore <file>', 'ignore file accepting findings on purpose (default: .codegen-diff-ignore.yaml when present)')
-      .option('--no-ignore', 'do not read any ignore file'),
+      .option('--no-ignore', 'do not read any ignore file')
+      .option('--strict-base', 'refuse to compare an old version that does not validate (exit 2) instead of comparing it best-effort', false),
   ).action(async (documents: string[], options) => {
     const { diffCommand } = await import('../commands/diff.js');
     exitCode = await diffCommand(documents, options, io);
@@ -98,7 +100,7 @@ export async function run(argv: string[], io: CliIO = processIO): Promise<number
     .description('write a config file, an example document if there is none, and package.json scripts; never overwrites a file')
     .option('-y, --yes', 'ask nothing; use the flags and defaults (also without a terminal)', false)
     .option('--document <file>', 'AsyncAPI document (default: one found here, else asyncapi.yaml, written as an example)')
-    .option('-t, --target <targets>', 'rabbitmq, kafka, nats (comma-separated), or none')
+    .option('-t, --target <targets>', `${TARGET_NAMES.join(', ')} (comma-separated), or none`)
     .option('-o, --out <dir>', 'output folder (default: src/events)')
     .addOption(new Option('--format <format>', 'config file format (default: ts when the project has typescript and a tsconfig.json, else mjs)').choices(['ts', 'mjs', 'json', 'yaml']))
     .option('--no-scripts', 'do not add scripts to package.json')

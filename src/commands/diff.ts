@@ -13,6 +13,7 @@ export interface DiffFlags {
   ignore?: string | false;
   allowRemoteRefs: boolean;
   allowOutsideRefs: boolean;
+  strictBase?: boolean;
 }
 
 /**
@@ -46,6 +47,7 @@ export async function diffCommand(documents: string[], flags: DiffFlags, io: Cli
     noIgnore: flags.ignore === false,
     load: { allowRemoteRefs: flags.allowRemoteRefs, allowOutsideRefs: flags.allowOutsideRefs },
     cwd: io.cwd,
+    strictBase: flags.strictBase,
   });
   const c = colours(io);
   for (const note of notes) io.stderr(`${c.yellow('!')} ${note}\n`);

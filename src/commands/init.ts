@@ -4,7 +4,8 @@ import path from 'node:path';
 import { colours, type CliIO } from '../cli/io.js';
 import { configIn } from '../config/discover.js';
 import { ExitCode, usageError } from '../errors.js';
-import { TARGET_NAMES } from '../targets/registry.js';
+import { PACKAGE_NAME } from '../package-paths.js';
+import { isTarget, TARGET_NAMES } from '../targets/registry.js';
 
 export type InitFormat = 'ts' | 'mjs' | 'json' | 'yaml';
 const FORMATS: InitFormat[] = ['ts', 'mjs', 'json', 'yaml'];
@@ -79,7 +80,7 @@ function checkFlagValues(flags: InitFlags): void {
 function parseTargets(text: string): string[] {
   const targets = text.split(',').map((t) => t.trim()).filter((t) => t !== '' && t !== 'none');
   for (const target of targets) {
-    if (!TARGET_NAMES.includes(target)) throw usageError('E_UNKNOWN_TARGET', `unknown target "${target}"; choose from ${TARGET_NAMES.join(', ')} (comma-separated), or none`);
+    if (!isTarget(target)) throw usageError('E_UNKNOWN_TARGET', `unknown target "${target}"; choose from ${TARGET_NAMES.join(', ')} (comma-separated), or none`);
   }
   return [...new Set(targets)];
 }
@@ -209,12 +210,12 @@ export function configText(answers: Answers): string {
         '',
       ].join('\n');
     case 'ts':
-      // defineConfig from 'codegen' types the config; codegen resolves that import itself when it is not installed locally.
-      return ["import { defineConfig } from 'codegen';", '', `export default defineConfig(${moduleObject(entry)});`, ''].join('\n');
+      // defineConfig from the package types the config; codegen resolves that import itself when it is not installed locally.
+      return [`import { defineConfig } from '${PACKAGE_NAME}';`, '', `export default defineConfig(${moduleObject(entry)});`, ''].join('\n');
     default:
       return [
         '// codegen configuration (see the docs: workflow.md)',
-        "/** @type {import('codegen').CodegenConfig} */",
+        `/** @type {import('${PACKAGE_NAME}').CodegenConfig} */`,
         `export default ${moduleObject(entry)};`,
         '',
       ].join('\n');

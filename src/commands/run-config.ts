@@ -1,13 +1,16 @@
 import { existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { defaultCacheDir, openCache, readOnlyCache, type Cache } from '../cache/cache.js';
+import { defaultCacheDir } from '../cache/cache.js';
 import { colours, type CliIO } from '../cli/io.js';
-import { loadConfig } from '../config/index.js';
-import { compareEntry, prepareComparison, runEntries, selectEntries, stagedFiles, type CompatibilityResult, type EntryResult, type RunMode } from '../config/runner.js';
-import type { ResolvedConfig } from '../config/types.js';
-import { CodegenError, ExitCode, formatDiagnostic, usageError, type Diagnostic } from '../errors.js';
-import { SHIPPED_FORMAT_CACHE } from '../format/prettier.js';
+import { loadConfig, type ResolvedConfig, type ResolvedEntry } from '../config/index.js';
+import { CodegenError, usageError } from '../errors.js';
+import { stagedFiles } from '../git.js';
+import { compareEntry, prepareComparison, type CompatibilityResult } from '../run/compare.js';
+import { runEntries } from '../run/entries.js';
+import { cacheEnabled, openProjectCache, type EntryResult, type RunMode } from '../run/entry.js';
+import { reportRun, shownPath, type RunOutcome } from '../run/report.js';
+import { selectEntries } from '../run/select.js';
 
 export interface RunConfigFlags {
   config?: string;
@@ -58,9 +61,8 @@ export async function runConfigCommand(files: string[], flags: RunConfigFlags, i
       const changed = flags.staged ? await staged(stagedEarly, config.dir) : files;
       entries = await selectEntries(config, changed, io.cwd);
       if (entries.length === 0) {
-        if (flags.json) io.stdout(JSON.stringify({ mode, config: shownPath(config.file, io), ok: true, exitCode: 0, entries: [], totals: totalsOf([]), elapsedMs: elapsed(started) }, null, 2) + '\n');
-        else io.stderr(`${c.dim('nothing to check:')} no ${flags.staged ? 'staged ' : ''}file belongs to a document of ${config.displayPath}\n`);
-        return ExitCode.ok;
+        if (!flags.json) io.stderr(`${c.dim('nothing to check:')} no ${flags.staged ? 'staged ' : ''}file belongs to a document of ${config.displayPath}\n`);
+        return reportRun({ mode, config, results: [], compatibility: [], elapsedMs: elapsed(started), rerun: rerunOf(config) }, flags.json ? 'json' : 'text', io);
       }
     }
     const refs = (entry: (typeof entries)[number]) => (flags.against !== undefined ? [flags.against] : flags.baseline ? entry.compatibility.baseline : []);
@@ -75,13 +77,13 @@ export async function runConfigCommand(files: string[], flags: RunConfigFlags, i
     // look-ups ("does the document exist at that revision?") overlap with the check.
     const prepared = compare ? new Map(entries.map((entry) => [entry, prepareComparison(entry, refs(entry))])) : undefined;
     const progress = startProgress(io, flags.json);
-    let results: EntryResult[];
+    let results: Array<EntryResult<ResolvedEntry>>;
     let threads = 0;
     let compatibility: CompatibilityResult[] = [];
     try {
       const concurrency = concurrencyOf(flags);
       const cacheDir = cacheEnabled(flags, io) ? defaultCacheDir(io.cwd, io.env) : undefined;
-      const parallel = { threads: Math.min(concurrency, os.availableParallelism?.() ?? 1), afterMs: 300, cacheDir, cacheFallbacks: [SHIPPED_FORMAT_CACHE] };
+      const parallel = { threads: Math.min(concurrency, os.availableParallelism?.() ?? 1), afterMs: 300, cacheDir };
       const outcome = await runEntries(entries, { mode, cache, cwd: io.cwd }, concurrency, (entry, n) => progress.update(`${n}/${entries.length} ${shownPath(entry.document, io)}`), parallel);
       results = outcome.results;
       threads = outcome.threads;
@@ -94,13 +96,8 @@ export async function runConfigCommand(files: string[], flags: RunConfigFlags, i
     } finally {
       progress.done();
     }
-    if (compatibility.some((r) => r.report)) await prepareTextFormatter();
-    const exitCode = Math.max(ExitCode.ok, ...results.map((r) => r.exitCode), ...compatibility.map((r) => r.exitCode));
-    const elapsedMs = elapsed(started);
-    if (flags.json) io.stdout(JSON.stringify({ ...jsonResult(mode, config, results, compatibility, exitCode, elapsedMs, io), threads }, null, 2) + '\n');
-    else if (flags.format === 'github') io.stdout(await githubAnnotations(mode, results, compatibility, io));
-    printHuman(mode, config, results, compatibility, elapsedMs, io, !flags.json && flags.format !== 'github');
-    return exitCode;
+    const outcome: RunOutcome = { mode, config, results, compatibility, threads, elapsedMs: elapsed(started), rerun: rerunOf(config) };
+    return await reportRun(outcome, flags.json ? 'json' : flags.format, io);
   } catch (error) {
     if (flags.json && error instanceof CodegenError) {
       io.stdout(JSON.stringify({ mode, ok: false, exitCode: error.exitCode, error: { diagnostics: error.diagnostics }, entries: [], elapsedMs: elapsed(started) }, null, 2) + '\n');
@@ -145,12 +142,9 @@ function checkFiles(files: string[], io: CliIO): void {
   }
 }
 
-function cacheEnabled(flags: { cache: boolean }, io: CliIO): boolean {
-  return flags.cache && io.env.CODEGEN_CACHE !== '0';
-}
-
-export function openProjectCache(flags: { cache: boolean }, io: CliIO): Cache {
-  return cacheEnabled(flags, io) ? openCache(defaultCacheDir(io.cwd, io.env), [SHIPPED_FORMAT_CACHE]) : readOnlyCache([SHIPPED_FORMAT_CACHE]);
+/** The command that regenerates this config's documents (with --config when the config is not found from here). */
+function rerunOf(config: ResolvedConfig): string {
+  return `codegen${config.displayPath.startsWith('..') ? ` --config ${config.displayPath}` : ''}`;
 }
 
 /**
@@ -163,155 +157,6 @@ function concurrencyOf(flags: RunConfigFlags): number {
 
 function elapsed(started: number): number {
   return Math.round(performance.now() - started);
-}
-
-function shownPath(file: string, io: CliIO): string {
-  return path.relative(io.cwd, file) || '.';
-}
-
-interface Totals {
-  written: number;
-  unchanged: number;
-  removed: number;
-  failed: number;
-}
-
-function totalsOf(results: EntryResult[]): Totals {
-  return {
-    written: results.reduce((n, r) => n + r.created.length + r.updated.length, 0),
-    unchanged: results.reduce((n, r) => n + r.unchanged.length, 0),
-    removed: results.reduce((n, r) => n + r.removed.length, 0),
-    failed: results.filter((r) => r.status === 'failed').length,
-  };
-}
-
-function jsonResult(mode: RunMode, config: ResolvedConfig, results: EntryResult[], compatibility: CompatibilityResult[], exitCode: number, elapsedMs: number, io: CliIO) {
-  const out = (r: EntryResult) => shownPath(r.entry.out, io);
-  return {
-    mode,
-    config: shownPath(config.file, io),
-    ok: exitCode === ExitCode.ok,
-    exitCode,
-    upToDate: mode === 'check' ? results.every((r) => r.status === 'ok') : undefined,
-    entries: results.map((r) => {
-      const compat = compatibility.find((c) => c.entry === r.entry);
-      return {
-        document: shownPath(r.entry.document, io),
-        out: out(r),
-        targets: r.entry.targets,
-        status: r.status,
-        created: r.created,
-        updated: r.updated,
-        unchanged: r.unchanged,
-        removed: r.removed,
-        ...(mode === 'check' ? { missing: r.created, stale: r.updated, extra: r.removed } : {}),
-        diagnostics: r.diagnostics,
-        ...(r.error ? { error: r.error } : {}),
-        fromCache: r.fromCache,
-        elapsedMs: r.elapsedMs,
-        ...(compat ? { compatibility: { against: compat.against, notes: compat.notes, exitCode: compat.exitCode, ...(compat.error ? { error: compat.error } : {}), report: compat.report } } : {}),
-      };
-    }),
-    totals: totalsOf(results),
-    elapsedMs,
-  };
-}
-
-function printHuman(mode: RunMode, config: ResolvedConfig, results: EntryResult[], compatibility: CompatibilityResult[], elapsedMs: number, io: CliIO, full: boolean): void {
-  const c = colours(io);
-  const err = (text: string) => io.stderr(text + '\n');
-  const printDiagnostics = (list: Diagnostic[]) => {
-    for (const d of list) err(`${d.severity === 'error' ? c.red('✖') : c.yellow('!')} ${formatDiagnostic(d)}`);
-  };
-  for (const r of results) {
-    const head = `${shownPath(r.entry.document, io)} → ${shownPath(r.entry.out, io)}`;
-    printDiagnostics(r.diagnostics);
-    if (r.status === 'failed') {
-      printDiagnostics(r.error!.diagnostics);
-      err(`${c.red('✖')} ${head}: failed${mode === 'write' ? '; the previous output is kept' : ''}`);
-      continue;
-    }
-    const join = (file: string) => path.join(shownPath(r.entry.out, io), file);
-    if (mode === 'check') {
-      if (full) {
-        for (const file of r.created) err(`${c.yellow('missing')}  ${join(file)}`);
-        for (const file of r.updated) err(`${c.yellow('stale')}    ${join(file)}`);
-        for (const file of r.removed) err(`${c.yellow('extra')}    ${join(file)}`);
-      }
-      const bad = r.created.length + r.updated.length + r.removed.length;
-      err(bad === 0 ? `${c.green('✔')} ${head}: up to date (${r.unchanged.length} files)` : `${c.red('✖')} ${head}: ${bad} generated file(s) out of date`);
-    } else if (mode === 'dry-run') {
-      for (const file of r.created) err(`create   ${join(file)}`);
-      for (const file of r.updated) err(`update   ${join(file)}`);
-      for (const file of r.removed) err(`remove   ${join(file)}`);
-      err(`${c.dim('•')} ${head}: would write ${r.created.length + r.updated.length} file(s), ${r.unchanged.length} unchanged, ${r.removed.length} to remove`);
-    } else {
-      err(`${c.green('✔')} ${head}: wrote ${r.created.length + r.updated.length} file(s), ${r.unchanged.length} unchanged, ${r.removed.length} removed (${r.elapsedMs} ms)`);
-    }
-  }
-  for (const compat of compatibility) {
-    for (const note of compat.notes) err(`${c.yellow('!')} ${note}`);
-    if (compat.error) {
-      printDiagnostics(compat.error.diagnostics);
-      err(`${c.red('✖')} ${shownPath(compat.entry.document, io)}: the compatibility check could not run`);
-    } else if (compat.report && full) {
-      io.stderr(formatTextReport(compat.report, io));
-    } else if (compat.report) {
-      err(`${compat.report.exitCode === 0 ? c.green('✔') : c.red('✖')} ${shownPath(compat.entry.document, io)} against ${compat.against.join(', ')}: ${compat.report.summary.breaking} breaking, ${compat.report.summary.warning} warning(s)`);
-    }
-  }
-  const t = totalsOf(results);
-  const documents = `${results.length} document${results.length === 1 ? '' : 's'}`;
-  const time = elapsedMs >= 1000 ? `${(elapsedMs / 1000).toFixed(1)} s` : `${elapsedMs} ms`;
-  if (results.length > 1 || t.failed > 0) {
-    if (mode === 'check') {
-      const stale = results.filter((r) => r.status === 'stale');
-      const files = stale.reduce((n, r) => n + r.created.length + r.updated.length + r.removed.length, 0);
-      err(stale.length === 0 && t.failed === 0 ? `${c.green('✔')} ${documents} up to date (${time})` : `${c.red('✖')} ${files} generated file(s) out of date in ${stale.length} of ${documents}${t.failed ? `, ${t.failed} failed` : ''} (${time})`);
-    } else {
-      err(`${t.failed ? c.red('✖') : c.green('✔')} ${documents}: ${mode === 'dry-run' ? 'would write' : 'wrote'} ${t.written} file(s), ${t.unchanged} unchanged, ${t.removed} ${mode === 'dry-run' ? 'to remove' : 'removed'}${t.failed ? `, ${t.failed} failed` : ''} (${time})`);
-    }
-  }
-  if (mode === 'check' && results.some((r) => r.status === 'stale')) err(`run \`codegen\`${config.displayPath.startsWith('..') ? ` --config ${config.displayPath}` : ''} to update the generated code`);
-}
-
-let textFormatter: ((report: DiffReport, c: ReturnType<typeof colours>) => string) | undefined;
-type DiffReport = NonNullable<CompatibilityResult['report']>;
-
-function formatTextReport(report: DiffReport, io: CliIO): string {
-  return textFormatter ? textFormatter(report, colours(io)) : '';
-}
-
-/** GitHub Actions workflow commands: an annotation per missing, stale or extra file and per finding. */
-async function githubAnnotations(mode: RunMode, results: EntryResult[], compatibility: CompatibilityResult[], io: CliIO): Promise<string> {
-  const lines: string[] = [];
-  const escape = (text: string) => text.replace(/%/g, '%25').replace(/\r/g, '%0D').replace(/\n/g, '%0A');
-  const property = (text: string) => escape(text).replace(/:/g, '%3A').replace(/,/g, '%2C');
-  for (const r of results) {
-    const file = (name: string) => property(path.join(shownPath(r.entry.out, io), name));
-    if (r.status === 'failed') {
-      for (const d of r.error!.diagnostics) {
-        const at = d.location;
-        lines.push(`::error ${at ? `file=${property(at.file)}${at.line !== undefined ? `,line=${at.line},col=${at.column ?? 1}` : ''},` : ''}title=${property(`codegen ${d.code}`)}::${escape(d.message)}`);
-      }
-      continue;
-    }
-    if (mode !== 'check') continue;
-    const document = shownPath(r.entry.document, io);
-    for (const name of r.created) lines.push(`::error file=${file(name)},title=codegen --check::${escape(`missing generated file: run \`npx codegen\` to generate it from ${document}`)}`);
-    for (const name of r.updated) lines.push(`::error file=${file(name)},title=codegen --check::${escape(`stale generated file: it differs from what ${document} generates; run \`npx codegen\``)}`);
-    for (const name of r.removed) lines.push(`::error file=${file(name)},title=codegen --check::${escape(`extra generated file: ${document} no longer generates it; run \`npx codegen\` to remove it`)}`);
-  }
-  if (compatibility.some((c) => c.report)) {
-    const { formatGithub } = await import('../diff/format/github.js');
-    for (const compat of compatibility) if (compat.report) lines.push(formatGithub(compat.report).trimEnd());
-  }
-  return lines.length > 0 ? lines.join('\n') + '\n' : '';
-}
-
-/** Loads the diff's text formatter when a compatibility report is to be printed. */
-export async function prepareTextFormatter(): Promise<void> {
-  textFormatter ??= (await import('../diff/format/text.js')).formatText;
 }
 
 /**

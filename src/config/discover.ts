@@ -1,6 +1,8 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { usageError } from '../errors.js';
+import { gitWorkTreeRoot } from '../git.js';
+import { isRecord } from '../load/json.js';
 import type { ConfigFormat } from './types.js';
 
 /**
@@ -45,10 +47,11 @@ export function discoverConfig(cwd: string, options: DiscoverOptions = {}): Foun
   if (options.explicit !== undefined) return explicitConfig(cwd, options.explicit);
   let dir = path.resolve(cwd);
   const stop = options.stopAt ? path.resolve(options.stopAt) : undefined;
+  const root = gitWorkTreeRoot(dir);
   for (;;) {
     const found = configIn(dir);
     if (found) return found;
-    if (dir === stop || existsSync(path.join(dir, '.git'))) return undefined;
+    if (dir === stop || dir === root) return undefined;
     const parent = path.dirname(dir);
     if (parent === dir) return undefined;
     dir = parent;
@@ -112,7 +115,7 @@ function isFile(file: string): boolean {
 function hasCodegenKey(file: string): boolean {
   try {
     const data = JSON.parse(readFileSync(file, 'utf8')) as unknown;
-    return data !== null && typeof data === 'object' && !Array.isArray(data) && 'codegen' in data;
+    return isRecord(data) && 'codegen' in data;
   } catch {
     return false;
   }

@@ -6,6 +6,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { hashOf, type Cache } from '../cache/cache.js';
 import { CodegenError, ExitCode, usageError, type Diagnostic } from '../errors.js';
 import { parseSourceText } from '../load/source-file.js';
+import { PACKAGE_NAME } from '../package-paths.js';
 import type { ConfigFormat } from './types.js';
 
 /** A config file read into plain data, with what is needed to point at a key in it. */
@@ -101,8 +102,8 @@ async function importESM(file: string, displayPath: string): Promise<Record<stri
     return (await import(`${pathToFileURL(file).href}?t=${Date.now()}-${randomBytes(3).toString('hex')}`)) as Record<string, unknown>;
   } catch (error) {
     if (importsMissingSelf(error)) {
-      // `import { defineConfig } from 'codegen'` with codegen run through npx (not installed in the
-      // project): load a copy whose import points at the running codegen.
+      // `import { defineConfig } from 'asyncapi-codegen-ts'` with codegen run through npx (not
+      // installed in the project): load a copy whose import points at the running codegen.
       return importSource(file, rewriteSelfImports(readText(file, displayPath)), displayPath);
     }
     throw loadError(error, displayPath);
@@ -199,15 +200,21 @@ function selfEntry(): string {
   return pathToFileURL(fileURLToPath(new URL('../index.js', import.meta.url))).href;
 }
 
-/** Points `import ... from 'codegen'` at the running codegen, so a config works whether or not codegen is installed locally. */
+/**
+ * The package as configs import it: by its npm name, or as `codegen` (what the docs said before the
+ * package had a name of its own; the npm package `codegen` is another tool).
+ */
+const SELF_IMPORT = `(?:${PACKAGE_NAME}|codegen)`;
+
+/** Points `import ... from 'asyncapi-codegen-ts'` at the running codegen, so a config works whether or not it is installed locally. */
 export function rewriteSelfImports(js: string): string {
   const entry = JSON.stringify(selfEntry());
-  return js.replace(/(\bfrom\s*|\bimport\s*\(\s*|\bimport\s+)(['"])codegen\2/g, (_match, before: string) => `${before}${entry}`);
+  return js.replace(new RegExp(`(\\bfrom\\s*|\\bimport\\s*\\(\\s*|\\bimport\\s+)(['"])${SELF_IMPORT}\\2`, 'g'), (_match, before: string) => `${before}${entry}`);
 }
 
 function importsMissingSelf(error: unknown): boolean {
   const e = error as { code?: string; message?: string };
-  return e?.code === 'ERR_MODULE_NOT_FOUND' && /['"]codegen['"]/.test(e.message ?? '');
+  return e?.code === 'ERR_MODULE_NOT_FOUND' && new RegExp(`['"]${SELF_IMPORT}['"]`).test(e.message ?? '');
 }
 
 function loadError(error: unknown, displayPath: string): CodegenError {

@@ -3,9 +3,9 @@
  * write; `ResolvedConfig` below is what the loader hands to commands, with every default applied
  * and every path made absolute.
  */
+import type { TargetName } from '../targets/registry.js';
 
-/** A broker target: its code goes to `<out>/<target>/`. */
-export type TargetName = 'rabbitmq' | 'kafka' | 'nats';
+export type { TargetName };
 
 /** Schema-registry style compatibility modes (see docs/workflow.md and `codegen diff --mode`). */
 export type CompatibilityMode = 'backward' | 'forward' | 'full' | 'none';
@@ -34,7 +34,7 @@ export interface CompatibilityConfig {
 
 /** Options an entry may set, and the top level may set for every entry. */
 export interface EntryOptions {
-  /** Broker targets (`rabbitmq`, `kafka`, `nats`); none: types, validators, envelope and operation specs only. */
+  /** Broker targets (one or several TargetName); none: types, validators, envelope and operation specs only. */
   targets?: TargetName[] | TargetName;
   /** Folder of templates overriding the built-in ones by file name (relative to the config file). */
   templates?: string;
@@ -56,7 +56,7 @@ export interface EntryOptions {
   compatibility?: CompatibilityConfig;
   /** Allow `$ref`s to http(s) URLs. */
   allowRemoteRefs?: boolean;
-  /** Allow `$ref`s to files outside the document's folder. */
+  /** Allow `$ref`s to files outside the project root (the config file's folder). */
   allowOutsideRefs?: boolean;
   /** Allow an output folder reached through a symbolic link. */
   allowSymlinkedOut?: boolean;
@@ -84,7 +84,7 @@ export type CodegenConfigExport = CodegenConfig | (() => CodegenConfig | Promise
  * Identity function that gives a TypeScript (or JSDoc-typed) config its types:
  *
  * ```ts
- * import { defineConfig } from 'codegen';
+ * import { defineConfig } from 'asyncapi-codegen-ts';
  * export default defineConfig({ documents: [{ document: 'asyncapi.yaml', targets: ['kafka'], out: 'src/events' }] });
  * ```
  */
@@ -120,6 +120,8 @@ export interface ResolvedEntry {
   allowRemoteRefs: boolean;
   allowOutsideRefs: boolean;
   allowSymlinkedOut: boolean;
+  /** The folder the document's `$ref`s may reach: the config file's folder. */
+  projectRoot: string;
 }
 
 export interface ResolvedConfig {

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { CodegenError, ExitCode, type Diagnostic } from '../errors.js';
-import { TARGET_NAMES } from '../targets/registry.js';
+import { isRecord } from '../load/json.js';
+import { isTarget, TARGET_NAMES } from '../targets/registry.js';
 import type { CompatibilityMode, ResolvedEntry } from './types.js';
 
 /** What the validator needs to name the place of an error. */
@@ -87,7 +88,7 @@ function readOptions(record: Record<string, unknown>, at: Path, report: Report):
       list.forEach((target, i) => {
         const where = typeof value === 'string' ? [...at, 'targets'] : [...at, 'targets', i];
         if (typeof target !== 'string') report('E_CONFIG_TYPE', where, `must be a target name (${TARGET_NAMES.join(', ')}), got ${describe(target)}`);
-        else if (!TARGET_NAMES.includes(target)) report('E_CONFIG_VALUE', where, `unknown target "${target}"${suggestion(target, TARGET_NAMES)}; choose from ${TARGET_NAMES.join(', ')}`);
+        else if (!isTarget(target)) report('E_CONFIG_VALUE', where, `unknown target "${target}"${suggestion(target, TARGET_NAMES)}; choose from ${TARGET_NAMES.join(', ')}`);
       });
       options.targets = [...new Set(list.filter((t): t is string => typeof t === 'string'))];
     }
@@ -166,6 +167,7 @@ function resolveEntry(index: number, document: string, out: string, options: Opt
     allowRemoteRefs: (options.allowRemoteRefs as boolean | undefined) ?? false,
     allowOutsideRefs: (options.allowOutsideRefs as boolean | undefined) ?? false,
     allowSymlinkedOut: (options.allowSymlinkedOut as boolean | undefined) ?? false,
+    projectRoot: context.dir,
   };
 }
 
@@ -215,9 +217,6 @@ function describe(value: unknown): string {
   return `${typeof value} ${String(value)}`;
 }
 
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return value !== null && typeof value === 'object' && !Array.isArray(value);
-}
 
 /** ` (did you mean "targets"?)` for a near miss. */
 function suggestion(given: string, known: readonly string[]): string {

@@ -1,13 +1,19 @@
-import type { Origin } from '../model/types.js';
-import type { SchemaPair } from './schema/walk.js';
-import type { AvroPair } from './avro/walk.js';
-import type { StructureContext } from './structure/context.js';
-import type { Direction, Impact, OperationRef, RuleMeta } from './types.js';
+import type { Diagnostic } from '../errors.js';
+import type { ApiModel, Origin } from '../model/types.js';
+import type { Direction, Finding, Impact, OperationRef, RuleMeta } from './types.js';
+
+/**
+ * What every rule is, whatever it compares. A leaf module: the walkers and contexts define the
+ * rule kinds that check their own pairs (StructureRule, SchemaRule, AvroRule, ...) on top of it,
+ * and the registry lists them all.
+ */
 
 /** The arguments every rule message gets; rules add their own. */
 export type MessageArgs = Record<string, string>;
 
-interface RuleCommon<A extends MessageArgs = MessageArgs> extends RuleMeta {
+export interface Rule<A extends MessageArgs = MessageArgs> extends RuleMeta {
+  /** Which walker runs the rule: `structure`, `schema`, `avro`, `avro-resolution`, `verdict`. */
+  kind: string;
   /** The first part of the finding's sentence ("`amount` became optional in OrderPlaced"). */
   message(args: A): string;
   /**
@@ -17,38 +23,9 @@ interface RuleCommon<A extends MessageArgs = MessageArgs> extends RuleMeta {
   consequence?: Partial<Record<'narrows' | 'widens' | 'both', string>>;
 }
 
-/** A rule over the matched document elements (servers, channels, operations, messages, bindings). */
-export interface StructureRule<A extends MessageArgs = MessageArgs> extends RuleCommon<A> {
-  kind: 'structure';
-  check(context: StructureContext): void;
-}
-
-/** A rule over one matched pair of JSON Schema nodes (the walker pairs them, at any depth). */
-export interface SchemaRule<A extends MessageArgs = MessageArgs> extends RuleCommon<A> {
-  kind: 'schema';
-  /** Called only for pairs where one side is the `false` schema (and then no other rule is). */
-  onFalse?: boolean;
-  check(pair: SchemaPair): void;
-}
-
-/** A rule over one matched pair of Avro schema nodes. */
-export interface AvroRule<A extends MessageArgs = MessageArgs> extends RuleCommon<A> {
-  kind: 'avro';
-  check(pair: AvroPair): void;
-}
-
-/** Rules computed by the engine itself after all others ran (the version check). */
-export interface EngineRule<A extends MessageArgs = MessageArgs> extends RuleCommon<A> {
-  kind: 'engine';
-  check?: undefined;
-}
-
-/** Any rule (methods are bivariant, so rules with their own argument types fit). */
-export type AnyRule = StructureRule | SchemaRule | AvroRule | EngineRule;
-
 /** A change one rule found, before it is judged for a direction and a mode. */
 export interface Change {
-  rule: AnyRule;
+  rule: Rule;
   impact: Impact;
   /** `rule.message(args)`. */
   text: string;
@@ -70,6 +47,14 @@ export interface Use {
   operations: OperationRef[];
 }
 
-export function defineRules<T extends AnyRule[]>(...rules: T): T {
-  return rules;
+/** A rule over the judged findings of the whole comparison (the version check), run last. */
+export interface VerdictRule<A extends MessageArgs = MessageArgs> extends Rule<A> {
+  kind: 'verdict';
+  check(input: { old: ApiModel; new: ApiModel; findings: readonly Finding[] }): Finding[];
+}
+
+/** A rule over one version's validation errors (the gate when history is imperfect). */
+export interface ValidationRule<A extends MessageArgs = MessageArgs> extends Rule<A> {
+  kind: 'validation';
+  check(input: { side: 'old' | 'new'; errors: readonly Diagnostic[]; revision?: string }): Finding[];
 }

@@ -1,7 +1,11 @@
+import type { DocumentSet } from '../load/document-set.js';
+import type { ApiModel } from '../model/types.js';
+
 /**
  * The vocabulary of `codegen diff`: findings are data (rule id, severity, locations in both
  * versions, the operations they affect, one sentence), produced by rules from a registry.
  */
+import type { SourceLocation } from '../errors.js';
 
 export type Severity = 'breaking' | 'warning' | 'info';
 export const SEVERITIES: readonly Severity[] = ['breaking', 'warning', 'info'];
@@ -32,16 +36,8 @@ export type Direction = 'send' | 'receive' | 'unspecified';
 export type Category = 'document' | 'server' | 'channel' | 'operation' | 'message' | 'schema' | 'avro' | 'binding';
 export const CATEGORIES: readonly Category[] = ['document', 'server', 'channel', 'operation', 'message', 'schema', 'avro', 'binding'];
 
-export interface FindingLocation {
-  /** File as shown to the user (relative to the working directory when possible). */
-  file: string;
-  /** JSON pointer inside that file. */
-  pointer: string;
-  line?: number;
-  column?: number;
-  /** The git revision the file was read from (`--against`). */
-  revision?: string;
-}
+/** Where a finding is, in the new or the old document (with the revision read, for `--against`). */
+export type FindingLocation = SourceLocation;
 
 export interface OperationRef {
   id: string;
@@ -93,3 +89,23 @@ export interface DiffOptions {
 }
 
 export const SEVERITY_RANK: Record<Severity, number> = { breaking: 3, warning: 2, info: 1 };
+
+/** One version of the document, loaded and validated. */
+export interface DiffSide {
+  model: ApiModel;
+  set: DocumentSet;
+  /** The git revision it was read from (`--against`). */
+  revision?: string;
+}
+
+/** avsc, loaded by the caller only when a payload is Avro. */
+export interface AvscModule {
+  Type: { forSchema(schema: unknown): { createResolver(writer: unknown): unknown } };
+}
+
+export interface DiffRun {
+  old: DiffSide;
+  new: DiffSide;
+  options?: DiffOptions;
+  avsc?: AvscModule;
+}

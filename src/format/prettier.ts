@@ -1,17 +1,12 @@
-import path from 'node:path';
 import { disabledCache, hashOf, type Cache } from '../cache/cache.js';
 import type { GeneratedFile } from '../generators/contract.js';
 import { escapeInvisible } from '../model/names.js';
-import { DIST_DIR } from '../package-paths.js';
 
 /**
  * Fixed options, not the user's prettier config: the same document must give the same bytes on
  * every machine, and `--check` must not flip when a developer's editor settings change.
  */
 export const PRETTIER_OPTIONS = { parser: 'typescript', printWidth: 120, singleQuote: true, trailingComma: 'all' } as const;
-
-/** Formatted bodies of the static run-time files, produced at build time (scripts/warm-format-cache.mjs). */
-export const SHIPPED_FORMAT_CACHE = path.join(DIST_DIR, 'format-cache');
 
 const FORMAT_KEY = JSON.stringify(PRETTIER_OPTIONS) + '|prettier3';
 

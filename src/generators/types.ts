@@ -1,4 +1,5 @@
 import { createRequire } from 'node:module';
+import { isRecord } from '../load/json.js';
 import { propertyKey } from '../model/names.js';
 import type { JsonSchema } from '../model/types.js';
 import type { Generator } from './contract.js';
@@ -48,8 +49,11 @@ export const typesGenerator: Generator = {
     for (const name of names) {
       if (!declarations.has(name)) throw new Error(`internal: json-schema-to-typescript did not keep the type name ${name}`);
     }
-    // Declarations in the document's order, whatever batch produced them.
-    const body = names.map((name) => declarations.get(name)!).join('\n');
+    // Declarations in the document's order, whatever batch produced them; then the helper types
+    // json-schema-to-typescript names itself (`Order1`, for the `anyOf` part of a named object schema).
+    const own = new Set(names);
+    const helpers = [...declarations.keys()].filter((name) => !own.has(name)).sort();
+    const body = [...names, ...helpers].map((name) => declarations.get(name)!).join('\n');
     return [{ path: 'types.ts', content: renderer.render('core/types.ts.hbs', { ...view, body }) }];
   },
 };
@@ -152,9 +156,9 @@ class PlaceholderKeys {
     if (schema === null || typeof schema !== 'object') return schema;
     const out: Record<string, unknown> = {};
     for (const [keyword, value] of Object.entries(schema)) {
-      if (keyword === 'properties' && isObject(value)) {
+      if (keyword === 'properties' && isRecord(value)) {
         out[keyword] = Object.fromEntries(Object.entries(value).map(([name, sub]) => [this.key(name), this.schema(sub)]));
-      } else if (keyword === 'patternProperties' && isObject(value)) {
+      } else if (keyword === 'patternProperties' && isRecord(value)) {
         // A pattern is no name in the type (it becomes an index signature), but json-schema-to-typescript
         // copies it into a comment with only its first `*/` escaped: it goes through as a neutral name.
         out[keyword] = Object.fromEntries(Object.entries(value).map(([, sub], index) => [`${this.prefix}Pattern${index}`, this.schema(sub)]));
@@ -179,9 +183,6 @@ class PlaceholderKeys {
 
 const PLAIN_KEY = /^[A-Za-z_$][A-Za-z0-9_$]*$/;
 
-function isObject(value: unknown): value is Record<string, unknown> {
-  return value !== null && typeof value === 'object' && !Array.isArray(value);
-}
 
 /** Drops the root placeholder type and json-schema-to-typescript's "referenced by" notes. */
 function tidy(source: string): string {

@@ -2,6 +2,7 @@ import { Ajv, _ } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import standaloneModule from 'ajv/dist/standalone/index.js';
 import { documentError } from '../errors.js';
+import { isRecord } from '../load/json.js';
 import type { ApiModel, JsonSchema } from '../model/types.js';
 import type { GeneratedFile, Generator } from './contract.js';
 
@@ -142,9 +143,6 @@ function isObjectSchema(schema: unknown): schema is Record<string, unknown> {
   return isRecord(schema) && isRecord(schema.properties) && schema.$ref === undefined;
 }
 
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return value !== null && typeof value === 'object' && !Array.isArray(value);
-}
 
 function forEachSubschema(schema: unknown, each: (sub: unknown) => void): void {
   mapSubschemas(schema, (sub) => (each(sub), sub));

@@ -7,8 +7,13 @@ import { MAX_NESTING_DEPTH, parseSourceText, type SourceFile } from './source-fi
 export interface LoadOptions {
   /** Allow `$ref`s to http(s) URLs. Off by default: a document must not make the tool fetch anything. */
   allowRemoteRefs?: boolean;
-  /** Allow `$ref`s to files outside the root document's folder (symlinks are resolved first). */
+  /** Allow `$ref`s to files outside the project root (symlinks are resolved first). */
   allowOutsideRefs?: boolean;
+  /**
+   * The folder `$ref`s may reach: the config file's folder when a config is used. Without it (or when
+   * it does not hold the document) the root is found as `findProjectRoot` says.
+   */
+  projectRoot?: string;
   /** Largest file accepted, in bytes. */
   maxFileBytes?: number;
   /** Largest total size of the root file and all the files it references, in bytes. */
@@ -22,8 +27,10 @@ export interface LoadOptions {
 export interface DocumentSet {
   root: SourceFile;
   files: Map<string, SourceFile>;
-  /** Folder that relative references may not leave unless allowed. */
+  /** The root document's folder (paths in cache keys are relative to it). */
   baseDir: string;
+  /** The folder references may not leave unless allowed, and what it is. */
+  projectRoot: ProjectRoot;
   /** Paths as written (through symlinks) mapped to the file id they resolve to. */
   aliases: Map<string, string>;
   /**
@@ -31,6 +38,12 @@ export interface DocumentSet {
    * document's other errors (so a document is refused for all its reasons at once), never ignored.
    */
   problems: Diagnostic[];
+}
+
+/** The folder `$ref`s may reach without `--allow-outside-refs`, and what it is (for messages). */
+export interface ProjectRoot {
+  dir: string;
+  kind: 'config' | 'git' | 'cwd' | 'document';
 }
 
 /** Where a value lives: a file and a JSON pointer in it. */
@@ -53,10 +66,13 @@ export async function loadDocumentSet(rootPath: string, options: LoadOptions = {
   const absolute = path.resolve(cwd, rootPath);
   const real = await realPathOrError(absolute, rootPath, options);
   const baseDir = path.dirname(real);
+  const projectRoot = await findProjectRoot(real, options, cwd);
   const root = await readSource(real, rootPath, options, undefined);
   const files = new Map<string, SourceFile>([[root.id, root]]);
   const aliases = new Map<string, string>();
   const problems: Diagnostic[] = [];
+  /** A remote URL refused or unreachable is reported once: its diagnostic and how many references point there. */
+  const refusedRemote = new Map<string, [Diagnostic, number]>();
   const queue: SourceFile[] = [root];
   const maxTotal = options.maxTotalBytes ?? DEFAULT_MAX_TOTAL_BYTES;
   let total = root.text.length;
@@ -66,9 +82,11 @@ export async function loadDocumentSet(rootPath: string, options: LoadOptions = {
       const target = splitRef(ref);
       if (target.file === '') continue;
       const where: SourceLocation = { file: file.displayPath, pointer: appendPointer(pointer, '$ref') };
-      where.line = file.locate(where.pointer)?.line;
+      const position = file.locate(where.pointer);
+      where.line = position?.line;
+      where.column = position?.column;
       try {
-        const id = await resolveFileId(file, target.file, baseDir, options, where, aliases);
+        const id = await resolveFileId(file, target.file, projectRoot, { ...options, cwd }, where, aliases);
         if (files.has(id)) continue;
         const display = isRemote(id) ? id : displayPathOf(id, cwd);
         const loaded = await readSource(id, display, options, where);
@@ -80,13 +98,28 @@ export async function loadDocumentSet(rootPath: string, options: LoadOptions = {
         queue.push(loaded);
       } catch (error) {
         if (!(error instanceof CodegenError) || error.exitCode !== 1) throw error;
-        problems.push(...error.diagnostics);
+        problems.push(...onceForRefusedUrl(error.diagnostics, target.file, refusedRemote));
       }
     }
   }
-  const set: DocumentSet = { root, files, baseDir, aliases, problems };
+  for (const [diagnostic, count] of refusedRemote.values()) {
+    if (count > 1) diagnostic.message += ` (${count} references to this URL)`;
+  }
+  const set: DocumentSet = { root, files, baseDir, projectRoot, aliases, problems };
   checkExpansion(set);
   return set;
+}
+
+/** A remote URL that is refused or cannot be fetched is reported once, however many references point to it (counted). */
+function onceForRefusedUrl(diagnostics: Diagnostic[], url: string, refused: Map<string, [Diagnostic, number]>): Diagnostic[] {
+  if (!isRemote(url)) return diagnostics;
+  return diagnostics.filter((diagnostic) => {
+    const key = `${diagnostic.code}\u0000${url}`;
+    const known = refused.get(key);
+    if (known) known[1]++;
+    else refused.set(key, [diagnostic, 1]);
+    return !known;
+  });
 }
 
 /**
@@ -258,10 +291,51 @@ export function valueAt(ref: NodeRef): unknown {
   return getAtPointer(ref.file.data, segments);
 }
 
+/**
+ * The project a document belongs to, which its `$ref`s may not leave: documents keep shared parts
+ * beside the services that use them (`service-a/asyncapi.yaml` → `../common/messages.yaml`), so the
+ * boundary that protects a user is the project, not the document's folder. The first of these that
+ * holds the document: the config file's folder (when a config is used), the git work tree, the
+ * current folder; else the document's own folder. Paths are real (symlinks resolved), except when
+ * files are read from git (`readFile`), where they are compared as written.
+ */
+export async function findProjectRoot(document: string, options: LoadOptions, cwd: string): Promise<ProjectRoot> {
+  const real = (dir: string) => (options.readFile ? Promise.resolve(path.resolve(dir)) : fs.realpath(dir).catch(() => path.resolve(dir)));
+  if (options.projectRoot !== undefined) {
+    const dir = await real(path.resolve(cwd, options.projectRoot));
+    if (isInside(dir, document)) return { dir, kind: 'config' };
+  }
+  const git = await gitWorkTree(path.dirname(document));
+  if (git !== undefined) return { dir: git, kind: 'git' };
+  const current = await real(cwd);
+  if (isInside(current, document)) return { dir: current, kind: 'cwd' };
+  return { dir: path.dirname(document), kind: 'document' };
+}
+
+/** The nearest folder at or above `dir` holding a `.git` entry (a folder, or a file in a linked work tree). */
+async function gitWorkTree(dir: string): Promise<string | undefined> {
+  for (let current = dir; ; current = path.dirname(current)) {
+    if (await fs.lstat(path.join(current, '.git')).then(() => true, () => false)) return current;
+    if (path.dirname(current) === current) return undefined;
+  }
+}
+
+const ROOT_KINDS: Record<ProjectRoot['kind'], string> = {
+  config: "the config file's folder",
+  git: 'the git work tree holding the document',
+  cwd: 'the current folder',
+  document: "the document's folder",
+};
+
+/** "the project root, the git work tree holding the document (../repo)", for messages. */
+export function describeProjectRoot(root: ProjectRoot, cwd: string): string {
+  return `the project root, ${ROOT_KINDS[root.kind]} (${displayPathOf(root.dir, cwd)})`;
+}
+
 async function resolveFileId(
   from: SourceFile,
   target: string,
-  baseDir: string,
+  projectRoot: ProjectRoot,
   options: LoadOptions,
   where: SourceLocation,
   aliases: Map<string, string>,
@@ -288,10 +362,10 @@ async function resolveFileId(
       throw documentError('E_REF_NOT_FOUND', `unresolvable $ref "${target}": file ${displayPathOf(absolute, process.cwd())} does not exist`, where);
     }
   }
-  if (!options.allowOutsideRefs && !isInside(baseDir, real)) {
+  if (!options.allowOutsideRefs && !isInside(projectRoot.dir, real)) {
     throw documentError(
       'E_OUTSIDE_REF',
-      `refused $ref "${target}": it leaves the document's folder${real !== absolute ? ' (through a symlink)' : ''}; pass --allow-outside-refs to allow it`,
+      `refused $ref "${target}": it leaves ${describeProjectRoot(projectRoot, options.cwd ?? process.cwd())}${real !== absolute ? ' (through a symlink)' : ''}; pass --allow-outside-refs to allow it`,
       where,
     );
   }

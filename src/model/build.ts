@@ -2,7 +2,8 @@ import { documentError } from '../errors.js';
 import type { DocumentSet } from '../load/document-set.js';
 import { parsePointer } from '../load/pointer.js';
 import { camelCase, pascalCase, propertyKey, schemaDescription, UniqueNames } from './names.js';
-import { DocumentReader, isRecord, stringField, type Located } from './reader.js';
+import { isRecord } from '../load/json.js';
+import { DocumentReader, stringField, type Located } from '../load/reader.js';
 import { SchemaRegistry } from './schemas.js';
 import type {
   Action,
@@ -96,7 +97,9 @@ class ModelBuilder {
       messages: this.messages,
       schemas: this.schemas.definitions,
       schemaOrigins: this.schemas.origins,
+      schemaTitles: this.schemas.titles,
       origin: this.reader.origin(root),
+      warnings: this.schemas.warnings,
     };
   }
 
@@ -304,6 +307,7 @@ class ModelBuilder {
       id,
       name,
       messageName: stringField(value, 'name'),
+      cloudEventsType: stringField(value, 'x-cloudevents-type'),
       title: stringField(value, 'title'),
       summary: stringField(value, 'summary'),
       description: stringField(value, 'description'),

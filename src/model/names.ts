@@ -1,3 +1,5 @@
+import type { MessageModel } from './types.js';
+
 /**
  * Everything that turns document text into code text lives here, so templates never escape anything.
  */
@@ -176,4 +178,9 @@ export function commentText(text: string | undefined): string {
     .map((line) => line.trimEnd())
     .join('\n * ')
     .trim();
+}
+
+/** The CloudEvents `type` codegen's envelope puts on the wire: the `x-cloudevents-type` pin, else `name`, else the message's key. */
+export function cloudEventsTypeOf(message: MessageModel): string {
+  return message.cloudEventsType ?? message.messageName ?? message.id;
 }

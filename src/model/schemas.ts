@@ -1,23 +1,41 @@
 import path from 'node:path';
-import { documentError } from '../errors.js';
+import { CodegenError, documentError, type Diagnostic } from '../errors.js';
 import { parsePointer } from '../load/pointer.js';
 import { pascalCase, schemaDescription, typeName, UniqueNames } from './names.js';
-import { DocumentReader, isRecord, refOf, type Located } from './reader.js';
+import { isRecord } from '../load/json.js';
+import { DocumentReader, refOf, type Located } from '../load/reader.js';
 import type { JsonSchema, Origin } from './types.js';
 
 /** Keywords whose value is one schema. */
-const SCHEMA_KEYWORDS = ['additionalProperties', 'items', 'not', 'if', 'then', 'else', 'contains', 'propertyNames', 'additionalItems', 'unevaluatedProperties', 'unevaluatedItems'];
-/** Keywords whose value is a map of schemas. */
-const SCHEMA_MAP_KEYWORDS = ['properties', 'patternProperties', 'definitions', '$defs', 'dependentSchemas'];
-/** Keywords whose value is a list of schemas. */
-const SCHEMA_LIST_KEYWORDS = ['allOf', 'anyOf', 'oneOf', 'prefixItems'];
+const SCHEMA_KEYWORDS = new Set(['additionalProperties', 'items', 'not', 'if', 'then', 'else', 'contains', 'propertyNames', 'additionalItems', 'unevaluatedProperties', 'unevaluatedItems', 'contentSchema']);
+/** Keywords whose value is a map of schemas (`dependencies` also maps names to lists of names). */
+const SCHEMA_MAP_KEYWORDS = new Set(['properties', 'patternProperties', 'definitions', '$defs', 'dependentSchemas', 'dependencies']);
+/** Keywords whose value is a list of schemas (`items` too, in its draft-07 list form). */
+const SCHEMA_LIST_KEYWORDS = new Set(['allOf', 'anyOf', 'oneOf', 'prefixItems', 'items']);
+/**
+ * Keywords whose value is data: a type, a number, a pattern, a list of names, an instance
+ * (`const`, `enum`, `default`, `examples`), or an annotation the AsyncAPI Schema Object adds
+ * (`discriminator`, `externalDocs`). A `$ref` inside one is replaced by the value it names, as
+ * @asyncapi/parser does, so json-schema-to-typescript and ajv never see it.
+ */
+const VALUE_KEYWORDS = new Set([
+  'type', 'enum', 'const', 'default', 'examples', 'example', 'format', 'required', 'description',
+  'minimum', 'maximum', 'exclusiveMinimum', 'exclusiveMaximum', 'multipleOf', 'minLength', 'maxLength', 'pattern',
+  'minItems', 'maxItems', 'uniqueItems', 'minContains', 'maxContains', 'minProperties', 'maxProperties', 'dependentRequired',
+  'readOnly', 'writeOnly', 'deprecated', 'contentMediaType', 'contentEncoding', 'discriminator', 'externalDocs', 'xml',
+]);
 /**
  * Keywords dropped from the copies: names are chosen by the model, not by `title`; ids would confuse the
  * resolver. json-schema-to-typescript's own extensions (`tsType`, `tsEnumNames`, draft-3 `extends`) would
  * let a document write TypeScript into types.ts, and ajv's `$async` would make a validator return a
  * promise (always truthy): none is a JSON Schema keyword, so dropping them changes no validation.
+ * Any other keyword not listed above is dropped too (JSON Schema ignores it; a `$ref` under it would
+ * reach the tools unresolved), with a warning when it looks like a mistake (unknownKeywordWarning).
  */
-const DROPPED_KEYWORDS = new Set(['title', '$id', 'id', '$schema', '$comment', 'tsType', 'tsEnumNames', 'extends', '$async']);
+/** Value keywords that only annotate: they change no validation. */
+const ANNOTATIONS = new Set(['default', 'examples', 'example', 'description', 'readOnly', 'writeOnly', 'deprecated', 'discriminator', 'externalDocs', 'xml', 'contentMediaType', 'contentEncoding']);
+const DROPPED_KEYWORDS = new Set(['title', '$id', 'id', '$schema', '$comment', 'tsType', 'tsEnumNames', 'extends', '$async', '$ref']);
+const KNOWN_KEYWORDS = new Set([...SCHEMA_KEYWORDS, ...SCHEMA_MAP_KEYWORDS, ...SCHEMA_LIST_KEYWORDS, ...VALUE_KEYWORDS, ...DROPPED_KEYWORDS]);
 
 /**
  * Deepest inline schema nesting accepted (a `$ref` to a named schema starts again at 0); deeper
@@ -34,6 +52,11 @@ export const MAX_SCHEMA_DEPTH = 128;
 export class SchemaRegistry {
   readonly definitions: Record<string, JsonSchema> = {};
   readonly origins: Record<string, Origin> = {};
+  /** The `title` of each copied schema object (dropped from the copy; `diff` reports title changes). */
+  readonly titles = new WeakMap<object, string>();
+  /** Keywords left out of the schemas that look like mistakes, with their places. */
+  readonly warnings: Diagnostic[] = [];
+  private readonly warned = new Set<string>();
   private readonly byLocation = new Map<string, string>();
 
   constructor(
@@ -84,27 +107,107 @@ export class SchemaRegistry {
     if (!isRecord(value)) return {};
     const out: Record<string, unknown> = {};
     for (const key of Object.keys(value)) {
-      if (DROPPED_KEYWORDS.has(key) || key === '$ref') continue;
+      if (DROPPED_KEYWORDS.has(key)) continue;
       const raw = this.reader.rawChild(node, key)!;
-      if (SCHEMA_KEYWORDS.includes(key) && (isRecord(raw.value) || typeof raw.value === 'boolean')) {
-        out[key] = this.sub(raw, depth);
-      } else if (key === 'items' && Array.isArray(raw.value)) {
-        out[key] = raw.value.map((_, i) => this.sub(this.reader.rawChild(raw, i)!, depth));
-      } else if (SCHEMA_MAP_KEYWORDS.includes(key) && isRecord(raw.value)) {
-        const map: Record<string, JsonSchema> = {};
-        for (const name of Object.keys(raw.value)) {
-          Object.defineProperty(map, name, { value: this.sub(this.reader.rawChild(raw, name)!, depth), enumerable: true, writable: true, configurable: true });
-        }
-        out[key] = map;
-      } else if (SCHEMA_LIST_KEYWORDS.includes(key) && Array.isArray(raw.value)) {
-        out[key] = raw.value.map((_, i) => this.sub(this.reader.rawChild(raw, i)!, depth));
-      } else if (key === 'description' && typeof value[key] === 'string') {
-        out[key] = schemaDescription(value[key]);
-      } else {
-        out[key] = value[key];
+      if (!KNOWN_KEYWORDS.has(key)) {
+        this.warnUnknown(key, raw);
+        continue;
       }
+      const copied = this.keyword(key, raw, depth);
+      if (copied !== undefined) Object.defineProperty(out, key, { value: copied, enumerable: true, writable: true, configurable: true });
     }
+    if (typeof value.title === 'string') this.titles.set(out, value.title);
     return out;
+  }
+
+  /** The value of one known keyword, with every `$ref` in it named (schemas) or replaced (data); undefined to leave it out. */
+  private keyword(key: string, raw: Located, depth: number): unknown {
+    const isSchema = (v: unknown) => isRecord(v) || typeof v === 'boolean';
+    if (SCHEMA_KEYWORDS.has(key) && isSchema(raw.value)) return this.sub(raw, depth);
+    if (VALUE_KEYWORDS.has(key)) {
+      const data = ANNOTATIONS.has(key) ? this.annotation(key, raw) : this.data(raw, new Set());
+      if (key !== 'description') return data;
+      return typeof data === 'string' ? schemaDescription(data) : undefined;
+    }
+    // A map or list of schemas may itself be a `$ref` (`properties: { $ref: '…/properties' }`).
+    const container = SCHEMA_MAP_KEYWORDS.has(key) || SCHEMA_LIST_KEYWORDS.has(key) ? this.reader.resolve(raw) : raw;
+    if (SCHEMA_LIST_KEYWORDS.has(key) && Array.isArray(container.value)) {
+      return container.value.map((_, i) => this.sub(this.reader.rawChild(container, i)!, depth));
+    }
+    if (SCHEMA_MAP_KEYWORDS.has(key) && isRecord(container.value)) {
+      const map: Record<string, unknown> = {};
+      for (const name of Object.keys(container.value)) {
+        const entry = this.reader.rawChild(container, name)!;
+        // `dependencies` maps a name to a schema or to a list of names (which may be a `$ref` too).
+        const copied = isSchema(this.reader.resolve(entry).value) ? this.sub(entry, depth) : this.data(entry, new Set());
+        Object.defineProperty(map, name, { value: copied, enumerable: true, writable: true, configurable: true });
+      }
+      return map;
+    }
+    // A schema keyword holding something else (structure validation reports it): copied as data.
+    return this.data(raw, new Set());
+  }
+
+  /**
+   * An annotation's value; one that would be infinite (a `$ref` in a `default` naming the schema
+   * holding it) changes no validation, so it is left out with a warning rather than refusing the document.
+   */
+  private annotation(key: string, raw: Located): unknown {
+    try {
+      return this.data(raw, new Set());
+    } catch (error) {
+      if (!(error instanceof CodegenError) || error.diagnostics[0]?.code !== 'E_REF_CYCLE') throw error;
+      this.warnings.push({ ...error.diagnostics[0], code: 'W_VALUE_REF_CYCLE', severity: 'warning', message: `"${key}" left out: ${error.diagnostics[0].message}` });
+      return undefined;
+    }
+  }
+
+  /**
+   * A value that is data (an instance, a list of names...), with every `$ref` in it replaced by the
+   * value it names, as @asyncapi/parser does. A value that holds no `$ref` is returned as it is.
+   */
+  private data(node: Located, active: Set<string>): unknown {
+    const resolved = refOf(node.value) === undefined ? node : this.reader.resolve(node);
+    const value = resolved.value;
+    if (value === null || typeof value !== 'object' || !containsRef(value)) return value;
+    const key = this.reader.key(resolved);
+    if (active.has(key)) {
+      throw documentError('E_REF_CYCLE', 'a $ref inside a value (const, enum, default, examples...) names a value that holds it: the value would be infinite', this.reader.origin(node, true));
+    }
+    active.add(key);
+    let copied: unknown;
+    if (Array.isArray(value)) {
+      copied = value.map((_, i) => this.data(this.reader.rawChild(resolved, i)!, active));
+    } else {
+      const out: Record<string, unknown> = {};
+      for (const name of Object.keys(value)) {
+        Object.defineProperty(out, name, { value: this.data(this.reader.rawChild(resolved, name)!, active), enumerable: true, writable: true, configurable: true });
+      }
+      copied = out;
+    }
+    active.delete(key);
+    return copied;
+  }
+
+  /**
+   * Warns about an unknown keyword that holds a schema or a `$ref`: JSON Schema ignores it, so it is
+   * most likely a property written without `properties`, or a misspelt keyword. Extensions (`x-…`)
+   * and plain values (`nullable: true`) are left out silently.
+   */
+  private warnUnknown(key: string, raw: Located): void {
+    if (key.startsWith('x-') || !looksLikeSchema(raw.value)) return;
+    const where = this.reader.origin(raw, true);
+    const id = `${where.file}#${where.pointer}`;
+    if (this.warned.has(id)) return;
+    this.warned.add(id);
+    const known = [...KNOWN_KEYWORDS].find((k) => k.toLowerCase() === key.toLowerCase());
+    const hint = known ? `did you mean "${known}"?` : `if "${key}" is a property, put it under "properties"`;
+    this.warnings.push({
+      code: 'W_SCHEMA_UNKNOWN_KEYWORD',
+      severity: 'warning',
+      message: `"${key}" is not a JSON Schema keyword: the schema under it constrains nothing and is left out of the generated types and validators (${hint})`,
+      location: where,
+    });
   }
 
   /** A subschema: a `$ref` becomes a named definition; anything else is copied inline. */
@@ -137,4 +240,22 @@ function componentName(node: Located): string | undefined {
 function lastSegment(pointer: string): string {
   const segments = parsePointer(pointer);
   return segments[segments.length - 1] ?? '';
+}
+
+/** True when a value holds a `$ref` anywhere (no recursion: values may nest deeply). */
+function containsRef(value: object): boolean {
+  const stack: unknown[] = [value];
+  while (stack.length > 0) {
+    const node = stack.pop();
+    if (node === null || typeof node !== 'object') continue;
+    if (refOf(node) !== undefined) return true;
+    for (const child of Object.values(node)) stack.push(child);
+  }
+  return false;
+}
+
+/** A schema-shaped value: an object with a `$ref` or a keyword, or a list holding one. */
+function looksLikeSchema(value: unknown): boolean {
+  if (Array.isArray(value)) return value.some(looksLikeSchema);
+  return isRecord(value) && Object.keys(value).some((key) => key === '$ref' || (KNOWN_KEYWORDS.has(key) && key !== 'description'));
 }

@@ -3,15 +3,14 @@
  * Every node keeps where it came from (file + JSON pointer), so errors and diff findings can point there.
  * Identifiers (`name`, `typeName`, ...) are already valid, unique TypeScript names: templates only place them.
  */
+import type { SourceLocation } from '../errors.js';
+
+import type { Diagnostic } from '../errors.js';
 
 export type JsonSchema = Record<string, unknown> | boolean;
 
-export interface Origin {
-  /** File as shown to the user. */
-  file: string;
-  /** JSON pointer inside that file. */
-  pointer: string;
-}
+/** Where a model node is written (file and JSON pointer; line and column when they were looked up). */
+export type Origin = SourceLocation;
 
 export type Action = 'send' | 'receive';
 
@@ -34,7 +33,11 @@ export interface ApiModel {
   schemas: Record<string, JsonSchema>;
   /** Where each entry of `schemas` came from. */
   schemaOrigins: Record<string, Origin>;
+  /** The `title` of schema objects in `schemas` (not part of the copies: names come from the model). */
+  schemaTitles?: WeakMap<object, string>;
   origin: Origin;
+  /** What the model left out of the schemas that looks like a mistake (an unknown keyword holding a schema). */
+  warnings: Diagnostic[];
 }
 
 export interface ServerModel {
@@ -127,6 +130,8 @@ export interface MessageModel {
   name: string;
   /** The `name` field of the message, as written (used as the CloudEvents `type` default). */
   messageName?: string;
+  /** The CloudEvents `type` pinned by the `x-cloudevents-type` extension (wins over `name` and the key). */
+  cloudEventsType?: string;
   title?: string;
   summary?: string;
   description?: string;

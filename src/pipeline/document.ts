@@ -32,5 +32,5 @@ export function validateAndModel(set: DocumentSet, timer: StageTimer = stageTime
   if (errors.length > 0) throw new CodegenError(ExitCode.findings, errors);
   const model = buildModel(set);
   timer.lap('model');
-  return { model, diagnostics };
+  return { model, diagnostics: [...diagnostics, ...model.warnings] };
 }

@@ -1,7 +1,7 @@
 import type { Diagnostic, SourceLocation } from '../errors.js';
 import type { DocumentSet } from '../load/document-set.js';
 import { appendPointer, toPointer } from '../load/pointer.js';
-import { isRecord } from '../model/reader.js';
+import { isRecord } from '../load/json.js';
 import { createContext, type Finding, type Rule, type RuleContext } from './rules/context.js';
 import { brokenRefs, unresolvableRefs, unresolvedStructure } from './rules/references.js';
 import * as v2 from './rules/v2.js';

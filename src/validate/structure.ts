@@ -3,7 +3,8 @@ import path from 'node:path';
 import type { Diagnostic } from '../errors.js';
 import type { DocumentSet } from '../load/document-set.js';
 import { parsePointer } from '../load/pointer.js';
-import { DocumentReader, isRecord, type Located } from '../model/reader.js';
+import { isRecord } from '../load/json.js';
+import { DocumentReader, type Located } from '../load/reader.js';
 import { DIST_DIR } from '../package-paths.js';
 
 const require = createRequire(import.meta.url);

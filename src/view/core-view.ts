@@ -1,4 +1,4 @@
-import { camelCase, commentText, pascalCase, stringLiteral, UniqueNames } from '../model/names.js';
+import { camelCase, cloudEventsTypeOf, commentText, pascalCase, stringLiteral, UniqueNames } from '../model/names.js';
 import type { ApiModel, ChannelModel, JsonSchema, MessageModel, OperationModel } from '../model/types.js';
 
 /**
@@ -174,7 +174,7 @@ function hasRequiredFields(schemas: Record<string, JsonSchema>, schema: JsonSche
 }
 
 function messageView(message: MessageModel, model: ApiModel): MessageView {
-  const eventType = message.messageName ?? message.id;
+  const eventType = cloudEventsTypeOf(message);
   const correlationHeader = /^\$message\.header#\/(.+)$/.exec(message.correlationId?.location ?? '')?.[1];
   return {
     id: message.id,

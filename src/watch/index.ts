@@ -4,9 +4,10 @@ import path from 'node:path';
 import type { Cache } from '../cache/cache.js';
 import { colours, type CliIO } from '../cli/io.js';
 import { loadConfig } from '../config/index.js';
-import { runEntry, type EntryResult } from '../config/runner.js';
 import type { ResolvedConfig, ResolvedEntry } from '../config/types.js';
-import { CodegenError, ExitCode, formatDiagnostic, type Diagnostic } from '../errors.js';
+import { CodegenError, ExitCode } from '../errors.js';
+import { runEntry, type EntryResult } from '../run/entry.js';
+import { diagnosticLines, entryLines } from '../run/report.js';
 import { Debouncer, FileSet } from './watcher.js';
 
 export interface WatchOptions {
@@ -90,7 +91,7 @@ async function reloadConfig(options: WatchOptions, state: WatchState, say: Say, 
     return true;
   } catch (error) {
     if (!(error instanceof CodegenError)) throw error;
-    printDiagnostics(error.diagnostics, say, c);
+    diagnosticLines(error.diagnostics, c).forEach(say);
     if (!state.config && error.diagnostics[0]?.code === 'E_CONFIG_NOT_FOUND') throw error;
     say(`${c.red('✖')} the config could not be loaded; ${state.config ? 'nothing regenerated until it is fixed' : 'fix it'}: watching it for changes`);
     // Keep watching the broken config (its path is known from the error, or from the last good load).
@@ -105,7 +106,7 @@ async function runAndReport(entries: ResolvedEntry[], options: WatchOptions, sta
     // The inputs as this run reads them: hashed now, not after the run, when a save made meanwhile
     // would be taken for what was generated and never trigger its own run.
     for (const file of [entry.document, ...(state.inputs.get(entry.index) ?? [])]) remember(file, state);
-    let result: EntryResult;
+    let result: EntryResult<ResolvedEntry>;
     try {
       result = await runEntry(entry, { mode: 'write', cache: options.cache, cwd: options.cwd });
     } catch (error) {
@@ -113,16 +114,11 @@ async function runAndReport(entries: ResolvedEntry[], options: WatchOptions, sta
       say(`${c.red('internal error')} (a bug in codegen; please report it): ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
       continue;
     }
-    const head = `${relative(entry.document, options.cwd)} → ${relative(entry.out, options.cwd)}`;
-    printDiagnostics(result.diagnostics, say, c);
+    for (const line of entryLines(result, 'write', options.io, { full: true, watching: true })) say(line);
     if (result.status === 'failed') {
-      printDiagnostics(result.error!.diagnostics, say, c);
-      say(`${c.red('✖')} ${head}: failed; the previous output is kept. Watching for changes…`);
       // A document that cannot be loaded has no known inputs: keep the last known ones, and the document.
       state.inputs.set(entry.index, [...new Set([...(state.inputs.get(entry.index) ?? []), entry.document])]);
     } else {
-      const written = result.created.length + result.updated.length;
-      say(`${c.green('✔')} ${head}: wrote ${written} file(s), ${result.unchanged.length} unchanged, ${result.removed.length} removed (${result.elapsedMs} ms)`);
       state.inputs.set(entry.index, result.inputs);
     }
     for (const file of state.inputs.get(entry.index) ?? []) remember(file, state);
@@ -166,10 +162,6 @@ function contentChanged(file: string, state: WatchState): boolean {
   if (now === before) return false;
   state.hashes.set(file, now);
   return true;
-}
-
-function printDiagnostics(list: Diagnostic[], say: Say, c: Colours): void {
-  for (const d of list) say(`${d.severity === 'error' ? c.red('✖') : c.yellow('!')} ${formatDiagnostic(d)}`);
 }
 
 function relative(file: string, cwd: string): string {

@@ -17,7 +17,7 @@ describe('diff rule registry', () => {
       expect(['breaking', 'warning', 'info', 'directional'], rule.id).toContain(rule.severity);
       expect(rule.purpose, rule.id).toMatch(/^[A-Z`].{10,}\.$/);
       expect(typeof rule.message, rule.id).toBe('function');
-      if (rule.kind !== 'engine') expect(typeof rule.check, rule.id).toBe('function');
+      expect(typeof rule.check, rule.id).toBe('function');
       if (rule.deprecated) expect(ruleById(rule.deprecated.replacedBy), `${rule.id} → ${rule.deprecated.replacedBy}`).toBeDefined();
     }
     expect(RULES.length).toBeGreaterThanOrEqual(60);

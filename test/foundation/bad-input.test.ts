@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { FIXTURES, freshDir, runInProcess } from '../helpers/codegen.js';
+import { FIXTURES, freshDir, gitProject, runInProcess } from '../helpers/codegen.js';
 
 const VALID = readFileSync(path.join(FIXTURES, 'orders/orders-3.0.yaml'), 'utf8');
 
@@ -59,7 +59,7 @@ const CASES: Case[] = [
     name: '$ref outside the folder',
     files: { 'doc.yaml': VALID.replace("$ref: '#/components/schemas/OrderLine'", "$ref: '../outside.yaml'"), '../outside.yaml': 'type: object\n' },
     code: 1,
-    message: /refused \$ref "\.\.\/outside\.yaml": it leaves the document's folder; pass --allow-outside-refs/,
+    message: /refused \$ref "\.\.\/outside\.yaml": it leaves the project root, the git work tree holding the document \(\.\); pass --allow-outside-refs/,
   },
   { name: 'unknown --target', files: { 'doc.yaml': VALID }, args: (dir) => ['generate', 'doc.yaml', '-t', 'mqtt', '-o', path.join(dir, 'out')], code: 2, message: /unknown target "mqtt"; choose from rabbitmq, kafka, nats/ },
   {
@@ -75,8 +75,7 @@ const CASES: Case[] = [
 describe('bad input', () => {
   it.each(CASES)('$name: exit $code, says what and where, writes nothing', async (c) => {
     const root = freshDir('bad');
-    const dir = path.join(root, 'project');
-    mkdirSync(dir);
+    const dir = gitProject(path.join(root, 'project'));
     for (const [name, content] of Object.entries(c.files)) writeFileSync(path.join(dir, name), content);
     const args = c.args?.(dir) ?? ['generate', 'doc.yaml', '-t', 'kafka', '-o', path.join(dir, 'out')];
     const started = Date.now();
@@ -97,14 +96,13 @@ describe('bad input', () => {
 
   it('refuses a $ref through a symlink that leaves the folder', async () => {
     const root = freshDir('symlink-ref');
-    const dir = path.join(root, 'project');
-    mkdirSync(dir);
+    const dir = gitProject(path.join(root, 'project'));
     writeFileSync(path.join(root, 'secret.yaml'), 'type: string\n');
     symlinkSync(path.join(root, 'secret.yaml'), path.join(dir, 'line.yaml'));
     writeFileSync(path.join(dir, 'doc.yaml'), VALID.replace("$ref: '#/components/schemas/OrderLine'", "$ref: './line.yaml'"));
     const result = await runInProcess(['generate', 'doc.yaml', '-o', 'out'], dir);
     expect(result.code).toBe(1);
-    expect(result.stderr).toMatch(/leaves the document's folder \(through a symlink\)/);
+    expect(result.stderr).toMatch(/leaves the project root, the git work tree holding the document \(\.\) \(through a symlink\)/);
     expect(existsSync(path.join(dir, 'out'))).toBe(false);
   });
 

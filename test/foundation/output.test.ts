@@ -43,10 +43,13 @@ describe('the output folder', () => {
     writeFileSync(path.join(out, 'kafka', 'custom', 'handler.ts'), 'export const mine = 1;\n');
     const second = await runInProcess(['generate', EXAMPLE, '-t', 'nats', '-o', out, '--json']);
     expect(second.code).toBe(0);
-    const report = JSON.parse(second.stdout) as { removed: string[]; unchanged: string[]; written: string[] };
-    expect(report.removed.every((f) => f.startsWith('kafka/') || f.startsWith('runtime/kafka/'))).toBe(true);
-    expect(report.removed.length).toBeGreaterThan(0);
-    expect(report.unchanged.length).toBeGreaterThan(10);
+    // The same JSON as a config run (src/run/report.ts), with the one entry generate runs.
+    const report = JSON.parse(second.stdout) as { mode: string; ok: boolean; entries: Array<{ status: string; removed: string[]; unchanged: string[] }> };
+    expect(report).toMatchObject({ mode: 'write', ok: true, entries: [{ status: 'ok' }] });
+    const [entry] = report.entries;
+    expect(entry!.removed.every((f) => f.startsWith('kafka/') || f.startsWith('runtime/kafka/'))).toBe(true);
+    expect(entry!.removed.length).toBeGreaterThan(0);
+    expect(entry!.unchanged.length).toBeGreaterThan(10);
     expect(readFileSync(path.join(out, 'my-notes.md'), 'utf8')).toBe('mine');
     expect(readFileSync(path.join(out, 'kafka/custom/handler.ts'), 'utf8')).toBe('export const mine = 1;\n');
     expect(existsSync(path.join(out, 'nats'))).toBe(true);

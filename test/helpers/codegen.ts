@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -47,6 +47,16 @@ export async function runBinary(args: string[], options: { cwd?: string; env?: R
 export function freshDir(label: string): string {
   const dir = path.join(RUNS, `${label.replace(/[^a-z0-9-]+/gi, '-')}-${Date.now().toString(36)}-${randomBytes(3).toString('hex')}`);
   mkdirSync(dir, { recursive: true });
+  return dir;
+}
+
+/**
+ * Makes `dir` a git work tree of its own: the project root that `$ref`s may not leave (test folders
+ * are inside this repository's work tree, which would otherwise be the root).
+ */
+export function gitProject(dir: string): string {
+  mkdirSync(dir, { recursive: true });
+  execFileSync('git', ['init', '--quiet', dir]);
   return dir;
 }
 

@@ -22,6 +22,8 @@ export interface HostileDocument {
   strings: Set<string>;
   /** What the generated code must reproduce exactly (checked at run time of the emitted JS). */
   expect: Expectations;
+  /** Other files of the document (path relative to the document's folder → text), which it references. */
+  files?: Record<string, string>;
 }
 
 export interface Expectations {
@@ -33,7 +35,7 @@ export interface Expectations {
 
 // ---- raw material ----------------------------------------------------------------------------
 
-type RawSchema =
+export type RawSchema =
   | { kind: 'string'; description?: string; default?: string; pattern?: string; maxLength?: number; keywords?: ExtraKeywords }
   | { kind: 'enum'; values: Array<string | number | boolean | null>; description?: string }
   | { kind: 'const'; value: string }
@@ -41,6 +43,8 @@ type RawSchema =
   | { kind: 'boolean' }
   | { kind: 'null' }
   | { kind: 'ref'; index: number }
+  /** A schema written as it is (ref-placement.ts): its strings are plain names, not hostile text. */
+  | { kind: 'json'; value: Json }
   | { kind: 'array'; items: RawSchema; description?: string }
   | { kind: 'object'; properties: Array<[string, RawSchema]>; required: boolean[]; additional?: boolean; description?: string; keywords?: ExtraKeywords };
 
@@ -108,7 +112,7 @@ interface RawOperation {
   amqpUserId?: string;
 }
 
-interface RawDocument {
+export interface RawDocument {
   title: string;
   version: string;
   description?: string;
@@ -270,7 +274,7 @@ function mergeFragments(fragments: RawDocument[]): RawDocument {
 
 // ---- assembly --------------------------------------------------------------------------------
 
-type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 
 /** Sets a key without ever invoking the `__proto__` setter. */
 function put(target: Record<string, Json>, key: string, value: Json | undefined): void {
@@ -360,6 +364,8 @@ class Assembler {
         return { type: 'boolean' };
       case 'null':
         return { type: 'null' };
+      case 'json':
+        return raw.value;
       case 'ref':
         if (this.schemaKeys.length === 0) return { type: 'string' };
         return { $ref: `#/components/schemas/${refSegment(this.schemaKeys[raw.index % this.schemaKeys.length]!)}` };

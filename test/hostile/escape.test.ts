@@ -4,7 +4,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FIXTURES, freshDir, runInProcess } from '../helpers/codegen.js';
+import { FIXTURES, freshDir, gitProject, runInProcess } from '../helpers/codegen.js';
 
 /**
  * Documents that try to make the generator read or write where it must not. What
@@ -19,8 +19,7 @@ const LINE_REF = "$ref: '#/components/schemas/OrderLine'";
 /** A project folder holding `doc.yaml` (a valid document whose OrderLine reference is replaced by `ref`). */
 function project(label: string, ref?: string): { root: string; dir: string; doc: string } {
   const root = freshDir(label);
-  const dir = path.join(root, 'project');
-  mkdirSync(dir);
+  const dir = gitProject(path.join(root, 'project'));
   const doc = path.join(dir, 'doc.yaml');
   writeFileSync(doc, ref === undefined ? VALID : VALID.replace(LINE_REF, `$ref: '${ref}'`));
   return { root, dir, doc };
@@ -34,9 +33,9 @@ function expectClean(result: { code: number; stderr: string }, code: number, mes
 
 describe('references that leave the document', () => {
   it.each([
-    ['a relative path up to /etc/passwd', '../../../../../../../../etc/passwd', /refused \$ref "\.\.\/(?:\.\.\/)+etc\/passwd": it leaves the document's folder; pass --allow-outside-refs/],
-    ['an absolute path', '/etc/passwd', /refused \$ref "\/etc\/passwd": it leaves the document's folder/],
-    ['an absolute path with a pointer', '/etc/passwd#/root', /refused \$ref "\/etc\/passwd": it leaves the document's folder/],
+    ['a relative path up to /etc/passwd', '../../../../../../../../etc/passwd', /refused \$ref "\.\.\/(?:\.\.\/)+etc\/passwd": it leaves the project root, the git work tree holding the document \(\.\); pass --allow-outside-refs/],
+    ['an absolute path', '/etc/passwd', /refused \$ref "\/etc\/passwd": it leaves the project root/],
+    ['an absolute path with a pointer', '/etc/passwd#/root', /refused \$ref "\/etc\/passwd": it leaves the project root/],
     ['a file: URL', 'file:///etc/passwd', /refused remote \$ref "file:\/\/\/etc\/passwd": remote references are off by default; pass --allow-remote-refs/],
   ])('%s: refused (exit 1), said where, nothing written, for generate and both validate engines', async (_, ref, message) => {
     const { dir } = project('escape-ref', ref);

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import type { Cache } from '../../src/cache/cache.js';
-import { CodegenError } from '../../src/errors.js';
+import { CodegenError, type Diagnostic } from '../../src/errors.js';
 import type { GeneratedFile } from '../../src/generators/contract.js';
 import type { ApiModel } from '../../src/model/types.js';
 import { generateFiles } from '../../src/pipeline/generate.js';
@@ -71,6 +71,8 @@ export interface DocumentResult {
   /** Files that differ from the reference: compiled from this folder. */
   ownFiles: string[];
   expect: Expectations;
+  /** Warnings and notes of a successful generation. */
+  diagnostics: Diagnostic[];
 }
 
 async function generate(document: string, targets: readonly string[], cache: Cache) {
@@ -125,7 +127,11 @@ export async function runDocument(index: number, doc: HostileDocument, dir: stri
   mkdirSync(docDir, { recursive: true });
   const document = path.join(docDir, doc.format === 'json' ? 'asyncapi.json' : 'asyncapi.yaml');
   writeFileSync(document, doc.text);
-  const result: DocumentResult = { index, doc, file: path.relative(ROOT, document), problems: [], ownFiles: [], expect: doc.expect };
+  for (const [name, text] of Object.entries(doc.files ?? {})) {
+    mkdirSync(path.dirname(path.join(docDir, name)), { recursive: true });
+    writeFileSync(path.join(docDir, name), text);
+  }
+  const result: DocumentResult = { index, doc, file: path.relative(ROOT, document), problems: [], ownFiles: [], expect: doc.expect, diagnostics: [] };
   const add = (kind: ProblemKind, message: string) => result.problems.push({ kind, message });
   let generated: Awaited<ReturnType<typeof generate>>;
   try {
@@ -142,6 +148,7 @@ export async function runDocument(index: number, doc: HostileDocument, dir: stri
     add('generation', `${describeError(error)}${failing.length < targets.length ? ` (fails with ${failing.length === 0 ? 'all targets together only' : failing.map((f) => f.split(':')[0]).join(', ')})` : ''}`);
     return result;
   }
+  result.diagnostics = generated.diagnostics;
   for (const diagnostic of generated.diagnostics) {
     if (diagnostic.severity === 'error') add('generation', `error diagnostic: ${diagnostic.message}`);
   }

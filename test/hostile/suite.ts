@@ -3,6 +3,7 @@ import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { freshDir, ROOT } from '../helpers/codegen.js';
 import { hostileDocumentOfCases, type AsyncApiVersion } from './documents.js';
+import { MISTAKEN_PLACEMENTS, placements, refPlacementDocuments } from './ref-placement.js';
 import { buildReference, checkFidelity, compileBatch, memoryCache, runDocument, TARGETS, type DocumentResult, type ProblemKind } from './harness.js';
 
 /**
@@ -60,7 +61,10 @@ export function hostileSuite(options: SuiteOptions): void {
       const dir = freshDir(`hostile-${options.version}`);
       const cache = memoryCache();
       const reference = await buildReference(dir, cache);
-      const documents = fc.sample(hostileDocumentOfCases(options.version, options.casesPerDocument, reference.exportedNames), { numRuns: options.documents, seed: options.seed });
+      const documents = [
+        ...fc.sample(hostileDocumentOfCases(options.version, options.casesPerDocument, reference.exportedNames), { numRuns: options.documents, seed: options.seed }),
+        ...refPlacementDocuments(options.version),
+      ];
       const results: DocumentResult[] = [];
       for (const [index, doc] of documents.entries()) results.push(await runDocument(index, doc, dir, reference, cache));
       const compiled = await compileBatch(dir, reference, results);
@@ -73,9 +77,20 @@ export function hostileSuite(options: SuiteOptions): void {
       run = { results, dir: path.relative(ROOT, dir), compileOther: compiled.other };
     }, 1_800_000);
 
-    it(`checks at least ${options.documents * options.casesPerDocument} cases`, () => {
-      expect(run.results).toHaveLength(options.documents);
-      expect(run.results.reduce((sum, r) => sum + r.doc.cases, 0)).toBe(options.documents * options.casesPerDocument);
+    const placementCases = 2 * Object.keys(placements(() => null)).length;
+    it(`checks at least ${options.documents * options.casesPerDocument + placementCases} cases`, () => {
+      expect(run.results).toHaveLength(options.documents + 2);
+      expect(run.results.reduce((sum, r) => sum + r.doc.cases, 0)).toBe(options.documents * options.casesPerDocument + placementCases);
+    });
+
+    it(`takes a $ref under every keyword, known and unknown, in the document and in another file (${placementCases} cases): no internal error, and a warning where a schema sits under no keyword`, () => {
+      const placed = run.results.slice(options.documents);
+      for (const result of placed) {
+        expect(result.problems.filter((p) => p.kind === 'generation')).toEqual([]);
+        const warnings = result.diagnostics.filter((d) => d.code === 'W_SCHEMA_UNKNOWN_KEYWORD');
+        expect(warnings.map((d) => d.location?.pointer.split('/').at(-2)).sort()).toEqual([...MISTAKEN_PLACEMENTS].sort());
+        expect(warnings.every((d) => d.location?.file.endsWith(path.basename(result.file)) && d.location.line !== undefined)).toBe(true);
+      }
     });
 
     it('generates every document for every target (no refusal of a valid document, no internal error)', () => {

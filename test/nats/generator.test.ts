@@ -1,4 +1,4 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { compileStrict, freshDir, generateTo, runInProcess } from '../helpers/codegen.js';
@@ -20,7 +20,9 @@ describe('NATS target: generated code', () => {
     expect(client).toMatch(/options: NatsPublishOptions<types\.OrderHeaders> & \{ parameters: types\.\w+Parameters \}/);
     const index = readFileSync(path.join(example, 'index.ts'), 'utf8');
     expect(index).toContain("export * as nats from './nats/index.js';");
-    const runtime = readFileSync(path.join(example, 'runtime/nats/runtime.ts'), 'utf8');
+    const runtime = readdirSync(path.join(example, 'runtime/nats'))
+      .map((file) => readFileSync(path.join(example, 'runtime/nats', file), 'utf8'))
+      .join('\n');
     expect(runtime).toMatch(/from '@nats-io\/transport-node'/);
     expect(runtime).toMatch(/from '@nats-io\/jetstream'/);
     expect(runtime).not.toMatch(/from 'nats'/);

@@ -109,6 +109,17 @@ describe('codegen --check', () => {
     expect(json.code).toBe(1);
     expect(JSON.parse(json.stdout)).toMatchObject({ mode: 'check', ok: false, exitCode: 1, upToDate: false, entries: [{ status: 'stale', missing: ['validators.ts'], stale: ['types.ts'], extra: ['kafka/old.ts'] }] });
 
+    // `codegen generate` runs the same job through the same path: the same lines, the same JSON
+    // entry; only the command to run again differs, and its JSON names no config.
+    const generate = await cli(['generate', 'asyncapi.yaml', '--out', 'out', '--check'], dir);
+    expect(generate.code).toBe(1);
+    expect(generate.stderr).toBe(result.stderr.replace('run `codegen`', 'run `codegen generate`'));
+    const generateJson = await cli(['generate', 'asyncapi.yaml', '--out', 'out', '--check', '--json'], dir);
+    const { config: _config, elapsedMs: _elapsed, threads: _threads, ...configRun } = JSON.parse(json.stdout);
+    const { elapsedMs: _generateElapsed, ...generateRun } = JSON.parse(generateJson.stdout);
+    const withoutTimes = (run: { entries: Array<Record<string, unknown>> }) => ({ ...run, entries: run.entries.map(({ elapsedMs: _ms, fromCache: _cached, ...entry }) => entry) });
+    expect(withoutTimes(generateRun)).toEqual(withoutTimes(configRun));
+
     const github = await cli(['--check', '--format', 'github'], dir);
     expect(github.code).toBe(1);
     expect(github.stdout.split('\n')).toEqual([

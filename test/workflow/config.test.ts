@@ -11,7 +11,7 @@ const json = (value: unknown) => JSON.stringify(value, null, 2) + '\n';
 const yaml = 'documents:\n  - document: asyncapi.yaml\n    targets: [kafka]\n    out: out\n';
 const esm = `export default { documents: [${JSON.stringify(entry)}] };\n`;
 const cjs = `module.exports = { documents: [${JSON.stringify(entry)}] };\n`;
-const ts = `import { defineConfig, type CodegenConfig } from 'codegen';
+const ts = `import { defineConfig, type CodegenConfig } from 'asyncapi-codegen-ts';
 const targets: CodegenConfig['documents'][number]['targets'] = ['kafka'];
 export default defineConfig({ documents: [{ document: 'asyncapi.yaml', targets, out: 'out' }] });
 `;
@@ -291,7 +291,7 @@ describe('defineConfig and the package entry', () => {
   it('types a TypeScript config: tsc accepts a valid one and names the wrong key of a bad one (needs npm run build)', async () => {
     const dir = project('config-types', {
       'good/codegen.config.ts': ts,
-      'bad/codegen.config.ts': "import { defineConfig } from 'codegen';\nexport default defineConfig({ documents: [{ document: 'a.yaml', out: 'o', tagets: ['kafka'] }] });\n",
+      'bad/codegen.config.ts': "import { defineConfig } from 'asyncapi-codegen-ts';\nexport default defineConfig({ documents: [{ document: 'a.yaml', out: 'o', tagets: ['kafka'] }] });\n",
       'tsconfig.json': JSON.stringify({ compilerOptions: { strict: true, noEmit: true, module: 'NodeNext', moduleResolution: 'NodeNext', skipLibCheck: true, types: [] }, include: ['*/codegen.config.ts'] }),
     });
     const { execFile } = await import('node:child_process');

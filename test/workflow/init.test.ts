@@ -20,7 +20,7 @@ describe('codegen init', () => {
     expect(readFileSync(path.join(dir, 'codegen.config.mjs'), 'utf8')).toBe(
       [
         '// codegen configuration (see the docs: workflow.md)',
-        "/** @type {import('codegen').CodegenConfig} */",
+        "/** @type {import('asyncapi-codegen-ts').CodegenConfig} */",
         'export default {',
         '  documents: [',
         '    {',
@@ -84,7 +84,7 @@ describe('codegen init', () => {
     const dir = project('init-ts-default', { 'tsconfig.json': '{}\n' }, { fixture: false });
     const result = await cli(['init', '--yes'], dir);
     expect(result.code).toBe(0);
-    expect(readFileSync(path.join(dir, 'codegen.config.ts'), 'utf8')).toContain("import { defineConfig } from 'codegen';");
+    expect(readFileSync(path.join(dir, 'codegen.config.ts'), 'utf8')).toContain("import { defineConfig } from 'asyncapi-codegen-ts';");
     expect(result.stderr).toContain('no target chosen: types, validators and the envelope only');
     const { config } = await loadConfig({ cwd: dir, stopAt: dir });
     expect(config.entries[0]!.targets).toEqual([]);

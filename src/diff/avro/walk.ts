@@ -1,6 +1,6 @@
 import { appendPointer } from '../../load/pointer.js';
 import type { Origin } from '../../model/types.js';
-import type { AvroRule, Change } from '../rule.js';
+import type { Change, MessageArgs, Rule } from '../rule.js';
 import type { SchemaTarget } from '../schema/walk.js';
 import { joinProperty } from '../schema/walk.js';
 import type { Impact } from '../types.js';
@@ -12,6 +12,12 @@ import { branchKey, type AvroField, type AvroRef, type AvroSchema } from './sche
  * Impacts follow resolution: a change that stops the NEW schema reading data written with the OLD
  * one "narrows" (breaks BACKWARD); one that stops the OLD schema reading NEW data "widens" (breaks FORWARD).
  */
+/** A rule over one matched pair of Avro schema nodes. */
+export interface AvroRule<A extends MessageArgs = MessageArgs> extends Rule<A> {
+  kind: 'avro';
+  check(pair: AvroPair): void;
+}
+
 export class AvroWalk {
   private readonly seen = new Set<string>();
   private counter = 0;

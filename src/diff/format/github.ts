@@ -1,12 +1,15 @@
 import type { Finding } from '../types.js';
-import { formatLocation, summaryLine, type DiffReport } from './report.js';
+import { formatLocation } from '../../errors.js';
+import { bestEffortLine, summaryLine, type DiffReport } from './report.js';
 
 const COMMAND = { breaking: 'error', warning: 'warning', info: 'notice' } as const;
 
 /** GitHub Actions workflow commands: one annotation per finding (ignored ones left out), then a summary. */
 export function formatGithub(report: DiffReport): string {
   const lines = report.findings.filter((f) => !f.ignored).map(annotation);
-  lines.push(`codegen diff: ${summaryLine(report)}`);
+  const bestEffort = bestEffortLine(report);
+  if (bestEffort) lines.push(`::warning title=${property('codegen diff (best-effort)')}::${data(bestEffort)}`);
+  lines.push(`codegen diff: ${summaryLine(report)}${bestEffort ? ' (best-effort)' : ''}`);
   return lines.join('\n') + '\n';
 }
 

@@ -1,5 +1,6 @@
 import { SEVERITY_RANK, type Finding } from '../types.js';
-import { formatLocation, operationsText, type DiffReport } from './report.js';
+import { formatLocation } from '../../errors.js';
+import { bestEffortLine, operationsText, type DiffReport } from './report.js';
 
 /** JUnit XML: one test case per finding; findings at or above --fail-on are failures, ignored ones skipped. */
 export function formatJunit(report: DiffReport): string {
@@ -20,11 +21,13 @@ export function formatJunit(report: DiffReport): string {
   const failures = report.findings.filter(failing).length;
   const skipped = report.findings.filter((f) => f.ignored).length;
   const tests = Math.max(1, report.findings.length);
-  const suite = xml(`codegen diff ${report.old.join(', ')} → ${report.new}`);
+  const bestEffort = bestEffortLine(report);
+  const suite = xml(`codegen diff ${report.old.join(', ')} → ${report.new}${bestEffort ? ' (best-effort)' : ''}`);
   return [
     '<?xml version="1.0" encoding="UTF-8"?>',
     `<testsuites name="codegen diff" tests="${tests}" failures="${failures}" skipped="${skipped}">`,
     `  <testsuite name="${suite}" tests="${tests}" failures="${failures}" skipped="${skipped}" errors="0">`,
+    ...(bestEffort ? [`    <properties>\n      <property name="best-effort" value="${xml(bestEffort)}"/>\n    </properties>`] : []),
     ...cases,
     '  </testsuite>',
     '</testsuites>',

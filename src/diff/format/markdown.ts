@@ -1,5 +1,6 @@
 import type { Finding } from '../types.js';
-import { describeMode, formatLocation, operationsText, summaryLine, type DiffReport } from './report.js';
+import { formatLocation } from '../../errors.js';
+import { bestEffortLine, describeMode, operationsText, summaryLine, type DiffReport } from './report.js';
 
 const ICON = { breaking: '🔴', warning: '🟠', info: '🔵' } as const;
 
@@ -9,6 +10,8 @@ export function formatMarkdown(report: DiffReport): string {
   const verdict = report.exitCode === 1 ? '❌' : '✅';
   out.push(`### ${verdict} codegen diff: ${summaryLine(report)}`, '');
   out.push(`${report.old.map(code).join(', ')} → ${code(report.new)} · mode: ${describeMode(report)} · fail on: ${report.failOn}`, '');
+  const bestEffort = bestEffortLine(report);
+  if (bestEffort) out.push(`> ⚠️ ${bestEffort}`, '');
   if (report.findings.length === 0) {
     out.push('No changes.');
     return out.join('\n') + '\n';

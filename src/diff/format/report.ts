@@ -1,4 +1,4 @@
-import type { Finding, FindingLocation, Mode, Severity } from '../types.js';
+import type { Finding, Mode, Severity } from '../types.js';
 
 export type FailOn = Severity | 'never';
 export const FAIL_ON: readonly FailOn[] = ['breaking', 'warning', 'info', 'never'];
@@ -17,23 +17,23 @@ export interface DiffReport {
   mode: Mode | 'direction';
   transitive: boolean;
   failOn: FailOn;
+  /** The old versions that do not validate and were compared best-effort (their errors are BASE_INVALID warnings). */
+  bestEffort?: string[];
   summary: { breaking: number; warning: number; info: number; ignored: number };
   /** 0: nothing at or above failOn (ignored findings excepted); 1: something is. */
   exitCode: 0 | 1;
   findings: Finding[];
 }
 
-/** `origin/main:asyncapi.yaml:12:5#/components/schemas/Order`. */
-export function formatLocation(location: FindingLocation | undefined, withPointer = true): string {
-  if (!location) return '';
-  const file = `${location.revision ? `${location.revision}:` : ''}${location.file}`;
-  const position = location.line !== undefined ? `:${location.line}:${location.column ?? 1}` : '';
-  return `${file}${position}${withPointer ? ` #${location.pointer}` : ''}`;
-}
-
 export function describeMode(report: DiffReport): string {
   const mode = report.mode === 'direction' ? 'by direction (send: FORWARD, receive: BACKWARD, no operation: FULL)' : report.mode.toUpperCase();
   return `${mode}${report.transitive ? ', transitive' : ''}`;
+}
+
+/** "best-effort: old.yaml does not validate ..." when an old version was compared best-effort. */
+export function bestEffortLine(report: DiffReport): string | undefined {
+  if (!report.bestEffort?.length) return undefined;
+  return `best-effort verdict: ${report.bestEffort.join(', ')} does not validate (its errors are BASE_INVALID warnings); --strict-base refuses to compare it`;
 }
 
 export function summaryLine(report: DiffReport): string {

@@ -1,6 +1,7 @@
 import type { colours } from '../../cli/io.js';
 import type { Finding } from '../types.js';
-import { describeMode, formatLocation, operationsText, summaryLine, type DiffReport } from './report.js';
+import { formatLocation } from '../../errors.js';
+import { bestEffortLine, describeMode, operationsText, summaryLine, type DiffReport } from './report.js';
 
 type Colours = ReturnType<typeof colours>;
 
@@ -9,6 +10,8 @@ export function formatText(report: DiffReport, c: Colours): string {
   const lines: string[] = [];
   lines.push(`${c.bold('codegen diff')}  ${report.old.join(', ')} → ${report.new}`);
   lines.push(c.dim(`mode: ${describeMode(report)} · fail on: ${report.failOn}`));
+  const bestEffort = bestEffortLine(report);
+  if (bestEffort) lines.push(c.yellow(`! ${bestEffort}`));
   const groups: Array<[string, Finding[], (t: string) => string]> = [
     ['BREAKING', report.findings.filter((f) => !f.ignored && f.severity === 'breaking'), c.red],
     ['WARNING', report.findings.filter((f) => !f.ignored && f.severity === 'warning'), c.yellow],
@@ -29,7 +32,7 @@ export function formatText(report: DiffReport, c: Colours): string {
   }
   lines.push('');
   if (report.findings.length === 0) lines.push(`${c.green('✔')} no changes`);
-  else if (report.exitCode === 0) lines.push(`${c.green('✔')} ${summaryLine(report)}: nothing at or above ${report.failOn}`);
+  else if (report.exitCode === 0) lines.push(`${c.green('✔')} ${summaryLine(report)}: nothing at or above ${report.failOn}${bestEffort ? ' (best-effort)' : ''}`);
   else lines.push(`${c.red('✖')} ${summaryLine(report)}: failing on ${report.failOn}`);
   return lines.join('\n') + '\n';
 }

@@ -1,5 +1,5 @@
 import { canRead, describeAvro, type AvroSchema } from '../avro/schema.js';
-import type { AvroRule, EngineRule } from '../rule.js';
+import type { AvroRule } from '../avro/walk.js';
 import type { Impact } from '../types.js';
 import { stableStringify } from '../schema/canonical.js';
 
@@ -267,15 +267,6 @@ export const AVRO_DOC_CHANGED: AvroRule = {
 };
 
 /** Run by the engine: avsc's own resolver disagrees with the rules above (a safety net). */
-export const AVRO_RESOLUTION_FAILED: EngineRule = {
-  id: 'AVRO_RESOLUTION_FAILED',
-  kind: 'engine',
-  category: 'avro',
-  severity: 'directional',
-  purpose: "The avsc resolver refuses to read one version's data with the other, for a reason no finer Avro rule reported.",
-  message: (a) => `the avsc resolver cannot resolve ${a.subject} of ${a.container} ${a.how} (${a.reason})`,
-};
-
 export const avroRules = [
   AVRO_TYPE_CHANGED,
   AVRO_NAME_CHANGED,

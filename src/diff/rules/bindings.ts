@@ -1,8 +1,7 @@
 import { appendPointer } from '../../load/pointer.js';
 import type { Bindings, Origin } from '../../model/types.js';
-import type { StructureRule } from '../rule.js';
 import { stableStringify } from '../schema/canonical.js';
-import { channelName, refOf, type StructureContext } from '../structure/context.js';
+import { channelName, refOf, type StructureContext, type StructureRule } from '../structure/context.js';
 import { wireAddress } from '../structure/match.js';
 import type { OperationRef } from '../types.js';
 
@@ -23,6 +22,14 @@ interface BindingDiff {
   operations: OperationRef[];
 }
 
+/** Binding fields whose value is a JSON Schema: compared by the schema rules, not as text. */
+export const BINDING_SCHEMAS: ReadonlyArray<{ level: 'channel' | 'message'; protocol: string; field: string; subject: string }> = [
+  { level: 'message', protocol: 'kafka', field: 'key', subject: 'the Kafka key' },
+  { level: 'channel', protocol: 'ws', field: 'query', subject: 'the WebSocket query' },
+  { level: 'channel', protocol: 'ws', field: 'headers', subject: 'the WebSocket headers' },
+];
+export type BindingSchema = (typeof BINDING_SCHEMAS)[number];
+
 /** Leaves of binding objects that specific rules own: [level, protocol, first path segment]. */
 const OWNED: Array<[Level, string, string, string]> = [
   ['channel', 'kafka', 'topic', 'KAFKA_TOPIC_CHANGED'],
@@ -37,8 +44,8 @@ const OWNED: Array<[Level, string, string, string]> = [
   ['operation', 'nats', 'queue', 'NATS_QUEUE_CHANGED'],
   ['message', 'amqp', 'contentEncoding', 'AMQP_CONTENT_ENCODING_CHANGED'],
   ['message', 'amqp', 'messageType', 'AMQP_MESSAGE_TYPE_CHANGED'],
-  // The Kafka key is a schema: compared by the schema rules, judged by direction.
-  ['message', 'kafka', 'key', 'SCHEMA_*'],
+  // Schemas: compared by the schema rules (src/diff/comparisons.ts), judged by direction.
+  ...BINDING_SCHEMAS.map((b): [Level, string, string, string] => [b.level, b.protocol, b.field, 'SCHEMA_*']),
 ];
 
 function ownerOf(diff: BindingDiff): string | undefined {

@@ -1,7 +1,6 @@
 import { appendPointer } from '../../load/pointer.js';
 import type { ApiModel, ChannelModel } from '../../model/types.js';
-import type { StructureRule } from '../rule.js';
-import { channelName } from '../structure/context.js';
+import { channelName, type StructureContext, type StructureRule } from '../structure/context.js';
 import { wireAddress } from '../structure/match.js';
 
 export const CHANNEL_REMOVED: StructureRule = {
@@ -97,9 +96,34 @@ export const CHANNEL_SERVER_REMOVED: StructureRule = {
       const renamed = new Map(ctx.servers.pairs.map((p) => [p.old.id, p.new.id]));
       const before = serversOf(ctx.old, old).map((id) => renamed.get(id)).filter((id): id is string => id !== undefined);
       const after = new Set(serversOf(ctx.new, next));
+      const lost = lostProtocols(ctx, old, next);
       for (const server of before) {
+        const protocol = ctx.new.servers.find((s) => s.id === server)?.protocol;
+        if (protocol !== undefined && lost.includes(protocol)) continue; // CHANNEL_PROTOCOL_CHANGED says it
         if (!after.has(server)) ctx.report(CHANNEL_SERVER_REMOVED, { args: { channel: channelName(next), server }, old: appendServers(old), new: appendServers(next), operations: ctx.operationsOn('new', next.id) });
       }
+    }
+  },
+};
+
+export const CHANNEL_PROTOCOL_CHANGED: StructureRule = {
+  id: 'CHANNEL_PROTOCOL_CHANGED',
+  kind: 'structure',
+  category: 'channel',
+  severity: 'breaking',
+  purpose: 'A channel moved to servers of another protocol (mqtt to kafka, jms to amqp): clients speaking the old protocol cannot reach it, as with SERVER_PROTOCOL_CHANGED.',
+  message: (a) => `channel ${a.channel} is no longer reachable over ${a.from} (now ${a.to}): clients speaking ${a.from} can no longer reach it`,
+  check(ctx) {
+    for (const { old, new: next } of ctx.channels.pairs) {
+      const lost = lostProtocols(ctx, old, next);
+      if (lost.length === 0) continue;
+      const now = protocolsOf(ctx.new, next);
+      ctx.report(CHANNEL_PROTOCOL_CHANGED, {
+        args: { channel: channelName(next), from: lost.join(', '), to: now.length > 0 ? now.join(', ') : 'no server' },
+        old: appendServers(old),
+        new: appendServers(next),
+        operations: ctx.operationsOn('new', next.id),
+      });
     }
   },
 };
@@ -163,6 +187,26 @@ function serversOf(model: ApiModel, channel: ChannelModel): string[] {
   return channel.servers.length > 0 ? channel.servers : model.servers.map((s) => s.id);
 }
 
+/** The protocols of the servers a channel is available on (none when the document has no server). */
+function protocolsOf(model: ApiModel, channel: ChannelModel): string[] {
+  const ids = new Set(serversOf(model, channel));
+  return [...new Set(model.servers.filter((s) => ids.has(s.id)).map((s) => s.protocol))].sort();
+}
+
+/**
+ * Protocols a channel was reachable over and no longer is, while it is still on some server. A
+ * server that was removed or itself changed protocol is SERVER_REMOVED's or SERVER_PROTOCOL_CHANGED's
+ * finding, not the channel's.
+ */
+function lostProtocols(ctx: StructureContext, oldChannel: ChannelModel, newChannel: ChannelModel): string[] {
+  const after = protocolsOf(ctx.new, newChannel);
+  if (after.length === 0) return [];
+  const kept = new Set(ctx.servers.pairs.filter((p) => p.old.protocol === p.new.protocol).map((p) => p.old.id));
+  const ids = new Set(serversOf(ctx.old, oldChannel).filter((id) => kept.has(id)));
+  const before = new Set(ctx.old.servers.filter((s) => ids.has(s.id)).map((s) => s.protocol));
+  return [...before].filter((protocol) => !after.includes(protocol)).sort();
+}
+
 function appendServers(channel: ChannelModel) {
   return { file: channel.origin.file, pointer: appendPointer(channel.origin.pointer, 'servers') };
 }
@@ -179,6 +223,7 @@ export const channelRules = [
   CHANNEL_ADDRESS_CHANGED,
   CHANNEL_PARAMETER_RENAMED,
   CHANNEL_SERVER_REMOVED,
+  CHANNEL_PROTOCOL_CHANGED,
   CHANNEL_SERVER_ADDED,
   CHANNEL_MESSAGE_ADDED,
   CHANNEL_MESSAGE_REMOVED,

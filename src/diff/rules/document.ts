@@ -1,4 +1,4 @@
-import type { EngineRule, StructureRule } from '../rule.js';
+import type { StructureRule } from '../structure/context.js';
 
 export const ASYNCAPI_VERSION_CHANGED: StructureRule = {
   id: 'ASYNCAPI_VERSION_CHANGED',
@@ -34,16 +34,6 @@ export const INFO_VERSION_CHANGED: StructureRule = {
       });
     }
   },
-};
-
-/** Computed by the engine once every other rule has run. */
-export const VERSION_NOT_BUMPED: EngineRule = {
-  id: 'VERSION_NOT_BUMPED',
-  kind: 'engine',
-  category: 'document',
-  severity: 'warning',
-  purpose: 'The new version has breaking changes but `info.version` did not get a major bump (a minor bump for 0.x versions).',
-  message: (a) => `${a.count} breaking change${a.count === '1' ? '' : 's'}, but info.version ${a.version}: breaking changes need a major version bump${a.suggestion ? ` (to ${a.suggestion})` : ''}`,
 };
 
 export const documentRules = [ASYNCAPI_VERSION_CHANGED, INFO_VERSION_CHANGED];

@@ -1,7 +1,7 @@
 import { appendPointer } from '../../load/pointer.js';
+import { cloudEventsTypeOf } from '../../model/names.js';
 import type { MessageModel } from '../../model/types.js';
-import type { StructureRule } from '../rule.js';
-import type { MessagePair } from '../structure/context.js';
+import type { MessagePair, StructureRule } from '../structure/context.js';
 
 const at = (m: MessageModel, ...segments: string[]) => ({ file: m.origin.file, pointer: appendPointer(m.origin.pointer, ...segments) });
 const operationsOf = (pair: MessagePair) => pair.uses.flatMap((u) => u.operations);
@@ -20,16 +20,29 @@ export function formatFamily(format: string): string {
 
 const families = new Map<string, string>();
 
+/** "`OrderPlaced` to `OrderSubmitted`", "name `order.placed` to `order.submitted`": what was renamed. */
+function renaming(pair: MessagePair): string {
+  const parts: string[] = [];
+  if (pair.old.id !== pair.new.id) parts.push(`\`${pair.old.id}\` was renamed to \`${pair.new.id}\``);
+  if (pair.old.messageName !== pair.new.messageName) parts.push(`its name went from ${quoted(pair.old.messageName)} to ${quoted(pair.new.messageName)}`);
+  return parts.join(' and ');
+}
+
+const quoted = (name: string | undefined) => (name ? `\`${name}\`` : '(none)');
+
 export const MESSAGE_RENAMED: StructureRule = {
   id: 'MESSAGE_RENAMED',
   kind: 'structure',
   category: 'message',
   severity: 'info',
-  purpose: 'A message got another key in the document while keeping its place on the wire; generated type names change.',
-  message: (a) => `message \`${a.from}\` was renamed to \`${a.to}\`; generated type names change`,
+  purpose:
+    'A message got another key or `name` while what is on the wire stays (same payload, same CloudEvents `type`: unchanged derivation or pinned with `x-cloudevents-type`); generated type names change.',
+  message: (a) => `message ${a.renaming}; the CloudEvents type stays \`${a.type}\`, generated type names change`,
   check(ctx) {
     for (const pair of ctx.messages) {
-      if (pair.old.id !== pair.new.id) ctx.report(MESSAGE_RENAMED, { args: { from: pair.old.id, to: pair.new.id }, old: pair.old.origin, new: pair.new.origin, operations: operationsOf(pair), messageId: pair.new.id });
+      if (pair.old.id === pair.new.id && pair.old.messageName === pair.new.messageName) continue;
+      if (cloudEventsTypeOf(pair.old) !== cloudEventsTypeOf(pair.new)) continue; // MESSAGE_NAME_CHANGED says it, once
+      ctx.report(MESSAGE_RENAMED, { args: { renaming: renaming(pair), type: cloudEventsTypeOf(pair.new) }, old: pair.old.origin, new: pair.new.origin, operations: operationsOf(pair), messageId: pair.new.id });
     }
   },
 };
@@ -39,17 +52,21 @@ export const MESSAGE_NAME_CHANGED: StructureRule = {
   kind: 'structure',
   category: 'message',
   severity: 'breaking',
-  purpose: 'The `name` of a message changed: it is on the wire (the CloudEvents `type`), and consumers dispatch on it.',
-  message: (a) => `message ${a.id} changed its name (the CloudEvents type) from ${a.from} to ${a.to}: consumers dispatching on the type no longer recognise it`,
+  purpose:
+    "The CloudEvents `type` codegen's envelope puts on the wire changed (it comes from `x-cloudevents-type`, else the message's `name`, else its key): consumers dispatch on it. Pin it with `x-cloudevents-type` to rename a message harmlessly.",
+  message: (a) =>
+    `the CloudEvents type of message ${a.id} changes from \`${a.from}\` to \`${a.to}\`${a.renaming ? ` (${a.renaming})` : ''}: consumers dispatching on the type no longer recognise it; pin the old type with \`x-cloudevents-type\` to keep it`,
   check(ctx) {
     for (const pair of ctx.messages) {
-      const before = pair.old.messageName;
-      const after = pair.new.messageName;
+      const before = cloudEventsTypeOf(pair.old);
+      const after = cloudEventsTypeOf(pair.new);
       if (before === after) continue;
+      const pinned = pair.new.cloudEventsType !== undefined || pair.old.cloudEventsType !== undefined;
+      const field = pinned ? 'x-cloudevents-type' : pair.new.messageName !== undefined || pair.old.messageName !== undefined ? 'name' : undefined;
       ctx.report(MESSAGE_NAME_CHANGED, {
-        args: { id: pair.new.id, from: before ? `\`${before}\`` : '(none)', to: after ? `\`${after}\`` : '(none)' },
-        old: at(pair.old, 'name'),
-        new: at(pair.new, 'name'),
+        args: { id: pair.new.id, from: before, to: after, renaming: renaming(pair) },
+        old: field ? at(pair.old, field) : pair.old.origin,
+        new: field ? at(pair.new, field) : pair.new.origin,
         operations: operationsOf(pair),
         messageId: pair.new.id,
       });

@@ -1,7 +1,6 @@
 import { appendPointer } from '../../load/pointer.js';
 import type { OperationModel } from '../../model/types.js';
-import type { StructureRule } from '../rule.js';
-import { channelName, refOf } from '../structure/context.js';
+import { channelName, refOf, type StructureRule } from '../structure/context.js';
 import { wireAddress } from '../structure/match.js';
 
 export const OPERATION_REMOVED: StructureRule = {
@@ -132,17 +131,23 @@ export const OPERATION_MESSAGE_REMOVED: StructureRule = {
   kind: 'structure',
   category: 'operation',
   severity: 'directional',
-  purpose: 'An operation (or its reply) no longer carries a message: breaking for messages the application receives, since producers still send it.',
-  message: (a) => `message ${a.message} was removed from ${a.what} \`${a.id}\``,
-  consequence: { narrows: 'producers built from the old version still send this message, and it will be rejected' },
+  purpose:
+    'An operation (or its reply) no longer carries a message. Decided by subsumption: received, it breaks unless a message of the new version accepts every message it carried (producers still send it); sent, it breaks (consumers waiting for it starve, as if the operation were removed).',
+  message: (a) => `message ${a.message} was removed from ${a.what} \`${a.id}\`${a.accepted ? `; ${a.accepted} accepts every message it carried` : ''}`,
+  consequence: {
+    narrows: 'producers built from the old version still send this message, and no message of the new version accepts it',
+    both: 'consumers built from the old version wait for this message and no longer get it, as if the operation were removed',
+  },
   check(ctx) {
     for (const { operation, direction, reply, matched } of ctx.operationMessages) {
+      const remaining = [...matched.pairs.map((p) => p.new), ...matched.added];
       for (const message of matched.removed) {
+        const general = direction === 'receive' ? remaining.find((candidate) => ctx.accepts(candidate, message)) : undefined;
         ctx.report(OPERATION_MESSAGE_REMOVED, {
-          impact: 'narrows',
-          args: { message: message.id, what: reply ? 'the reply of operation' : 'operation', id: operation.new.id },
+          impact: general ? 'none' : direction === 'receive' ? 'narrows' : 'both',
+          args: { message: message.id, what: reply ? 'the reply of operation' : 'operation', id: operation.new.id, accepted: general ? `message ${general.id}` : '' },
           old: message.origin,
-          new: operation.new.origin,
+          new: general?.origin ?? operation.new.origin,
           uses: [{ direction, operations: [refOf(operation.new)] }],
           messageId: message.id,
         });

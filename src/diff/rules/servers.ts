@@ -1,15 +1,21 @@
-import type { StructureRule } from '../rule.js';
+import type { ServerModel } from '../../model/types.js';
+import type { StructureRule } from '../structure/context.js';
+
+/** `amqp://rabbit.example.com:5672`; a host already written with its scheme is shown as written. */
+export function serverUrl(server: ServerModel): string {
+  return /^[a-z][a-z0-9+.-]*:\/\//i.test(server.host) ? server.host : `${server.protocol}://${server.host}`;
+}
 
 export const SERVER_REMOVED: StructureRule = {
   id: 'SERVER_REMOVED',
   kind: 'structure',
   category: 'server',
-  severity: 'warning',
-  purpose: 'A server was removed: clients configured from the document lose a broker address.',
-  message: (a) => `server \`${a.id}\` (${a.url}) was removed`,
+  severity: 'breaking',
+  purpose: 'A server was removed: every client configured from the document with it loses its broker.',
+  message: (a) => `server \`${a.id}\` (${a.url}) was removed: clients configured with it can no longer connect`,
   check(ctx) {
     for (const server of ctx.servers.removed) {
-      ctx.report(SERVER_REMOVED, { args: { id: server.id, url: `${server.protocol}://${server.host}` }, old: server.origin });
+      ctx.report(SERVER_REMOVED, { args: { id: server.id, url: serverUrl(server) }, old: server.origin });
     }
   },
 };
@@ -22,7 +28,7 @@ export const SERVER_ADDED: StructureRule = {
   purpose: 'A server was added.',
   message: (a) => `server \`${a.id}\` (${a.url}) was added`,
   check(ctx) {
-    for (const server of ctx.servers.added) ctx.report(SERVER_ADDED, { args: { id: server.id, url: `${server.protocol}://${server.host}` }, new: server.origin });
+    for (const server of ctx.servers.added) ctx.report(SERVER_ADDED, { args: { id: server.id, url: serverUrl(server) }, new: server.origin });
   },
 };
 
@@ -35,7 +41,7 @@ export const SERVER_RENAMED: StructureRule = {
   message: (a) => `server \`${a.from}\` was renamed to \`${a.to}\` (same ${a.url})`,
   check(ctx) {
     for (const { old, new: next, renamed } of ctx.servers.pairs) {
-      if (renamed) ctx.report(SERVER_RENAMED, { args: { from: old.id, to: next.id, url: `${next.protocol}://${next.host}` }, old: old.origin, new: next.origin });
+      if (renamed) ctx.report(SERVER_RENAMED, { args: { from: old.id, to: next.id, url: serverUrl(next) }, old: old.origin, new: next.origin });
     }
   },
 };
@@ -44,9 +50,9 @@ export const SERVER_HOST_CHANGED: StructureRule = {
   id: 'SERVER_HOST_CHANGED',
   kind: 'structure',
   category: 'server',
-  severity: 'warning',
-  purpose: 'A server moved to another host, port or path: deployments configured from the document must follow.',
-  message: (a) => `server \`${a.id}\` moved from ${a.from} to ${a.to}`,
+  severity: 'breaking',
+  purpose: 'A server moved to another host, port or path: every client configured from the document with the old address loses its broker.',
+  message: (a) => `server \`${a.id}\` moved from ${a.from} to ${a.to}: clients configured with the old address can no longer connect`,
   check(ctx) {
     for (const { old, new: next } of ctx.servers.pairs) {
       const before = `${old.host}${old.pathname ?? ''}`;

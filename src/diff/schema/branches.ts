@@ -1,6 +1,6 @@
 import { childNode, isRecord, type SchemaNode } from './node.js';
 import { effectiveAtoms, pairwiseDisjoint } from './relations.js';
-import type { SchemaPair } from './walk.js';
+import type { Canonicalizer } from './canonical.js';
 
 export interface BranchPlan {
   /** [old index, new index] of matched branches (compared recursively). */
@@ -20,7 +20,7 @@ export interface BranchPlan {
  * (so reordering is no change), then the most similar ones (same types, shared property names),
  * and a single leftover on each side is taken as the same branch, modified.
  */
-export function pairBranches(pair: SchemaPair, keyword: string, oldList: unknown[], newList: unknown[]): BranchPlan {
+export function pairBranches(pair: { old: SchemaNode; new: SchemaNode; canon: Canonicalizer }, keyword: string, oldList: unknown[], newList: unknown[]): BranchPlan {
   const oldNodes = oldList.map((branch, i) => childNode(pair.old, branch, keyword, i));
   const newNodes = newList.map((branch, i) => childNode(pair.new, branch, keyword, i));
   const oldLeft = new Set(oldNodes.keys());
@@ -50,7 +50,7 @@ export function pairBranches(pair: SchemaPair, keyword: string, oldList: unknown
     newLeft.delete(n);
   }
   pairs.sort((a, b) => a[1] - b[1]);
-  const exclusive = keyword === 'oneOf' ? pairwiseDisjoint(oldNodes) && pairwiseDisjoint(newNodes) : true;
+  const exclusive = keyword === 'oneOf' ? pairwiseDisjoint(oldNodes, pair.old) && pairwiseDisjoint(newNodes, pair.new) : true;
   return { pairs, removed: [...oldLeft].sort((a, b) => a - b), added: [...newLeft].sort((a, b) => a - b), oldNodes, newNodes, exclusive };
 }
 

@@ -47,7 +47,7 @@ export class Canonicalizer {
     memo.set(rb, true); // a cycle: assume equal on the way back
     let result = true;
     const keys = Object.keys(ra);
-    if (keys.length !== Object.keys(rb).length) result = false;
+    if (keys.length !== Object.keys(rb).length || spaceA.titles?.get(ra) !== spaceB.titles?.get(rb)) result = false;
     for (let i = 0; result && i < keys.length; i++) {
       const key = keys[i]!;
       if (!Object.prototype.hasOwnProperty.call(rb, key)) result = false;

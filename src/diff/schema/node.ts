@@ -1,3 +1,4 @@
+import { isRecord } from '../../load/json.js';
 import { appendPointer } from '../../load/pointer.js';
 import type { JsonSchema, Origin } from '../../model/types.js';
 
@@ -5,6 +6,8 @@ import type { JsonSchema, Origin } from '../../model/types.js';
 export interface SchemaSpace {
   defs: Record<string, JsonSchema>;
   origins: Record<string, Origin>;
+  /** Titles the model keeps apart from its schema copies (src/model/schemas.ts). */
+  titles?: WeakMap<object, string>;
 }
 
 /** A schema in object form, where it is written, and the definition it was reached through. */
@@ -16,8 +19,13 @@ export interface SchemaNode {
   space: SchemaSpace;
   /** Name of the definition this node is (when reached through `$ref`), for cycle detection. */
   refName?: string;
-  /** Set when the node was wrapped as a one-branch `anyOf`/`oneOf`/`allOf` to compare with one: its branch is written where the node is. */
+  /** Set when the node was wrapped as a one-branch `anyOf`/`oneOf`/`allOf` to compare with one. */
   wrappedIn?: string;
+  /** For a wrapped node: where its one branch is written, and whether the composition is written too. */
+  branchOrigin?: Origin;
+  wrappedReal?: boolean;
+  /** Set when the node is the lone branch of a written `anyOf`/`oneOf`/`allOf`: that keyword and where it is. */
+  unwrapped?: { keyword: string; origin?: Origin };
 }
 
 /** Keywords that only annotate: they never change which instances a schema accepts. */
@@ -51,7 +59,7 @@ export function nodeOf(schema: JsonSchema | undefined, space: SchemaSpace, origi
 /** A child of a node (`properties/amount`, `items`, ...), resolved. */
 export function childNode(parent: SchemaNode, value: unknown, ...segments: Array<string | number>): SchemaNode {
   const wrapped = parent.wrappedIn !== undefined && segments[0] === parent.wrappedIn;
-  const origin = parent.origin ? (wrapped ? parent.origin : { file: parent.origin.file, pointer: appendPointer(parent.origin.pointer, ...segments) }) : undefined;
+  const origin = wrapped ? parent.branchOrigin : parent.origin ? { file: parent.origin.file, pointer: appendPointer(parent.origin.pointer, ...segments) } : undefined;
   return resolveNode({ schema: toObject(value), isFalse: value === false, origin, space: parent.space });
 }
 
@@ -89,7 +97,7 @@ export function resolveNode(node: SchemaNode): SchemaNode {
     if (single) {
       const [keyword, branch] = single;
       const origin = current.origin ? { file: current.origin.file, pointer: appendPointer(current.origin.pointer, keyword, 0) } : undefined;
-      current = { schema: toObject(branch), isFalse: branch === false, origin, space: current.space, refName: current.refName };
+      current = { schema: toObject(branch), isFalse: branch === false, origin, space: current.space, refName: current.refName, unwrapped: { keyword, origin: current.origin } };
       continue;
     }
     return current;
@@ -145,7 +153,9 @@ export function alignComposition(oldNode: SchemaNode, newNode: SchemaNode): [Sch
 }
 
 function wrap(node: SchemaNode, keyword: string): SchemaNode {
-  return { schema: { [keyword]: [node.schema] }, isFalse: false, origin: node.origin, space: node.space, refName: node.refName, wrappedIn: keyword };
+  const real = node.unwrapped?.keyword === keyword;
+  const origin = real ? node.unwrapped!.origin : node.origin;
+  return { schema: { [keyword]: [node.schema] }, isFalse: false, origin, space: node.space, refName: node.refName, wrappedIn: keyword, branchOrigin: node.origin, wrappedReal: real };
 }
 
 export function toObject(schema: unknown): Record<string, unknown> {
@@ -155,6 +165,12 @@ export function toObject(schema: unknown): Record<string, unknown> {
 }
 
 /** True for `{}`/`true` and schemas holding only annotations. */
+/** The `title` of a schema, written in it or kept apart by the model. */
+export function titleOf(node: SchemaNode): string | undefined {
+  const own = node.schema.title;
+  return typeof own === 'string' ? own : node.space.titles?.get(node.schema);
+}
+
 export function acceptsEverything(node: SchemaNode): boolean {
   if (node.isFalse) return false;
   return Object.keys(node.schema).every((key) => isAnnotation(key) || !KNOWN_KEYWORDS.has(key));
@@ -164,6 +180,5 @@ export function has(schema: Record<string, unknown>, keyword: string): boolean {
   return Object.prototype.hasOwnProperty.call(schema, keyword) && schema[keyword] !== undefined;
 }
 
-export function isRecord(value: unknown): value is Record<string, unknown> {
-  return value !== null && typeof value === 'object' && !Array.isArray(value);
-}
+// The schema walkers take it from here; the one definition is in load/json.ts.
+export { isRecord };

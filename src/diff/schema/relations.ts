@@ -1,5 +1,6 @@
 import { Canonicalizer } from './canonical.js';
-import { childNode, has, isRecord, type SchemaNode } from './node.js';
+import { forbids, propertiesOf, requiredOf } from './effective.js';
+import { childNode, has, type SchemaNode } from './node.js';
 
 /**
  * JSON types as disjoint atoms: `number` is split into its integer and non-integer parts, so
@@ -63,36 +64,57 @@ export function effectiveAtoms(node: SchemaNode): Set<TypeAtom> {
 
 /**
  * True when no instance can be valid under both schemas (provably: different types, no common
- * allowed value, or a property both require with disjoint schemas). False means "maybe overlapping".
+ * allowed value, a property both require with disjoint schemas, or a property one requires and
+ * the other forbids). `parent` is the schema both are branches of: its `type`, `required` and
+ * `properties` apply to both. False means "maybe overlapping".
  */
-export function disjoint(a: SchemaNode, b: SchemaNode, depth = 0): boolean {
+export function disjoint(a: SchemaNode, b: SchemaNode, depth = 0, parent?: SchemaNode): boolean {
   if (a.isFalse || b.isFalse) return true;
   if (depth > 8) return false;
-  const ta = effectiveAtoms(a);
-  const tb = effectiveAtoms(b);
-  if (![...ta].some((atom) => tb.has(atom))) return true;
+  const ta = withParent(effectiveAtoms(a), parent);
+  const tb = withParent(effectiveAtoms(b), parent);
+  const common = [...ta].filter((atom) => tb.has(atom));
+  if (common.length === 0) return true;
   const va = allowedValues(a);
   const vb = allowedValues(b);
   if (va && vb && ![...va.keys()].some((key) => vb.has(key))) return true;
-  const ra = Array.isArray(a.schema.required) ? a.schema.required : [];
-  const rb = Array.isArray(b.schema.required) ? b.schema.required : [];
-  const pa = isRecord(a.schema.properties) ? a.schema.properties : {};
-  const pb = isRecord(b.schema.properties) ? b.schema.properties : {};
-  // Only objects can carry required properties; other types may still overlap.
-  if (ta.size === 1 && ta.has('object') && tb.size === 1 && tb.has('object')) {
-    for (const name of ra) {
-      if (typeof name !== 'string' || !rb.includes(name)) continue;
-      if (!Object.prototype.hasOwnProperty.call(pa, name) || !Object.prototype.hasOwnProperty.call(pb, name)) continue;
-      if (disjoint(childNode(a, pa[name], 'properties', name), childNode(b, pb[name], 'properties', name), depth + 1)) return true;
-    }
+  // Only objects can carry required properties; other common types may still overlap.
+  if (common.length !== 1 || common[0] !== 'object') return false;
+  const ra = requiredNames(a, parent);
+  const rb = requiredNames(b, parent);
+  for (const name of ra) {
+    if (forbids(b, name)) return true;
+    if (!rb.has(name)) continue;
+    const sa = propertySchema(a, name, parent);
+    const sb = propertySchema(b, name, parent);
+    if (sa && sb && disjoint(sa, sb, depth + 1)) return true;
   }
+  for (const name of rb) if (forbids(a, name)) return true;
   return false;
 }
 
+function withParent(atoms: Set<TypeAtom>, parent: SchemaNode | undefined): Set<TypeAtom> {
+  if (!parent) return atoms;
+  const outer = effectiveAtoms(parent);
+  return new Set([...atoms].filter((atom) => outer.has(atom)));
+}
+
+function requiredNames(node: SchemaNode, parent: SchemaNode | undefined): Set<string> {
+  return new Set([...requiredOf(node.schema), ...(parent ? requiredOf(parent.schema) : [])]);
+}
+
+/** The schema a branch puts on a property (its own declaration, else the parent's). */
+function propertySchema(node: SchemaNode, name: string, parent: SchemaNode | undefined): SchemaNode | undefined {
+  const own = propertiesOf(node);
+  if (Object.prototype.hasOwnProperty.call(own, name)) return childNode(node, own[name], 'properties', name);
+  const outer = parent ? propertiesOf(parent) : {};
+  return parent && Object.prototype.hasOwnProperty.call(outer, name) ? childNode(parent, outer[name], 'properties', name) : undefined;
+}
+
 /** True when every pair of branches is disjoint, so `oneOf` means the same as `anyOf`. */
-export function pairwiseDisjoint(nodes: SchemaNode[]): boolean {
+export function pairwiseDisjoint(nodes: SchemaNode[], parent?: SchemaNode): boolean {
   for (let i = 0; i < nodes.length; i++) {
-    for (let j = i + 1; j < nodes.length; j++) if (!disjoint(nodes[i]!, nodes[j]!)) return false;
+    for (let j = i + 1; j < nodes.length; j++) if (!disjoint(nodes[i]!, nodes[j]!, 0, parent)) return false;
   }
   return true;
 }

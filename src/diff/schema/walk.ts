@@ -1,10 +1,27 @@
 import { appendPointer } from '../../load/pointer.js';
 import type { Origin } from '../../model/types.js';
-import type { Change, SchemaRule, Use } from '../rule.js';
+import type { Change, MessageArgs, Rule, Use } from '../rule.js';
 import type { Impact } from '../types.js';
 import { Canonicalizer } from './canonical.js';
 import { acceptsEverything, alignComposition, childNode, has, isRecord, resolveNode, trueNode, type SchemaNode } from './node.js';
 import { pairBranches, type BranchPlan } from './branches.js';
+import { effective, type Effective } from './effective.js';
+import { effectiveAtoms } from './relations.js';
+
+export type { Effective } from './effective.js';
+
+/** A rule over one matched pair of JSON Schema nodes (the walker pairs them, at any depth). */
+export interface SchemaRule<A extends MessageArgs = MessageArgs> extends Rule<A> {
+  kind: 'schema';
+  /** Called only for pairs where one side is the `false` schema (and then no other rule is). */
+  onFalse?: boolean;
+  /**
+   * A type rule: runs first; when the two sides share no type and a type rule reported it, that
+   * finding says everything (no value is valid under both) and no other rule runs below or beside it.
+   */
+  decidesType?: boolean;
+  check(pair: SchemaPair): void;
+}
 
 /** What a schema comparison is about, for the sentences and the findings. */
 export interface SchemaTarget {
@@ -17,13 +34,6 @@ export interface SchemaTarget {
   uses: Use[];
   messageId?: string;
 }
-
-/** How a property name is constrained on one side when that side does not declare it. */
-export type Effective =
-  | { kind: 'declared'; node: SchemaNode }
-  | { kind: 'closed' }
-  | { kind: 'open' }
-  | { kind: 'schema'; node: SchemaNode };
 
 export interface PropertyEntry {
   name: string;
@@ -73,8 +83,11 @@ export class SchemaWalk {
       const [alignedOld, alignedNew] = alignComposition(oldNode, newNode);
       const pair = new SchemaPair(this, alignedOld, alignedNew, path, polarity);
       const falseCase = oldNode.isFalse || newNode.isFalse;
+      const before = this.emitted;
+      for (const rule of this.rules) if (rule.decidesType && Boolean(rule.onFalse) === falseCase) rule.check(pair);
+      if (this.emitted > before && !falseCase && typesDisjoint(alignedOld, alignedNew)) return;
       for (const rule of this.rules) {
-        if (Boolean(rule.onFalse) === falseCase) rule.check(pair);
+        if (!rule.decidesType && Boolean(rule.onFalse) === falseCase) rule.check(pair);
       }
       if (!falseCase) this.children(pair);
     } finally {
@@ -109,9 +122,26 @@ export class SchemaWalk {
     }
   }
 
+  private emitted = 0;
+
   /** @internal */
   emit(change: Change): void {
+    this.emitted++;
     this.sink(change);
+  }
+
+  /**
+   * Subsumption: true when every value valid under `inner` is provably valid under `outer`, decided
+   * by the schema rules themselves (a walk from `inner` to `outer` that finds nothing narrowing).
+   * The oracle test holds those rules to that promise.
+   */
+  accepts(outer: SchemaNode, inner: SchemaNode): boolean {
+    let narrows = false;
+    const probe = new SchemaWalk(this.rules, this.canon, (change) => {
+      if (change.impact === 'narrows' || change.impact === 'both') narrows = true;
+    }, this.target);
+    probe.compare(inner, outer);
+    return !narrows;
   }
 }
 
@@ -166,8 +196,8 @@ export class SchemaPair {
       impact: effective,
       text: rule.message(full),
       args: full,
-      old: options.noOld ? undefined : at(this.old.origin, options.oldAt),
-      new: options.noNew ? undefined : at(this.new.origin, options.newAt),
+      old: options.noOld ? undefined : locationIn(this.old, options.oldAt),
+      new: options.noNew ? undefined : locationIn(this.new, options.newAt),
       uses: this.walk.target.uses,
       messageId: this.walk.target.messageId,
     });
@@ -177,6 +207,11 @@ export class SchemaPair {
   memo<T>(key: string, compute: () => T): T {
     if (!this.memos.has(key)) this.memos.set(key, compute());
     return this.memos.get(key) as T;
+  }
+
+  /** Every value valid under `inner` is valid under `outer` (see SchemaWalk.accepts). */
+  accepts(outer: SchemaNode, inner: SchemaNode): boolean {
+    return this.walk.accepts(outer, inner);
   }
 
   equal(a: SchemaNode, b: SchemaNode): boolean {
@@ -243,23 +278,6 @@ export class SchemaPair {
   }
 }
 
-function effective(side: SchemaNode, props: Record<string, unknown>, name: string): Effective {
-  if (Object.prototype.hasOwnProperty.call(props, name)) return { kind: 'declared', node: childNode(side, props[name], 'properties', name) };
-  const patterns = isRecord(side.schema.patternProperties) ? side.schema.patternProperties : {};
-  const matching = Object.keys(patterns).filter((pattern) => safeTest(pattern, name));
-  if (matching.length === 1) return { kind: 'schema', node: childNode(side, patterns[matching[0]!], 'patternProperties', matching[0]!) };
-  if (matching.length > 1) {
-    return { kind: 'schema', node: { schema: { allOf: matching.map((p) => patterns[p]) }, isFalse: false, origin: side.origin, space: side.space } };
-  }
-  const additional = side.schema.additionalProperties;
-  if (additional === false) return { kind: 'closed' };
-  if (isRecord(additional) && !acceptsEverything(childNode(side, additional, 'additionalProperties'))) {
-    const node = childNode(side, additional, 'additionalProperties');
-    return node.isFalse ? { kind: 'closed' } : { kind: 'schema', node };
-  }
-  return { kind: 'open' };
-}
-
 function itemAt(side: SchemaNode, index: number): SchemaNode {
   const items = side.schema.items;
   if (Array.isArray(items)) return index < items.length ? childNode(side, items[index], 'items', index) : restOf(side);
@@ -273,23 +291,27 @@ function restOf(side: SchemaNode): SchemaNode {
   return additional === undefined ? trueNode(side.space, side.origin) : childNode(side, additional, 'additionalItems');
 }
 
+function typesDisjoint(a: SchemaNode, b: SchemaNode): boolean {
+  const before = effectiveAtoms(a);
+  const after = effectiveAtoms(b);
+  return before.size > 0 && after.size > 0 && ![...before].some((atom) => after.has(atom));
+}
+
 function addTo(map: Map<object, Set<object>>, key: object, value: object): void {
   const set = map.get(key);
   if (set) set.add(value);
   else map.set(key, new Set([value]));
 }
 
-function safeTest(pattern: string, name: string): boolean {
-  try {
-    return new RegExp(pattern, 'u').test(name);
-  } catch {
-    return false;
-  }
-}
-
 export function joinProperty(path: string, name: string): string {
   const step = /^[A-Za-z_$][\w$-]*$/.test(name) ? name : JSON.stringify(name);
   return path === '' ? step : `${path}.${step}`;
+}
+
+/** Where `segments` below a node are written; a composition the walker only imagined (a wrapped node) is the node itself. */
+function locationIn(node: SchemaNode, segments: Array<string | number> | undefined): Origin | undefined {
+  if (node.wrappedIn !== undefined && segments?.[0] === node.wrappedIn && !node.wrappedReal) return node.branchOrigin;
+  return at(node.origin, segments);
 }
 
 function at(origin: Origin | undefined, segments: Array<string | number> | undefined): Origin | undefined {

@@ -1,7 +1,13 @@
 import type { ApiModel, ChannelModel, MessageModel, OperationModel, Origin, ServerModel } from '../../model/types.js';
-import type { AnyRule, Change, Use } from '../rule.js';
+import type { Change, MessageArgs, Rule, Use } from '../rule.js';
 import type { Direction, Impact, OperationRef } from '../types.js';
 import { matchChannels, matchMessages, matchOperations, matchServers, payloadKeys, type Matched } from './match.js';
+
+/** A rule over the matched document elements (servers, channels, operations, messages, bindings). */
+export interface StructureRule<A extends MessageArgs = MessageArgs> extends Rule<A> {
+  kind: 'structure';
+  check(context: StructureContext): void;
+}
 
 export type Pair<T> = Matched<T>['pairs'][number];
 
@@ -60,6 +66,8 @@ export class StructureContext {
     readonly old: ApiModel,
     next: ApiModel,
     private readonly sink: (change: Change) => void,
+    /** Subsumption: every message valid under `specific` (old) is valid under `general` (new). */
+    readonly accepts: (general: MessageModel, specific: MessageModel) => boolean = () => false,
   ) {
     this.new = next;
     this.oldMessages = new Map(old.messages.map((m) => [m.id, m]));
@@ -181,7 +189,7 @@ export class StructureContext {
     return ids.map((id) => map.get(id)).filter((m): m is MessageModel => m !== undefined);
   }
 
-  report(rule: AnyRule, input: ReportInput = {}): void {
+  report(rule: Rule, input: ReportInput = {}): void {
     this.sink({
       rule,
       impact: input.impact ?? 'none',

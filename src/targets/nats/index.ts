@@ -3,7 +3,8 @@ import { buildNatsView } from './view.js';
 
 /**
  * The NATS target: a typed client over @nats-io/transport-node and @nats-io/jetstream (v3).
- * Writes `nats/runtime.ts` (the NATS glue), `nats/client.ts` (one method per operation) and `nats/index.ts`.
+ * Writes `nats/client.ts` (one method per operation) and `nats/index.ts`; the NATS run-time it uses is
+ * copied from `runtime/nats/` (transport, connection, publisher, consumer, replies, topology, message).
  */
 export const natsTarget: Generator = {
   name: 'nats',

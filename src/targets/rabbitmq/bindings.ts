@@ -1,4 +1,5 @@
 import { documentError } from '../../errors.js';
+import { isRecord } from '../../load/json.js';
 import type { Bindings, Origin } from '../../model/types.js';
 
 /**
@@ -169,6 +170,3 @@ export function readMessageBinding(bindings: Bindings, origin: Origin): MessageB
   return { contentEncoding: reader.string('contentEncoding'), messageType: reader.string('messageType') };
 }
 
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}

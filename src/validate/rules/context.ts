@@ -1,6 +1,6 @@
 import type { SourceLocation } from '../../errors.js';
 import type { DocumentSet } from '../../load/document-set.js';
-import { DocumentReader } from '../../model/reader.js';
+import { DocumentReader } from '../../load/reader.js';
 import { resolvedDocument } from '../structure.js';
 
 export type Segment = string | number;
@@ -53,10 +53,6 @@ export function createContext(set: DocumentSet, version: string): RuleContext {
   };
 }
 
-/** A plain object (not null, not an array): ajv's and the parser's `isObject`. */
-export function isObject(value: unknown): value is Record<string, unknown> {
-  return value !== null && typeof value === 'object' && !Array.isArray(value);
-}
 
 export function has(value: unknown, key: string): boolean {
   return value !== null && typeof value === 'object' && Object.prototype.hasOwnProperty.call(value, key);

@@ -2,7 +2,8 @@
 // headers, schema defaults and examples against their schema, and payload schemas against the
 // AsyncAPI Schema Object of the document's version.
 import { SUPPORTED_VERSIONS, loadValidator } from '../structure.js';
-import { has, isObject, select, selectAll, type Finding, type Match, type Path, type RuleContext } from './context.js';
+import { isRecord } from '../../load/json.js';
+import { has, select, selectAll, type Finding, type Match, type Path, type RuleContext } from './context.js';
 import { describe, instanceSegments, SchemaChecker } from './json-schema.js';
 
 const checkers = new WeakMap<RuleContext, SchemaChecker>();
@@ -27,7 +28,7 @@ const MESSAGE_TRAITS = [
 function exampleHolders(context: RuleContext, withFormat: boolean): Match[] {
   const all = selectAll(context.resolved, [...OPERATION_MESSAGES, ...ONE_OF_MESSAGES, 'components.messages.*', ...MESSAGE_TRAITS]);
   return all.filter(({ value }) => {
-    if (!isObject(value) || (value.schemaFormat !== undefined) !== withFormat) return false;
+    if (!isRecord(value) || (value.schemaFormat !== undefined) !== withFormat) return false;
     // The parser's input schema: name and summary, when present, are strings.
     return (value.name === undefined || typeof value.name === 'string') && (value.summary === undefined || typeof value.summary === 'string');
   });
@@ -50,7 +51,7 @@ function checkExample(context: RuleContext, schema: unknown, value: unknown, pat
 
 function examplesOf(holder: Record<string, unknown>): Array<{ index: number; example: Record<string, unknown> }> {
   if (!Array.isArray(holder.examples)) return [];
-  return holder.examples.flatMap((example, index) => (isObject(example) ? [{ index, example }] : []));
+  return holder.examples.flatMap((example, index) => (isRecord(example) ? [{ index, example }] : []));
 }
 
 /** asyncapi2-message-examples: each example's payload and headers match the message's schemas. */
@@ -97,9 +98,9 @@ const SCHEMAS_WITH_VALUES = [
 /** Schemas whose `default` or `examples` the parser checks (only top-level schemas, as its `given` says). */
 function schemasHolding(context: RuleContext, key: 'default' | 'examples'): Match[] {
   const payloads = selectAll(context.resolved, [...OPERATION_MESSAGES, 'components.messages.*', 'components.messageTraits.*'])
-    .filter(({ value }) => isObject(value) && value.schemaFormat === undefined)
+    .filter(({ value }) => isRecord(value) && value.schemaFormat === undefined)
     .flatMap(({ path, value }) => select(value, 'payload').map((match) => ({ path: [...path, ...match.path], value: match.value })));
-  return [...payloads, ...selectAll(context.resolved, SCHEMAS_WITH_VALUES)].filter(({ value }) => isObject(value) && has(value, key));
+  return [...payloads, ...selectAll(context.resolved, SCHEMAS_WITH_VALUES)].filter(({ value }) => isRecord(value) && has(value, key));
 }
 
 function schemaValues(context: RuleContext, key: 'default' | 'examples'): Finding[] {
@@ -150,7 +151,7 @@ export function payloadSchemas(context: RuleContext): Finding[] {
   const findings: Finding[] = [];
   const payloads: Array<{ path: Path; payload: unknown }> = [];
   for (const { path, value } of selectAll(context.resolved, [...OPERATION_MESSAGES, ...ONE_OF_MESSAGES, 'components.messages.*'])) {
-    if (!isObject(value) || (value.schemaFormat !== undefined && typeof value.schemaFormat !== 'string') || !value.payload) continue;
+    if (!isRecord(value) || (value.schemaFormat !== undefined && typeof value.schemaFormat !== 'string') || !value.payload) continue;
     const format = typeof value.schemaFormat === 'string' ? value.schemaFormat : `application/vnd.aai.asyncapi;version=${context.version}`;
     if (REGISTERED_FORMATS.has(format)) payloads.push({ path: [...path, 'payload'], payload: value.payload });
     else findings.push({ path: [...path, 'schemaFormat'], message: `No schema parser registered for "${format}"`, severity: 'warning' });

@@ -1,20 +1,21 @@
 // The error rules of @asyncapi/parser's 2.x core ruleset (ruleset/v2/ruleset.js), one function each.
 // Each checks the same input preconditions as the parser's function (which skips input it does not
 // expect) so both accept and refuse the same documents.
-import { has, isObject, isStringArray, missingProps, redundantProps, select, selectAll, urlVariables, type Finding, type Path, type RuleContext } from './context.js';
+import { isRecord } from '../../load/json.js';
+import { has, isStringArray, missingProps, redundantProps, select, selectAll, urlVariables, type Finding, type Path, type RuleContext } from './context.js';
 
 const OAUTH2_FLOWS = ['implicit', 'password', 'clientCredentials', 'authorizationCode'];
 
 /** Operations in the parser's order (getAllOperations): per channel, subscribe then publish. */
 export function v2Operations(document: unknown): Array<{ path: Path; operation: Record<string, unknown> }> {
-  const channels = isObject(document) ? document.channels : undefined;
-  if (!isObject(channels)) return [];
+  const channels = isRecord(document) ? document.channels : undefined;
+  if (!isRecord(channels)) return [];
   const found: Array<{ path: Path; operation: Record<string, unknown> }> = [];
   for (const [address, channel] of Object.entries(channels)) {
-    if (!isObject(channel)) continue;
+    if (!isRecord(channel)) continue;
     for (const kind of ['subscribe', 'publish']) {
       const operation = channel[kind];
-      if (isObject(operation)) found.push({ path: ['channels', address, kind], operation });
+      if (isRecord(operation)) found.push({ path: ['channels', address, kind], operation });
     }
   }
   return found;
@@ -25,10 +26,10 @@ export function v2Messages(document: unknown): Array<{ path: Path; message: Reco
   const found: Array<{ path: Path; message: Record<string, unknown> }> = [];
   for (const { path, operation } of v2Operations(document)) {
     const message = operation.message;
-    if (!isObject(message)) continue;
+    if (!isRecord(message)) continue;
     if (Array.isArray(message.oneOf)) {
       message.oneOf.forEach((item, index) => {
-        if (isObject(item)) found.push({ path: [...path, 'message', 'oneOf', index], message: item });
+        if (isRecord(item)) found.push({ path: [...path, 'message', 'oneOf', index], message: item });
       });
     } else {
       found.push({ path: [...path, 'message'], message });
@@ -41,14 +42,14 @@ export function v2Messages(document: unknown): Array<{ path: Path; message: Reco
 function securityRequirements(context: RuleContext, expression: string, objectType: 'Server' | 'Operation'): Finding[] {
   const findings: Finding[] = [];
   // The parser reads the schemes from the document as written (ctx.document.data), not resolved.
-  const components = isObject(context.raw) ? context.raw.components : undefined;
-  const schemes = isObject(components) && isObject(components.securitySchemes) ? components.securitySchemes : {};
+  const components = isRecord(context.raw) ? context.raw.components : undefined;
+  const schemes = isRecord(components) && isRecord(components.securitySchemes) ? components.securitySchemes : {};
   for (const { path, value } of select(context.resolved, expression)) {
-    if (!isObject(value) || !Object.values(value).every(isStringArray)) continue;
+    if (!isRecord(value) || !Object.values(value).every(isStringArray)) continue;
     for (const [name, scopes] of Object.entries(value) as Array<[string, string[]]>) {
       if (!has(schemes, name)) findings.push({ path: [...path, name], message: `${objectType} must not reference an undefined security scheme.` });
       const scheme = schemes[name];
-      if (!isObject(scheme) || scheme.type !== 'oauth2') continue;
+      if (!isRecord(scheme) || scheme.type !== 'oauth2') continue;
       const available = oauth2Scopes(scheme.flows);
       scopes.forEach((scope, index) => {
         if (!available.includes(scope)) {
@@ -63,8 +64,8 @@ function securityRequirements(context: RuleContext, expression: string, objectTy
 function oauth2Scopes(flows: unknown): string[] {
   const scopes = new Set<string>();
   for (const key of OAUTH2_FLOWS) {
-    const flow = isObject(flows) ? flows[key] : undefined;
-    if (isObject(flow) && flow.scopes !== null && typeof flow.scopes === 'object') Object.keys(flow.scopes).forEach((s) => scopes.add(s));
+    const flow = isRecord(flows) ? flows[key] : undefined;
+    if (isRecord(flow) && flow.scopes !== null && typeof flow.scopes === 'object') Object.keys(flow.scopes).forEach((s) => scopes.add(s));
   }
   return [...scopes];
 }
@@ -81,7 +82,7 @@ export function operationSecurity(context: RuleContext): Finding[] {
 export function serverVariables(context: RuleContext): Finding[] {
   const findings: Finding[] = [];
   for (const { path, value } of selectAll(context.resolved, ['servers.*', 'components.servers.*'])) {
-    if (!isObject(value) || typeof value.url !== 'string' || !isObject(value.variables)) continue;
+    if (!isRecord(value) || typeof value.url !== 'string' || !isRecord(value.variables)) continue;
     const used = urlVariables(value.url);
     if (used.length === 0) continue;
     const missing = missingProps(used, value.variables);
@@ -97,7 +98,7 @@ export function serverVariables(context: RuleContext): Finding[] {
 export function channelParameters(context: RuleContext): Finding[] {
   const findings: Finding[] = [];
   for (const { path, value } of select(context.resolved, 'channels.*')) {
-    if (!isObject(value) || !isObject(value.parameters)) continue;
+    if (!isRecord(value) || !isRecord(value.parameters)) continue;
     const used = urlVariables(String(path[path.length - 1]));
     if (used.length === 0) continue;
     const missing = missingProps(used, value.parameters);
@@ -115,12 +116,12 @@ export function channelParameters(context: RuleContext): Finding[] {
  */
 export function channelServers(context: RuleContext): Finding[] {
   const document = context.resolved;
-  if (!isObject(document) || !document.channels) return [];
+  if (!isRecord(document) || !document.channels) return [];
   const { servers, channels } = document;
-  if (servers !== undefined && !isObject(servers)) return [];
-  if (!isObject(channels)) return [];
+  if (servers !== undefined && !isRecord(servers)) return [];
+  if (!isRecord(channels)) return [];
   const all = Object.values(channels);
-  if (!all.every((c) => isObject(c) && (c.servers === undefined || isStringArray(c.servers)))) return [];
+  if (!all.every((c) => isRecord(c) && (c.servers === undefined || isStringArray(c.servers)))) return [];
   const names = Object.keys(servers ?? {});
   const findings: Finding[] = [];
   for (const [address, channel] of Object.entries(channels) as Array<[string, Record<string, unknown>]>) {
@@ -134,7 +135,7 @@ export function channelServers(context: RuleContext): Finding[] {
 
 /** A channel key has no `?` or `#` (2.x keys are addresses; the 3.x rule checks channel ids the same way). */
 export function channelNoQueryNorFragment(context: RuleContext): Finding[] {
-  const channels = isObject(context.resolved) ? context.resolved.channels : undefined;
+  const channels = isRecord(context.resolved) ? context.resolved.channels : undefined;
   if (channels === null || typeof channels !== 'object') return [];
   return Object.keys(channels)
     .filter((key) => /[?#]/.test(key))
@@ -146,7 +147,7 @@ function idOf(object: Record<string, unknown>, field: string): { id: string; pat
   if (Array.isArray(object.traits)) {
     for (let i = object.traits.length - 1; i >= 0; i--) {
       const trait = object.traits[i];
-      if (isObject(trait) && typeof trait[field] === 'string') return { id: trait[field] as string, path: ['traits', i, field] };
+      if (isRecord(trait) && typeof trait[field] === 'string') return { id: trait[field] as string, path: ['traits', i, field] };
     }
   }
   return typeof object[field] === 'string' ? { id: object[field] as string, path: [field] } : undefined;
@@ -198,7 +199,7 @@ const TAG_LISTS = [
 export function tagsUniqueness(context: RuleContext): Finding[] {
   const findings: Finding[] = [];
   for (const { path, value } of selectAll(context.resolved, TAG_LISTS)) {
-    if (!Array.isArray(value) || !value.every((tag) => isObject(tag) && typeof tag.name === 'string')) continue;
+    if (!Array.isArray(value) || !value.every((tag) => isRecord(tag) && typeof tag.name === 'string')) continue;
     const names = value.map((tag) => (tag as { name: string }).name);
     names.forEach((name, index) => {
       if (names.indexOf(name) !== index) findings.push({ path: [...path, index, 'name'], message: `"tags" object contains duplicate tag name "${name}".` });

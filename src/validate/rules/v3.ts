@@ -1,6 +1,7 @@
 // The error rules of @asyncapi/parser's 3.x core ruleset (ruleset/v3/ruleset.js), one function each.
 import { createRequire } from 'node:module';
-import { has, isObject, missingProps, redundantProps, select, selectAll, urlVariables, type Finding, type RuleContext } from './context.js';
+import { isRecord } from '../../load/json.js';
+import { has, missingProps, redundantProps, select, selectAll, urlVariables, type Finding, type RuleContext } from './context.js';
 
 const require = createRequire(import.meta.url);
 let uriReference: RegExp | undefined;
@@ -13,7 +14,7 @@ function isUriReference(value: string): boolean {
 
 /** `{ $ref?: uri-reference string }`, the parser's referenceSchema. */
 function isReferenceShape(value: unknown): value is { $ref?: string } {
-  if (!isObject(value)) return false;
+  if (!isRecord(value)) return false;
   if (!has(value, '$ref')) return true;
   return typeof value.$ref === 'string' && isUriReference(value.$ref);
 }
@@ -22,7 +23,7 @@ function isReferenceShape(value: unknown): value is { $ref?: string } {
 export function operationMessagesFromReferredChannel(context: RuleContext): Finding[] {
   const findings: Finding[] = [];
   for (const { path, value } of selectAll(context.raw, ['operations.*', 'components.operations.*'])) {
-    if (!isObject(value)) continue;
+    if (!isRecord(value)) continue;
     if (has(value, 'channel') && !isReferenceShape(value.channel)) continue;
     if (has(value, 'messages') && !(Array.isArray(value.messages) && value.messages.every(isReferenceShape))) continue;
     const channel = (value.channel as { $ref?: string } | undefined)?.$ref;
@@ -47,7 +48,7 @@ export function operationChannelUnambiguity(context: RuleContext): Finding[] {
   for (const { path, value } of select(context.raw, 'operations.*')) {
     // Spectral reads the field `channel.$ref`; a value that is not an object is checked itself.
     const notObject = value === null || typeof value !== 'object';
-    const target = notObject ? value : isObject(value) && isObject(value.channel) ? value.channel.$ref : undefined;
+    const target = notObject ? value : isRecord(value) && isRecord(value.channel) ? value.channel.$ref : undefined;
     if (!mustMatch(target, /#\/channels\//)) findings.push({ path: notObject ? path : [...path, 'channel', '$ref'], message });
   }
   return findings;
@@ -73,7 +74,7 @@ export function channelServersUnambiguity(context: RuleContext): Finding[] {
 export function channelParameters(context: RuleContext): Finding[] {
   const findings: Finding[] = [];
   for (const { path, value } of selectAll(context.resolved, ['channels.*', 'components.channels.*'])) {
-    if (!isObject(value) || !isObject(value.parameters)) continue;
+    if (!isRecord(value) || !isRecord(value.parameters)) continue;
     if (has(value, 'address') && value.address !== null && typeof value.address !== 'string') continue;
     const used = urlVariables(value.address ?? '');
     const missing = missingProps(used, value.parameters);

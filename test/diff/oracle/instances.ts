@@ -13,6 +13,14 @@ export function rng(seed: number): () => number {
 }
 
 const STRINGS = ['', 'a', 'b', 'ab', 'ba', 'aab', 'abb', 'xyz', 'aaaa', '2024-01-31', 'a@b.co', 'not-a-date'];
+/** Values of the formats real documents use (the fixture table), so their objects can be valid at all. */
+const FORMAT_EXAMPLES: Record<string, string[]> = {
+  uuid: ['0b8e4c1a-3f5d-4a7e-9c21-5d6f7a8b9c0d', 'not-a-uuid'],
+  'date-time': ['2024-01-31T10:00:00Z', '2024-01-31'],
+  date: ['2024-01-31', 'not-a-date'],
+  email: ['a@b.co', 'ab'],
+  uri: ['https://example.com/a', 'a b'],
+};
 
 /**
  * Instances aimed at one schema: mostly values it should accept (enum members, values at and
@@ -81,6 +89,8 @@ export class Sampler {
   }
 
   private string(s: Record<string, unknown>): string {
+    const examples = typeof s.format === 'string' ? FORMAT_EXAMPLES[s.format] : undefined;
+    if (examples && this.chance(0.7)) return this.pick(examples);
     const lengths = [s.minLength, s.maxLength].filter((n): n is number => typeof n === 'number');
     if (lengths.length > 0 && this.chance(0.4)) {
       const n = Math.max(0, this.pick(lengths) + this.pick([-1, 0, 0, 1]));
@@ -100,11 +110,14 @@ export class Sampler {
     const out: Record<string, unknown> = {};
     const props = (s.properties ?? {}) as Record<string, Schema>;
     const required = Array.isArray(s.required) ? (s.required as string[]) : [];
-    for (const name of PROPS) {
+    // The generated schemas use PROPS; real ones (the fixture table) their own names, tried after.
+    const extra = [...Object.keys(props), ...required].filter((name) => !(PROPS as readonly string[]).includes(name));
+    for (const name of [...PROPS, ...new Set(extra)]) {
       const declared = Object.prototype.hasOwnProperty.call(props, name);
       const p = required.includes(name) ? 0.9 : declared ? 0.6 : 0.15;
       if (!this.chance(p)) continue;
-      if (declared) out[name] = this.sample(props[name]!, depth + 1);
+      // Mostly aimed at the declaration, sometimes a near-miss of any type (what the other version may send).
+      if (declared) out[name] = this.chance(0.1) ? this.any(depth + 1) : this.sample(props[name]!, depth + 1);
       else if (s.additionalProperties !== undefined && typeof s.additionalProperties === 'object') out[name] = this.sample(s.additionalProperties as Schema, depth + 1);
       else out[name] = this.any(depth + 1);
     }

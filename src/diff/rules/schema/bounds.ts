@@ -1,7 +1,6 @@
-import type { SchemaRule } from '../../rule.js';
 import type { SchemaNode } from '../../schema/node.js';
 import { declaredAtoms } from '../../schema/relations.js';
-import type { SchemaPair } from '../../schema/walk.js';
+import type { SchemaPair, SchemaRule } from '../../schema/walk.js';
 
 interface Bound {
   value: number;

@@ -1,7 +1,6 @@
-import type { SchemaRule } from '../../rule.js';
 import { has } from '../../schema/node.js';
 import { effectiveAtoms } from '../../schema/relations.js';
-import type { SchemaPair } from '../../schema/walk.js';
+import type { SchemaPair, SchemaRule } from '../../schema/walk.js';
 import { describeAtoms } from './type.js';
 
 type Keyword = 'allOf' | 'anyOf' | 'oneOf';

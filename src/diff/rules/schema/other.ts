@@ -1,7 +1,6 @@
-import type { SchemaRule } from '../../rule.js';
 import { stableStringify } from '../../schema/canonical.js';
-import { has } from '../../schema/node.js';
-import type { SchemaPair } from '../../schema/walk.js';
+import { has, titleOf } from '../../schema/node.js';
+import type { SchemaPair, SchemaRule } from '../../schema/walk.js';
 
 /** Keywords without a rule of their own: any change to them counts as breaking both ways. */
 const GENERIC_KEYWORDS = [
@@ -74,13 +73,12 @@ export const SCHEMA_DESCRIPTION_CHANGED: SchemaRule = {
   category: 'schema',
   severity: 'info',
   purpose: 'A description (or title) changed: documentation only.',
-  message: (a) => `the description of ${a.subject} changed in ${a.container}`,
+  message: (a) => `the ${a.keyword} of ${a.subject} changed in ${a.container}`,
   check(pair) {
-    for (const keyword of ['description', 'title']) {
-      if (pair.old.schema[keyword] !== pair.new.schema[keyword]) {
-        pair.report(SCHEMA_DESCRIPTION_CHANGED, 'none', {}, { oldAt: [keyword], newAt: [keyword] });
-        return;
-      }
+    if (pair.old.schema.description !== pair.new.schema.description) {
+      pair.report(SCHEMA_DESCRIPTION_CHANGED, 'none', { keyword: 'description' }, { oldAt: ['description'], newAt: ['description'] });
+    } else if (titleOf(pair.old) !== titleOf(pair.new)) {
+      pair.report(SCHEMA_DESCRIPTION_CHANGED, 'none', { keyword: 'title' }, { oldAt: ['title'], newAt: ['title'] });
     }
   },
 };

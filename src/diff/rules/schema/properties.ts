@@ -1,9 +1,6 @@
-import type { SchemaRule } from '../../rule.js';
+import type { SchemaRule } from '../../schema/walk.js';
+import { forbids, propertyConstrainedWithin, requiredOf, requiresThroughComposition } from '../../schema/effective.js';
 import { acceptsEverything } from '../../schema/node.js';
-
-function requiredOf(schema: Record<string, unknown>): string[] {
-  return Array.isArray(schema.required) ? schema.required.filter((n): n is string => typeof n === 'string') : [];
-}
 
 export const SCHEMA_PROPERTY_ADDED_CLOSED_MODEL: SchemaRule = {
   id: 'SCHEMA_PROPERTY_ADDED_CLOSED_MODEL',
@@ -45,12 +42,18 @@ export const SCHEMA_PROPERTY_REMOVED_CLOSED_MODEL: SchemaRule = {
   category: 'schema',
   severity: 'directional',
   purpose: 'A property was removed from an object that allows no undeclared properties: it is now forbidden.',
-  message: (a) => `${a.subject} was removed from ${a.container}, which allows no undeclared properties`,
-  consequence: { narrows: 'events from producers still sending it will be rejected' },
+  message: (a) => `${a.subject} was removed from ${a.container}, which allows no undeclared properties${a.required === 'yes' ? ' (it was required: now it is forbidden)' : ''}`,
+  consequence: {
+    narrows: 'events from producers still sending it will be rejected',
+    both: 'old events carry it and are rejected by the new schema; new events lack it and are rejected by the old one',
+  },
   check(pair) {
+    const required = new Set(requiredOf(pair.old.schema));
     for (const entry of pair.properties()) {
       if (entry.old.kind === 'declared' && !entry.old.node.isFalse && entry.new.kind === 'closed') {
-        pair.report(SCHEMA_PROPERTY_REMOVED_CLOSED_MODEL, 'narrows', {}, { below: entry.name, oldAt: ['properties', entry.name], newAt: ['additionalProperties'] });
+        // A required property removed is forbidden now, not optional: one finding, both ways.
+        const wasRequired = required.has(entry.name);
+        pair.report(SCHEMA_PROPERTY_REMOVED_CLOSED_MODEL, wasRequired ? 'both' : 'narrows', { required: wasRequired ? 'yes' : 'no' }, { below: entry.name, oldAt: ['properties', entry.name], newAt: ['additionalProperties'] });
       }
     }
   },
@@ -67,6 +70,9 @@ export const SCHEMA_PROPERTY_REMOVED_OPEN_MODEL: SchemaRule = {
   check(pair) {
     for (const entry of pair.properties()) {
       if (entry.old.kind === 'declared' && !acceptsEverything(entry.old.node) && entry.new.kind === 'open') {
+        // Moved into the composition (every oneOf branch declares it within the old schema): not removed.
+        const before = entry.old.node;
+        if (propertyConstrainedWithin(pair.new, entry.name, (after) => pair.accepts(before, after))) continue;
         pair.report(SCHEMA_PROPERTY_REMOVED_OPEN_MODEL, 'widens', {}, { below: entry.name, oldAt: ['properties', entry.name], newAt: ['properties'] });
       }
     }
@@ -100,7 +106,7 @@ export const SCHEMA_REQUIRED_REMOVED: SchemaRule = {
   check(pair) {
     const after = new Set(requiredOf(pair.new.schema));
     requiredOf(pair.old.schema).forEach((name, index) => {
-      if (!after.has(name)) pair.report(SCHEMA_REQUIRED_REMOVED, 'widens', {}, { below: name, oldAt: ['required', index], newAt: ['required'] });
+      if (!after.has(name) && !requiresThroughComposition(pair.new, name) && !forbids(pair.new, name)) pair.report(SCHEMA_REQUIRED_REMOVED, 'widens', {}, { below: name, oldAt: ['required', index], newAt: ['required'] });
     });
   },
 };

@@ -1,5 +1,4 @@
-import type { SchemaRule } from '../../rule.js';
-import type { SchemaPair } from '../../schema/walk.js';
+import type { SchemaPair, SchemaRule } from '../../schema/walk.js';
 
 function stringKeyword(pair: SchemaPair, keyword: string): { before?: string; after?: string } {
   const read = (schema: Record<string, unknown>) => (typeof schema[keyword] === 'string' ? (schema[keyword] as string) : undefined);

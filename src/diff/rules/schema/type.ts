@@ -1,6 +1,5 @@
-import type { SchemaRule } from '../../rule.js';
 import { allowedValues, effectiveAtoms, type TypeAtom } from '../../schema/relations.js';
-import type { SchemaPair } from '../../schema/walk.js';
+import type { SchemaPair, SchemaRule } from '../../schema/walk.js';
 
 /**
  * A value list (enum/const) added or removed already tells the story when the type change goes the
@@ -44,6 +43,7 @@ function computeTypeChange(pair: SchemaPair): { added: TypeAtom[]; removed: Type
 export const SCHEMA_TYPE_WIDENED: SchemaRule = {
   id: 'SCHEMA_TYPE_WIDENED',
   kind: 'schema',
+  decidesType: true,
   category: 'schema',
   severity: 'directional',
   purpose: 'A value accepts more types than before (integer → number, a type added to the list, null added).',
@@ -59,6 +59,7 @@ export const SCHEMA_TYPE_WIDENED: SchemaRule = {
 export const SCHEMA_TYPE_NARROWED: SchemaRule = {
   id: 'SCHEMA_TYPE_NARROWED',
   kind: 'schema',
+  decidesType: true,
   category: 'schema',
   severity: 'directional',
   purpose: 'A value accepts fewer types than before (number → integer, a type removed from the list, null no longer allowed).',
@@ -74,6 +75,7 @@ export const SCHEMA_TYPE_NARROWED: SchemaRule = {
 export const SCHEMA_TYPE_CHANGED: SchemaRule = {
   id: 'SCHEMA_TYPE_CHANGED',
   kind: 'schema',
+  decidesType: true,
   category: 'schema',
   severity: 'directional',
   purpose: 'A value changed to an unrelated type (string → integer): old and new values are mutually invalid.',

@@ -1,5 +1,4 @@
-import type { SchemaRule } from '../../rule.js';
-import type { SchemaPair } from '../../schema/walk.js';
+import type { SchemaPair, SchemaRule } from '../../schema/walk.js';
 import { allowedValues } from '../../schema/relations.js';
 import { has } from '../../schema/node.js';
 

@@ -9,19 +9,22 @@ import { acceptAny, eventTypeOf, firstValid } from '../runtime/operation.js';
 import type { TelemetryOptions } from '../runtime/telemetry.js';
 import type * as types from '../types.js';
 import * as validators from '../validators.js';
-import {
-  KafkaRuntime,
-  type EventSink,
-  type KafkaChannel,
-  type KafkaConsumerOptions,
-  type KafkaOperation,
-  type KafkaProducerOptions,
-  type KafkaReplySpec,
-  type TopologyReport,
-} from '../runtime/kafka/runtime.js';
-import type { KafkaPublishOptions, PublishedEvent } from '../runtime/kafka/runtime.js';
-import type { KafkaReply, KafkaRequestOptions } from '../runtime/kafka/runtime.js';
-import type { KafkaHandler, KafkaSubscription } from '../runtime/kafka/runtime.js';
+import { KafkaTransport } from '../runtime/kafka/transport.js';
+import type {
+  EventSink,
+  KafkaChannel,
+  KafkaConsumerOptions,
+  KafkaOperation,
+  KafkaProducerOptions,
+  KafkaReplySpec,
+  TopologyReport,
+  KafkaPublishOptions,
+  PublishedEvent,
+  KafkaReply,
+  KafkaRequestOptions,
+  KafkaHandler,
+  KafkaSubscription,
+} from '../runtime/kafka/options.js';
 
 // Each helper is referenced so that no import goes unused, whatever the document holds.
 (void acceptAny, void eventTypeOf, void firstValid, void validators);
@@ -258,10 +261,10 @@ export interface KafkaClientOptions {
 
 /** The Kafka client of Order Processing. */
 export class KafkaClient extends KafkaPublishers {
-  readonly #runtime: KafkaRuntime;
+  readonly #transport: KafkaTransport;
 
   constructor(options: KafkaClientOptions = {}) {
-    const runtime = new KafkaRuntime(
+    const transport = new KafkaTransport(
       {
         kafka: options.kafka,
         brokers: options.brokers ?? DEFAULT_BROKERS,
@@ -282,18 +285,18 @@ export class KafkaClient extends KafkaPublishers {
       },
       Object.values(operations),
     );
-    super((definition, payload, publishOptions) => runtime.publish(definition, payload, publishOptions));
-    this.#runtime = runtime;
+    super((definition, payload, publishOptions) => transport.publish(definition, payload, publishOptions));
+    this.#transport = transport;
   }
 
   /** The kafkajs instance underneath. */
   get kafka(): Kafka {
-    return this.#runtime.kafka;
+    return this.#transport.kafka;
   }
 
   /** Creates the document's topics, dead-letter and reply topics (partitions and replicas from the bindings). Idempotent. */
   declareTopology(options: { deadLetter?: boolean } = {}): Promise<TopologyReport> {
-    return this.#runtime.declareTopology(options);
+    return this.#transport.declareTopology(options);
   }
 
   /**
@@ -301,7 +304,7 @@ export class KafkaClient extends KafkaPublishers {
    * aborted when it throws (then the error is rethrown).
    */
   transaction<R>(work: (transaction: KafkaTransaction) => Promise<R>): Promise<R> {
-    return this.#runtime.transaction((sink) => work(new KafkaTransaction(sink)));
+    return this.#transport.transaction((sink) => work(new KafkaTransaction(sink)));
   }
 
   /**
@@ -312,7 +315,7 @@ export class KafkaClient extends KafkaPublishers {
     payload: types.AuthorizePaymentPayload,
     options: RequestAuthorizePaymentOptions = {},
   ): Promise<KafkaReply<types.PaymentAuthorizedPayload>> {
-    return this.#runtime.request(operations.authorizePayment, replies.authorizePayment, payload, options);
+    return this.#transport.request(operations.authorizePayment, replies.authorizePayment, payload, options);
   }
 
   /**
@@ -320,7 +323,7 @@ export class KafkaClient extends KafkaPublishers {
    * Starts a consumer; resolves once it has joined its group.
    */
   onOrderCreated(handler: OnOrderCreatedHandler, options: OnOrderCreatedOptions = {}): Promise<KafkaSubscription> {
-    return this.#runtime.subscribe(operations.onOrderCreated, handler, options);
+    return this.#transport.subscribe(operations.onOrderCreated, handler, options);
   }
 
   /**
@@ -331,7 +334,7 @@ export class KafkaClient extends KafkaPublishers {
     handler: OnOrderLifecycleHandler,
     options: OnOrderLifecycleOptions = {},
   ): Promise<KafkaSubscription> {
-    return this.#runtime.subscribe(operations.onOrderLifecycle, handler, options);
+    return this.#transport.subscribe(operations.onOrderLifecycle, handler, options);
   }
 
   /**
@@ -342,17 +345,17 @@ export class KafkaClient extends KafkaPublishers {
     handler: OnHandlePaymentAuthorizationHandler,
     options: OnHandlePaymentAuthorizationOptions = {},
   ): Promise<KafkaSubscription> {
-    return this.#runtime.subscribe(
+    return this.#transport.respond(
       operations.handlePaymentAuthorization,
+      replies.handlePaymentAuthorization,
       handler,
       options,
-      replies.handlePaymentAuthorization,
     );
   }
 
   /** Stops consumers (handlers in progress finish, offsets are committed), sends queued events, disconnects. */
   close(): Promise<void> {
-    return this.#runtime.close();
+    return this.#transport.close();
   }
 }
 

@@ -11,23 +11,23 @@
  * requestAuthorizePayment: queue payments.authorize
  * onHandlePaymentAuthorization: queue payments.authorize
  */
-import {
-  ClientCore,
-  type ClientOptions,
-  type RabbitReply,
-  type DocumentTopology,
-  type EventHandler,
-  type Published,
-  type ReceiveRoute,
-  type RequestHandler,
-  type RequestOptions,
-  type RequestRoute,
-  type RespondRoute,
-  type SendOptions,
-  type SendRoute,
-  type SubscribeOptions,
-  type Subscription,
-} from '../runtime/rabbitmq/core.js';
+import { RabbitTransport } from '../runtime/rabbitmq/transport.js';
+import type {
+  ClientOptions,
+  EventHandler,
+  Published,
+  RabbitReply,
+  ReceiveRoute,
+  RequestHandler,
+  RequestOptions,
+  RequestRoute,
+  RespondRoute,
+  SendOptions,
+  SendRoute,
+  SubscribeOptions,
+  Subscription,
+} from '../runtime/rabbitmq/options.js';
+import type { DocumentTopology } from '../runtime/rabbitmq/topology.js';
 import * as operations from '../operations.js';
 import * as validators from '../validators.js';
 import { acceptAny, eventTypeOf, firstValid } from '../runtime/operation.js';
@@ -138,11 +138,11 @@ const handlePaymentAuthorizationRoute: RespondRoute<
 
 /** One long-lived connection, a confirm channel for publishing and a channel per consumer. Made by `createClient()`. */
 export class Client {
-  readonly #core: ClientCore;
+  readonly #transport: RabbitTransport;
 
   /** Use `createClient()`, which connects first. */
-  constructor(core: ClientCore) {
-    this.#core = core;
+  constructor(transport: RabbitTransport) {
+    this.#transport = transport;
   }
 
   /**
@@ -154,7 +154,7 @@ export class Client {
     payload: types.Order,
     options: SendOptions<types.OrderHeaders> & { parameters: types.RegionParameters; headers: types.OrderHeaders },
   ): Promise<Published> {
-    return this.#core.send(publishOrderCreatedRoute, payload, options);
+    return this.#transport.publish(publishOrderCreatedRoute, payload, options);
   }
 
   /**
@@ -166,7 +166,7 @@ export class Client {
     handler: EventHandler<types.Order, types.OrderHeaders, types.RegionParameters>,
     options: SubscribeOptions<types.RegionParameters> = {},
   ): Promise<Subscription> {
-    return this.#core.subscribe(onOrderCreatedRoute, handler, options);
+    return this.#transport.subscribe(onOrderCreatedRoute, handler, options);
   }
 
   /**
@@ -178,7 +178,7 @@ export class Client {
     payload: types.OrderShippedPayload | types.OrderCancelledPayload,
     options: SendOptions<Record<string, string>> & { parameters: types.RegionParameters },
   ): Promise<Published> {
-    return this.#core.send(publishOrderLifecycleRoute, payload, options);
+    return this.#transport.publish(publishOrderLifecycleRoute, payload, options);
   }
 
   /**
@@ -194,7 +194,7 @@ export class Client {
     >,
     options: SubscribeOptions<types.RegionParameters> = {},
   ): Promise<Subscription> {
-    return this.#core.subscribe(onOrderLifecycleRoute, handler, options);
+    return this.#transport.subscribe(onOrderLifecycleRoute, handler, options);
   }
 
   /**
@@ -206,7 +206,7 @@ export class Client {
     payload: types.AuthorizePaymentPayload,
     options: RequestOptions<Record<string, string>> = {},
   ): Promise<RabbitReply<types.PaymentAuthorizedPayload>> {
-    return this.#core.request(authorizePaymentRoute, payload, options);
+    return this.#transport.request(authorizePaymentRoute, payload, options);
   }
 
   /**
@@ -223,17 +223,17 @@ export class Client {
     >,
     options: SubscribeOptions<Record<string, never>> = {},
   ): Promise<Subscription> {
-    return this.#core.respond(handlePaymentAuthorizationRoute, handler, options);
+    return this.#transport.respond(handlePaymentAuthorizationRoute, handler, options);
   }
 
   /** Declares the document's exchanges and `is: queue` queues (idempotent; also done on every connect). */
   declareTopology(): Promise<void> {
-    return this.#core.declareTopology();
+    return this.#transport.declareTopology();
   }
 
   /** Stops consumers, waits for handlers in progress and pending confirms, then closes the connection. */
   close(): Promise<void> {
-    return this.#core.close();
+    return this.#transport.close();
   }
 }
 
@@ -242,7 +242,6 @@ export class Client {
  * declares the topology and returns the typed client. Rejects when no connection can be made.
  */
 export async function createClient(options: ClientOptions = {}): Promise<Client> {
-  const core = new ClientCore(topology, options, { source: '/orderProcessing', validate: true });
-  await core.start();
-  return new Client(core);
+  const transport = await RabbitTransport.connect(topology, options, { source: '/orderProcessing', validate: true });
+  return new Client(transport);
 }

@@ -7,23 +7,23 @@
  * publishSendSumResult: queue {queue}
  * onSum: queue rpc_queue
  */
-import {
-  ClientCore,
-  type ClientOptions,
-  type RabbitReply,
-  type DocumentTopology,
-  type EventHandler,
-  type Published,
-  type ReceiveRoute,
-  type RequestHandler,
-  type RequestOptions,
-  type RequestRoute,
-  type RespondRoute,
-  type SendOptions,
-  type SendRoute,
-  type SubscribeOptions,
-  type Subscription,
-} from '../runtime/rabbitmq/core.js';
+import { RabbitTransport } from '../runtime/rabbitmq/transport.js';
+import type {
+  ClientOptions,
+  EventHandler,
+  Published,
+  RabbitReply,
+  ReceiveRoute,
+  RequestHandler,
+  RequestOptions,
+  RequestRoute,
+  RespondRoute,
+  SendOptions,
+  SendRoute,
+  SubscribeOptions,
+  Subscription,
+} from '../runtime/rabbitmq/options.js';
+import type { DocumentTopology } from '../runtime/rabbitmq/topology.js';
 import * as operations from '../operations.js';
 import * as validators from '../validators.js';
 import { acceptAny, eventTypeOf, firstValid } from '../runtime/operation.js';
@@ -57,11 +57,11 @@ const sumRoute: ReceiveRoute<types.SumPayload, Record<string, string>, Record<st
 
 /** One long-lived connection, a confirm channel for publishing and a channel per consumer. Made by `createClient()`. */
 export class Client {
-  readonly #core: ClientCore;
+  readonly #transport: RabbitTransport;
 
   /** Use `createClient()`, which connects first. */
-  constructor(core: ClientCore) {
-    this.#core = core;
+  constructor(transport: RabbitTransport) {
+    this.#transport = transport;
   }
 
   /**
@@ -71,7 +71,7 @@ export class Client {
     payload: types.SendSumResultPayload,
     options: SendOptions<Record<string, string>> & { parameters: types.QueueParameters },
   ): Promise<Published> {
-    return this.#core.send(sendSumResultRoute, payload, options);
+    return this.#transport.publish(sendSumResultRoute, payload, options);
   }
 
   /**
@@ -81,17 +81,17 @@ export class Client {
     handler: EventHandler<types.SumPayload, Record<string, string>, Record<string, never>>,
     options: SubscribeOptions<Record<string, never>> = {},
   ): Promise<Subscription> {
-    return this.#core.subscribe(sumRoute, handler, options);
+    return this.#transport.subscribe(sumRoute, handler, options);
   }
 
   /** Declares the document's exchanges and `is: queue` queues (idempotent; also done on every connect). */
   declareTopology(): Promise<void> {
-    return this.#core.declareTopology();
+    return this.#transport.declareTopology();
   }
 
   /** Stops consumers, waits for handlers in progress and pending confirms, then closes the connection. */
   close(): Promise<void> {
-    return this.#core.close();
+    return this.#transport.close();
   }
 }
 
@@ -100,7 +100,6 @@ export class Client {
  * declares the topology and returns the typed client. Rejects when no connection can be made.
  */
 export async function createClient(options: ClientOptions = {}): Promise<Client> {
-  const core = new ClientCore(topology, options, { source: '/rpcServerExample', validate: true });
-  await core.start();
-  return new Client(core);
+  const transport = await RabbitTransport.connect(topology, options, { source: '/rpcServerExample', validate: true });
+  return new Client(transport);
 }

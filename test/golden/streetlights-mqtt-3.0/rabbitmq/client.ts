@@ -9,23 +9,23 @@
  * publishTurnOff: streetlights-mqtt-api (topic) smartylighting.streetlights.1.0.action.{streetlightId}.turn.off
  * publishDimLight: streetlights-mqtt-api (topic) smartylighting.streetlights.1.0.action.{streetlightId}.dim
  */
-import {
-  ClientCore,
-  type ClientOptions,
-  type RabbitReply,
-  type DocumentTopology,
-  type EventHandler,
-  type Published,
-  type ReceiveRoute,
-  type RequestHandler,
-  type RequestOptions,
-  type RequestRoute,
-  type RespondRoute,
-  type SendOptions,
-  type SendRoute,
-  type SubscribeOptions,
-  type Subscription,
-} from '../runtime/rabbitmq/core.js';
+import { RabbitTransport } from '../runtime/rabbitmq/transport.js';
+import type {
+  ClientOptions,
+  EventHandler,
+  Published,
+  RabbitReply,
+  ReceiveRoute,
+  RequestHandler,
+  RequestOptions,
+  RequestRoute,
+  RespondRoute,
+  SendOptions,
+  SendRoute,
+  SubscribeOptions,
+  Subscription,
+} from '../runtime/rabbitmq/options.js';
+import type { DocumentTopology } from '../runtime/rabbitmq/topology.js';
 import * as operations from '../operations.js';
 import * as validators from '../validators.js';
 import { acceptAny, eventTypeOf, firstValid } from '../runtime/operation.js';
@@ -88,11 +88,11 @@ const dimLightRoute: SendRoute<types.DimLightPayload, types.CommonHeaders, types
 
 /** One long-lived connection, a confirm channel for publishing and a channel per consumer. Made by `createClient()`. */
 export class Client {
-  readonly #core: ClientCore;
+  readonly #transport: RabbitTransport;
 
   /** Use `createClient()`, which connects first. */
-  constructor(core: ClientCore) {
-    this.#core = core;
+  constructor(transport: RabbitTransport) {
+    this.#transport = transport;
   }
 
   /**
@@ -104,7 +104,7 @@ export class Client {
     handler: EventHandler<types.LightMeasuredPayload, types.CommonHeaders, types.StreetlightIdParameters>,
     options: SubscribeOptions<types.StreetlightIdParameters> = {},
   ): Promise<Subscription> {
-    return this.#core.subscribe(receiveLightMeasurementRoute, handler, options);
+    return this.#transport.subscribe(receiveLightMeasurementRoute, handler, options);
   }
 
   /**
@@ -114,7 +114,7 @@ export class Client {
     payload: types.TurnOnOffPayload,
     options: SendOptions<types.CommonHeaders> & { parameters: types.StreetlightIdParameters },
   ): Promise<Published> {
-    return this.#core.send(turnOnRoute, payload, options);
+    return this.#transport.publish(turnOnRoute, payload, options);
   }
 
   /**
@@ -124,7 +124,7 @@ export class Client {
     payload: types.TurnOnOffPayload,
     options: SendOptions<types.CommonHeaders> & { parameters: types.StreetlightIdParameters },
   ): Promise<Published> {
-    return this.#core.send(turnOffRoute, payload, options);
+    return this.#transport.publish(turnOffRoute, payload, options);
   }
 
   /**
@@ -134,17 +134,17 @@ export class Client {
     payload: types.DimLightPayload,
     options: SendOptions<types.CommonHeaders> & { parameters: types.StreetlightIdParameters },
   ): Promise<Published> {
-    return this.#core.send(dimLightRoute, payload, options);
+    return this.#transport.publish(dimLightRoute, payload, options);
   }
 
   /** Declares the document's exchanges and `is: queue` queues (idempotent; also done on every connect). */
   declareTopology(): Promise<void> {
-    return this.#core.declareTopology();
+    return this.#transport.declareTopology();
   }
 
   /** Stops consumers, waits for handlers in progress and pending confirms, then closes the connection. */
   close(): Promise<void> {
-    return this.#core.close();
+    return this.#transport.close();
   }
 }
 
@@ -153,7 +153,9 @@ export class Client {
  * declares the topology and returns the typed client. Rejects when no connection can be made.
  */
 export async function createClient(options: ClientOptions = {}): Promise<Client> {
-  const core = new ClientCore(topology, options, { source: '/streetlightsMqttApi', validate: true });
-  await core.start();
-  return new Client(core);
+  const transport = await RabbitTransport.connect(topology, options, {
+    source: '/streetlightsMqttApi',
+    validate: true,
+  });
+  return new Client(transport);
 }

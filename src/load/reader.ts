@@ -1,7 +1,7 @@
-import { documentError } from '../errors.js';
-import { resolveRefTarget, valueAt, type DocumentSet, type NodeRef } from '../load/document-set.js';
-import { appendPointer } from '../load/pointer.js';
-import type { Origin } from './types.js';
+import { documentError, type SourceLocation } from '../errors.js';
+import { resolveRefTarget, valueAt, type DocumentSet, type NodeRef } from './document-set.js';
+import { isRecord } from './json.js';
+import { appendPointer } from './pointer.js';
 
 /** A value and where it is written. */
 export interface Located<T = unknown> {
@@ -65,8 +65,8 @@ export class DocumentReader {
     return node.value.map((_, index) => this.child(node, index)!).filter((v) => v !== undefined);
   }
 
-  origin(node: Located, withLine = false): Origin & { line?: number; column?: number } {
-    const origin: Origin & { line?: number; column?: number } = { file: node.at.file.displayPath, pointer: node.at.pointer };
+  origin(node: Located, withLine = false): SourceLocation {
+    const origin: SourceLocation = { file: node.at.file.displayPath, pointer: node.at.pointer };
     if (withLine) {
       const position = node.at.file.locate(node.at.pointer);
       if (position) Object.assign(origin, position);
@@ -84,9 +84,6 @@ export function refOf(value: unknown): string | undefined {
   return isRecord(value) && typeof value.$ref === 'string' ? value.$ref : undefined;
 }
 
-export function isRecord(value: unknown): value is Record<string, unknown> {
-  return value !== null && typeof value === 'object' && !Array.isArray(value);
-}
 
 export function stringField(value: unknown, key: string): string | undefined {
   if (!isRecord(value)) return undefined;

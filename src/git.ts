@@ -1,7 +1,13 @@
+/**
+ * Every git call codegen makes, in one place: the work tree root, the files staged for a commit,
+ * whether files changed since a revision, and reading files as they are at a revision
+ * (`diff --against`, `codegen --against`, `--staged`). Only the `git` binary is used, never a
+ * library; a ref starting with `-` is never passed on (it would be read as an option).
+ */
 import { execFile, spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { realpathSync } from 'node:fs';
+import { existsSync, realpathSync } from 'node:fs';
 import path from 'node:path';
-import { usageError } from '../errors.js';
+import { usageError } from './errors.js';
 
 /** Reads files as they are at one git revision: what `diff --against <ref>` loads the old version with. */
 export interface GitRevision {
@@ -15,13 +21,65 @@ export interface GitRevision {
   close(): void;
 }
 
-function run(args: string[], cwd: string): Promise<{ code: number; stdout: string; stderr: string }> {
+/** Runs git; never rejects: a git that cannot start answers with code 127, as a shell would. */
+function git(args: string[], cwd: string): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     execFile('git', args, { cwd, maxBuffer: 256 * 1024 * 1024 }, (error, stdout, stderr) => {
       const code = error ? (typeof (error as { code?: unknown }).code === 'number' ? ((error as { code: number }).code) : 127) : 0;
       resolve({ code, stdout: String(stdout), stderr: String(stderr) });
     });
   });
+}
+
+/** The first line git wrote to stderr, for messages. */
+function reasonOf(result: { code: number; stderr: string }): string {
+  return result.stderr.split('\n').find((line) => line.trim() !== '')?.trim() ?? `git exited with ${result.code}`;
+}
+
+/**
+ * The root of the git work tree holding `dir`: the nearest folder from `dir` upwards with a `.git`
+ * entry (a folder, or the file a linked worktree or submodule has). Read from the file system, not
+ * by starting git, so asking costs nothing at start-up; undefined outside any work tree.
+ */
+export function gitWorkTreeRoot(dir: string): string | undefined {
+  for (let current = path.resolve(dir); ; current = path.dirname(current)) {
+    if (existsSync(path.join(current, '.git'))) return current;
+    if (path.dirname(current) === current) return undefined;
+  }
+}
+
+/** Files staged in git (added, copied, modified, renamed, deleted), absolute. Outside a repository: exit 2. */
+export async function stagedFiles(dir: string): Promise<string[]> {
+  const [root, list] = await Promise.all([git(['rev-parse', '--show-toplevel'], dir), git(['diff', '--cached', '--name-only', '-z', '--diff-filter=ACMRD'], dir)]);
+  const failed = [root, list].find((result) => result.code !== 0);
+  if (failed) throw usageError('E_NOT_A_REPOSITORY', `--staged needs a git repository: ${reasonOf(failed)}`);
+  return list.stdout
+    .split('\0')
+    .filter(Boolean)
+    .map((file) => path.join(root.stdout.trim(), file));
+}
+
+/** `git diff --quiet <ref> -- <files>`: true when none of the files differs from the revision (an error counts as changed). */
+export async function unchangedSince(files: string[], ref: string): Promise<boolean> {
+  if (files.length === 0 || ref.startsWith('-') || files.some((file) => /^[a-z][a-z0-9+.-]*:\/\//i.test(file))) return false;
+  return (await git(['diff', '--quiet', ref, '--', ...files], path.dirname(files[0]!))).code === 0;
+}
+
+/**
+ * Whether `file` exists at revision `ref` (`git cat-file -e`). A bad ref answers true, so the
+ * caller goes on and the diff reports the ref properly; only "no such file there" is false.
+ */
+export async function existsAtRevision(file: string, ref: string): Promise<boolean> {
+  if (ref.startsWith('-')) return true;
+  let dir: string;
+  try {
+    dir = realpathSync(path.dirname(file));
+  } catch {
+    return true;
+  }
+  if ((await git(['cat-file', '-e', `${ref}:./${path.basename(file)}`], dir)).code === 0) return true;
+  // Tell "no such file at that revision" from "no such revision": only the first is a new document.
+  return (await git(['rev-parse', '--verify', '--quiet', `${ref}^{commit}`], dir)).code !== 0;
 }
 
 /**
@@ -37,9 +95,9 @@ export async function openRevision(ref: string, document: string, cwd: string): 
   } catch {
     // The folder may not exist in the working tree any more; git will say so.
   }
-  const result = await run(['rev-parse', '--show-toplevel', `${ref}^{commit}`], dir);
+  const result = await git(['rev-parse', '--show-toplevel', `${ref}^{commit}`], dir);
   if (result.code !== 0) {
-    const reason = result.stderr.split('\n').find((line) => line.trim() !== '') ?? `git exited with ${result.code}`;
+    const reason = reasonOf(result);
     if (/not a git repository/i.test(reason)) throw usageError('E_NOT_A_REPOSITORY', `--against needs a git repository: ${document} is not inside one`);
     throw usageError('E_BAD_REF', `--against ${ref}: not a commit in this repository (${reason.replace(/^fatal:\s*/, '')})`);
   }

@@ -1,0 +1,168 @@
+// The RabbitMQ client behind the generated typed methods: one connection with one confirm channel for
+// publishing, a channel per consumer, reconnection that restores topology and consumers, request/reply
+// over direct reply-to, and a graceful close. It composes the parts; each job lives in its own file.
+import type { ChannelModel } from 'amqplib';
+import { ClientClosedError } from '../errors.js';
+import { Lifecycle, shutdownGracefully } from '../lifecycle.js';
+import { ConnectionUnavailableError } from '../reconnect.js';
+import { Telemetry } from '../telemetry.js';
+import { RabbitConnection } from './connection.js';
+import { Consumers, contextOf, type ConsumerHost } from './consumer.js';
+import {
+  settingsOf,
+  type ClientOptions,
+  type EventHandler,
+  type Published,
+  type RabbitReply,
+  type ReceiveRoute,
+  type RequestHandler,
+  type RequestOptions,
+  type RequestRoute,
+  type RespondRoute,
+  type SendOptions,
+  type SendRoute,
+  type Settings,
+  type SubscribeOptions,
+  type Subscription,
+} from './options.js';
+import { ConfirmChannels, ConfirmPublisher, EventPublisher } from './publisher.js';
+import { Requester, Responder } from './replies.js';
+import { declareDocument, type DocumentTopology } from './topology.js';
+
+export class RabbitTransport {
+  private readonly lifecycle = new Lifecycle();
+  private readonly connection: RabbitConnection;
+  private readonly publisher: ConfirmPublisher;
+  private readonly channels: ConfirmChannels;
+  private readonly events: EventPublisher;
+  private readonly requester: Requester;
+  private readonly responder: Responder;
+  private readonly consumers: Consumers;
+
+  /** Connects (trying each URL, with backoff) and readies the topology; rejects when no attempt succeeds. */
+  static async connect(
+    topology: DocumentTopology,
+    options: ClientOptions,
+    defaults: { source: string; validate: boolean },
+  ): Promise<RabbitTransport> {
+    const telemetry = await Telemetry.create('rabbitmq', options.telemetry).catch(() => Telemetry.disabled('rabbitmq'));
+    const settings = settingsOf(options, { serviceName: topology.serviceName, ...defaults });
+    const transport = new RabbitTransport(topology, options, settings, telemetry);
+    await transport.connection.start();
+    return transport;
+  }
+
+  private constructor(
+    private readonly topology: DocumentTopology,
+    options: ClientOptions,
+    private readonly settings: Settings,
+    telemetry: Telemetry,
+  ) {
+    const { lifecycle } = this;
+    this.publisher = new ConfirmPublisher(settings.logger);
+    this.connection = new RabbitConnection(options, settings, topology.defaultUrls, {
+      setUp: (connection) => this.setUp(connection),
+      gaveUp: (error) => this.gaveUp(error),
+    });
+    this.events = new EventPublisher(this.publisher, settings, lifecycle, telemetry);
+    this.requester = new Requester(this.events, this.publisher, this.connection, settings, lifecycle);
+    this.channels = new ConfirmChannels(this.publisher, this.connection, lifecycle, settings.logger, {
+      opened: (channel) => this.requester.channelOpened(channel),
+      closed: (error) => this.requester.channelClosed(error),
+    });
+    this.responder = new Responder(this.publisher, settings, lifecycle, telemetry);
+    const host: ConsumerHost = {
+      settings,
+      lifecycle,
+      connection: this.connection,
+      publisher: this.publisher,
+      telemetry,
+    };
+    this.consumers = new Consumers(host);
+  }
+
+  publish<T, H, P>(
+    route: SendRoute<T, H, P>,
+    payload: T,
+    options: SendOptions<H> & { parameters?: P },
+  ): Promise<Published> {
+    return this.events.publish(route, payload, options);
+  }
+
+  request<T, H, P, R>(
+    route: RequestRoute<T, H, P, R>,
+    payload: T,
+    options: RequestOptions<H> & { parameters?: P },
+  ): Promise<RabbitReply<R>> {
+    return this.requester.request(route, payload, options);
+  }
+
+  subscribe<T, H, P>(
+    route: ReceiveRoute<T, H, P>,
+    handler: EventHandler<T, H, P>,
+    options: SubscribeOptions<P>,
+  ): Promise<Subscription> {
+    return this.consumers.start(
+      route,
+      async (decoded, delivery) => handler(decoded.payload, contextOf(decoded, delivery)),
+      undefined,
+      options,
+    );
+  }
+
+  /** Consumes requests; the handler's result is validated and sent to the request's reply-to before the ack. */
+  respond<T, H, P, R>(
+    route: RespondRoute<T, H, P, R>,
+    handler: RequestHandler<T, H, P, R>,
+    options: SubscribeOptions<P>,
+  ): Promise<Subscription> {
+    const steps = this.responder.steps(route, handler, options.validate ?? this.settings.events.validate);
+    return this.consumers.start(route, steps.handle, steps.afterSuccess, options);
+  }
+
+  /** Declares the document's exchanges and `is: queue` queues. Idempotent: safe on every start. */
+  async declareTopology(): Promise<void> {
+    this.lifecycle.assertOpen();
+    const connection = await this.connection.next(this.settings.publishTimeoutMs, this.lifecycle.signal);
+    await declareDocument(connection, this.topology, this.settings.naming);
+  }
+
+  /**
+   * Stops every consumer, waits (up to `closeTimeoutMs`) for handlers in progress and for the confirms of
+   * events already published, then closes channels and connection. Later calls share the same promise.
+   */
+  close(): Promise<void> {
+    return this.lifecycle.close(async () => {
+      const consumers = this.consumers.closing();
+      await shutdownGracefully({
+        stopIntake: consumers.stopIntake,
+        drain: consumers.drain,
+        timeoutMs: this.settings.closeTimeoutMs,
+        release: () => this.release(consumers.release),
+        logger: this.settings.logger,
+      });
+    });
+  }
+
+  /** Readies a new connection: topology, the publisher's confirm channel, then every consumer. */
+  private async setUp(connection: ChannelModel): Promise<void> {
+    if (this.settings.declareTopology) await declareDocument(connection, this.topology, this.settings.naming);
+    await this.channels.open(connection);
+    await this.consumers.restart(connection);
+  }
+
+  /** No connection will come back: everything waiting for one fails now rather than at its timeout. */
+  private gaveUp(error: string): void {
+    this.publisher.detach(`gave up reconnecting to RabbitMQ: ${error}`);
+    this.requester.rejectAll(new ConnectionUnavailableError(`gave up reconnecting to RabbitMQ: ${error}`));
+  }
+
+  private async release(releaseConsumers: () => Promise<void>): Promise<void> {
+    await this.publisher.settle(this.settings.closeTimeoutMs);
+    this.requester.rejectAll(new ClientClosedError());
+    await releaseConsumers();
+    const channel = this.publisher.detach('the client is closed');
+    await channel?.close().catch(() => undefined);
+    await this.connection.close();
+  }
+}
