@@ -168,8 +168,10 @@ export class ConsumerPipeline<T, H> {
     try {
       const claim = this.gate ? await this.claim(id, retryMode, signal) : 'claimed';
       if (claim === 'done') return this.duplicate(id, span, traceId);
+      // Redelivered once the other consumer's claim is settled or expired: every redelivery counts against the
+      // broker's delivery limit (JetStream max_deliver), so asking again sooner could use up the event's deliveries.
       if (claim === 'busy') {
-        return { action: 'retry', delayMs: backoffDelay(this.policy, 1), error: 'another consumer is handling it' };
+        return { action: 'retry', delayMs: this.gate!.leaseMs, error: 'another consumer is handling it' };
       }
       if (claim === 'gave-up') return { action: 'requeue' };
       claimed = true;
@@ -203,7 +205,7 @@ export class ConsumerPipeline<T, H> {
 
   /**
    * Claims the id in the store. A copy being handled by another consumer ('busy') is handed back to a
-   * redelivering broker at once; in-process brokers (which cannot put one message aside) wait here until
+   * redelivering broker (to come back after a lease); in-process brokers (which cannot put one message aside) wait here until
    * the other consumer commits, releases or its lease runs out, or until shutdown ('gave-up').
    */
   private async claim(id: string, retryMode: 'in-process' | 'redelivery', signal: AbortSignal) {

@@ -15,7 +15,7 @@ export const DEFAULT_CLAIM_LEASE_MS = 60_000;
 export class IdempotencyGate {
   constructor(
     private readonly store: IdempotencyStore,
-    private readonly leaseMs = DEFAULT_CLAIM_LEASE_MS,
+    readonly leaseMs = DEFAULT_CLAIM_LEASE_MS,
   ) {}
 
   async begin(id: string): Promise<ClaimResult> {

@@ -177,6 +177,8 @@ describe.each(backends)('the consumer pipeline with the $name store', (backend) 
     expect(runs).toBe(1);
     // the copy that found it busy is handed back for redelivery, and then found done
     expect(outcomes.map((o) => o.action).sort()).toEqual(['ack', 'retry']);
+    // after one lease (the default, 60 s): the claim is settled or expired by then
+    expect(outcomes.find((o) => o.action === 'retry')).toMatchObject({ delayMs: 60_000 });
     expect(await second.process(eventWithId(id), handler, 'redelivery', signal)).toEqual({ action: 'ack', duplicate: true });
     expect(runs).toBe(1);
   });
