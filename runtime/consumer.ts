@@ -7,7 +7,8 @@ import {
   type HeaderMapping,
 } from './envelope.js';
 import { errorMessage, type DeadLetterReason } from './errors.js';
-import { MemoryIdempotencyStore, type IdempotencyStore } from './idempotency.js';
+import { IdempotencyGate } from './idempotency-gate.js';
+import { MemoryIdempotencyStore, type ClaimResult, type IdempotencyStore } from './idempotency.js';
 import { silentLogger, type Logger } from './logger.js';
 import { backoffDelay, retryPolicy, sleep, type RetryPolicy } from './retry.js';
 import { traceIdOf, type ProcessSpan } from './telemetry.js';
@@ -26,6 +27,8 @@ export interface ConsumerOptions {
   retry?: Partial<RetryPolicy>;
   /** Where processed event ids are remembered; `false` turns de-duplication off. Default: in memory. */
   idempotencyStore?: IdempotencyStore | false;
+  /** How long a claim on a shared (claiming) store holds while the handler runs. Default 60 s. */
+  claimLeaseMs?: number;
   /** Events handled at once (prefetch / concurrency). */
   concurrency?: number;
   /**
@@ -84,7 +87,7 @@ export interface PipelineHooks {
  */
 export class ConsumerPipeline<T, H> {
   readonly policy: RetryPolicy;
-  private readonly store: IdempotencyStore | undefined;
+  private readonly gate: IdempotencyGate | undefined;
   private readonly inFlightIds = new Set<string>();
   private readonly validate: boolean;
   private readonly maxBodyBytes: number;
@@ -96,8 +99,10 @@ export class ConsumerPipeline<T, H> {
     private readonly hooks: PipelineHooks = {},
   ) {
     this.policy = retryPolicy(options.retry);
-    this.store =
-      options.idempotencyStore === false ? undefined : (options.idempotencyStore ?? new MemoryIdempotencyStore());
+    this.gate =
+      options.idempotencyStore === false
+        ? undefined
+        : new IdempotencyGate(options.idempotencyStore ?? new MemoryIdempotencyStore(), options.claimLeaseMs);
     this.validate = options.validate !== false;
     this.maxBodyBytes = options.maxBodyBytes ?? Infinity;
   }
@@ -196,12 +201,23 @@ export class ConsumerPipeline<T, H> {
     // Taken before the first await: a copy delivered while the store is being asked (consumers that handle
     // several events at once) must see this one in flight, or both would run the handler.
     this.inFlightIds.add(id);
+    let claimed = false;
+    let handled = false;
     try {
-      if (this.store && (await this.store.has(id))) return this.duplicate(id, span, traceId);
+      const claim = this.gate ? await this.claim(id, retryMode, signal) : 'claimed';
+      if (claim === 'done') return this.duplicate(id, span, traceId);
+      // Redelivered once the other consumer's claim is settled or expired: every redelivery counts against the
+      // broker's delivery limit (JetStream max_deliver), so asking again sooner could use up the event's deliveries.
+      if (claim === 'busy') {
+        return { action: 'retry', delayMs: this.gate!.leaseMs, error: 'another consumer is handling it' };
+      }
+      if (claim === 'gave-up') return { action: 'requeue' };
+      claimed = true;
       for (let attempt = event.deliveryAttempt; ; attempt++) {
         try {
           await handler(decoded.value, attempt);
-          await this.store?.add(id);
+          handled = true;
+          await this.settleClaim(id, true, traceId);
           return { action: 'ack', duplicate: false };
         } catch (error) {
           if (attempt >= this.policy.maxAttempts)
@@ -219,6 +235,35 @@ export class ConsumerPipeline<T, H> {
       }
     } finally {
       this.inFlightIds.delete(id);
+      if (claimed && !handled) await this.settleClaim(id, false, traceId);
+    }
+  }
+
+  // ---- the shared store's claim/commit protocol (docs/idempotency.md) ----
+
+  /**
+   * Claims the id in the store. A copy being handled by another consumer ('busy') is handed back to a
+   * redelivering broker (to come back after a lease); in-process brokers (which cannot put one message aside) wait here until
+   * the other consumer commits, releases or its lease runs out, or until shutdown ('gave-up').
+   */
+  private async claim(id: string, retryMode: 'in-process' | 'redelivery', signal: AbortSignal) {
+    for (let attempt = 1; ; attempt++) {
+      const claim: ClaimResult = await this.gate!.begin(id);
+      if (claim !== 'busy' || retryMode === 'redelivery') return claim;
+      if (!(await sleep(backoffDelay(this.policy, Math.min(attempt, 4)), signal))) return 'gave-up';
+    }
+  }
+
+  /** Commits (handled) or releases the claim. A store that fails here is logged, not retried: the event
+   *  was handled, and an unreleased claim frees itself when its lease runs out. */
+  private async settleClaim(id: string, handled: boolean, traceId?: string): Promise<void> {
+    try {
+      await this.gate?.finish(id, handled);
+    } catch (error) {
+      this.logger.warn(
+        { eventId: id, traceId, operation: this.spec.operation, err: errorMessage(error) },
+        handled ? 'idempotency store: commit failed' : 'idempotency store: release failed',
+      );
     }
   }
 

@@ -9,6 +9,24 @@ export interface IdempotencyStore {
   add(id: string): void | Promise<void>;
 }
 
+/** What a claim found: free (now held by the caller), handled already, or held by another consumer. */
+export type ClaimResult = 'claimed' | 'done' | 'busy';
+
+/**
+ * A store shared between consumer processes, with a claim/commit protocol (docs/idempotency.md): the id is
+ * claimed for `leaseMs` before the handler runs, committed (remembered as handled, for the store's TTL) after
+ * it succeeded, released when it failed. A consumer that dies mid-handler holds its claim only until the lease
+ * runs out, so the redelivered event is handled again, not skipped as a duplicate.
+ */
+export interface ClaimingIdempotencyStore extends IdempotencyStore {
+  /** Claims `id` for `leaseMs` unless it is done or claimed by someone else (a claim past its lease is free). */
+  claim(id: string, leaseMs: number): Promise<ClaimResult>;
+  /** Marks a claimed id handled. */
+  commit(id: string): Promise<void>;
+  /** Gives a claimed id back, so that the next delivery handles it. */
+  release(id: string): Promise<void>;
+}
+
 export interface MemoryStoreOptions {
   /** Most ids remembered; the least recently used go first. */
   maxEntries?: number;

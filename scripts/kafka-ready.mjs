@@ -1,6 +1,8 @@
 #!/usr/bin/env node
-// Readiness probe for the test Kafka broker (kafkajs).
-//   node scripts/kafka-ready.mjs [host:port=127.0.0.1:9092] [timeoutMs=60000]
+// Readiness probe for the test Kafka broker, or a cluster of them (kafkajs).
+//   node scripts/kafka-ready.mjs [host:port[,host:port...]=127.0.0.1:9092] [timeoutMs=60000]
+// With several addresses it waits for that many brokers and creates its probe topic replicated
+// on all of them.
 // Exits 0 once the broker really serves clients: Metadata answers, the KRaft controller accepts a
 // CreateTopics (broker unfenced), and the group and transaction coordinators are loaded (this also
 // creates __consumer_offsets and __transaction_state, so the first test does not pay for it).
@@ -10,9 +12,10 @@ import { pathToFileURL } from 'node:url';
 const PROBE_TOPIC = 'codegen-readiness-probe';
 
 export async function waitForKafka(broker = '127.0.0.1:9092', timeoutMs = 60_000) {
+  const brokerList = broker.split(',');
   const kafka = new Kafka({
     clientId: 'codegen-readiness-probe',
-    brokers: [broker],
+    brokers: brokerList,
     logLevel: logLevel.NOTHING,
     connectionTimeout: 1000,
     requestTimeout: 5000,
@@ -34,11 +37,11 @@ export async function waitForKafka(broker = '127.0.0.1:9092', timeoutMs = 60_000
       await admin.connect();
       step = 'describeCluster';
       const { brokers } = await admin.describeCluster();
-      if (brokers.length === 0) throw new Error('no broker registered yet');
+      if (brokers.length < brokerList.length) throw new Error(`${brokers.length} of ${brokerList.length} brokers registered`);
       step = 'createTopics';
       // false when the topic already exists: fine.
       await admin.createTopics({
-        topics: [{ topic: PROBE_TOPIC, numPartitions: 1, replicationFactor: 1 }],
+        topics: [{ topic: PROBE_TOPIC, numPartitions: 1, replicationFactor: brokerList.length }],
         waitForLeaders: true,
       });
       step = 'group coordinator';

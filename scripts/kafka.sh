@@ -46,16 +46,8 @@ MVN_DEPENDENCY_PLUGIN=org.apache.maven.plugins:maven-dependency-plugin:3.8.1
 say() { echo "kafka: $*" >&2; }
 die() { say "$*"; exit 1; }
 
-port_open() {  # $1 = port
-  timeout 1 bash -c "exec 3<>/dev/tcp/$HOST/$1" 2>/dev/null
-}
-
-# alive and not a zombie: the detached broker is reaped by whatever adopted it, maybe late.
-alive() {
-  [ -n "${1:-}" ] && kill -0 "$1" 2>/dev/null || return 1
-  local stat; stat="$(cat "/proc/$1/stat" 2>/dev/null)" || return 1
-  stat="${stat##*) }"; [ "${stat%% *}" != Z ]
-}
+# shellcheck source=lib/procs.sh
+source "$HERE/lib/procs.sh"
 
 # pid of the broker this script started: the pid file, else a JVM running our server.properties
 # (so a lost pid file does not leave an orphan broker behind). Never matches other brokers.
@@ -116,7 +108,12 @@ num.io.threads=4
 num.recovery.threads.per.data.dir=1
 log.cleaner.dedupe.buffer.size=16777216
 EOF
-  cat >"$RUN/log4j.properties" <<'EOF'
+  write_log4j "$RUN"
+}
+
+# Broker log to stdout (the caller redirects it into the log file), tools' warnings to stderr.
+write_log4j() {  # $1 = folder
+  cat >"$1/log4j.properties" <<'EOF'
 log4j.rootLogger=INFO, out
 log4j.appender.out=org.apache.log4j.ConsoleAppender
 log4j.appender.out.Target=System.out
@@ -126,7 +123,7 @@ log4j.logger.kafka.request.logger=WARN
 log4j.logger.state.change.logger=WARN
 log4j.logger.kafka.log.LogCleaner=WARN
 EOF
-  cat >"$RUN/log4j-tools.properties" <<'EOF'
+  cat >"$1/log4j-tools.properties" <<'EOF'
 log4j.rootLogger=WARN, err
 log4j.appender.err=org.apache.log4j.ConsoleAppender
 log4j.appender.err.Target=System.err
@@ -159,6 +156,33 @@ new_cluster_id() {  # 16 random bytes, base64url without padding (what StorageTo
   done
 }
 
+# Formats the KRaft storage of the broker whose server.properties (and log4j-tools.properties) is
+# in folder $1, for cluster id $2.
+format_storage() {  # $1 = folder, $2 = cluster id
+  "$JAVA" -Xmx256m -XX:TieredStopAtLevel=1 -XX:+UseSerialGC $(cds_opts read) \
+    -Dlog4j.configuration="file:$1/log4j-tools.properties" \
+    -cp "$LIBS/*" kafka.tools.StorageTool format -t "$2" -c "$1/server.properties" \
+    >"$1/format.out" 2>&1 || { cat "$1/format.out" >&2; die "storage format failed"; }
+}
+
+# Starts the broker configured in folder $1 in the background, logging to $2, with max heap $3;
+# $4 = write|read: whether this run may dump the class-data-sharing archive. Prints its pid.
+launch_broker() {  # $1 = folder, $2 = log, $3 = heap, $4 = write|read
+  echo "===== start $(date -u +%FT%TZ) =====" >>"$2"
+  local -a extra=(); read -r -a extra <<<"${KAFKA_OPTS:-}"
+  # setsid: own session, so a Ctrl-C in the terminal that ran us does not reach the broker.
+  # C1 only (-XX:TieredStopAtLevel=1) and a class-data-sharing archive each cut ~0.7 s of start
+  # time; test traffic is light. KAFKA_OPTS comes after and wins (e.g. -XX:TieredStopAtLevel=4).
+  # The JVM expands the class path wildcard itself.
+  setsid "$JAVA" -Xms128m -Xmx"$3" -XX:+UseSerialGC -XX:TieredStopAtLevel=1 \
+    -XX:+ExitOnOutOfMemoryError $(cds_opts "$4") \
+    ${extra[@]+"${extra[@]}"} -Djava.awt.headless=true -Dkafka.logs.dir="$1" \
+    -Dlog4j.configuration="file:$1/log4j.properties" \
+    -cp "$LIBS/*" kafka.Kafka "$1/server.properties" \
+    >>"$2" 2>&1 </dev/null 9>&- &   # 9>&-: the broker must not inherit (and hold) the lock
+  echo $!
+}
+
 cmd_start() {
   local keep=0
   for a in "$@"; do
@@ -176,7 +200,6 @@ cmd_start() {
   fi
   command -v "$JAVA" >/dev/null || die "java not found (Java 17+ needed)"
   cmd_fetch
-  local cp="$LIBS/*"   # the JVM expands this wildcard itself
   if [ "$keep" = 1 ] && [ -f "$DATA/meta.properties" ]; then
     say "starting Kafka $KAFKA_VERSION with existing data in $DATA"
     write_configs
@@ -185,24 +208,10 @@ cmd_start() {
     rm -rf "$RUN"
     write_configs
     local cid; cid="$(new_cluster_id)"
-    "$JAVA" -Xmx256m -XX:TieredStopAtLevel=1 -XX:+UseSerialGC $(cds_opts read) \
-      -Dlog4j.configuration="file:$RUN/log4j-tools.properties" \
-      -cp "$cp" kafka.tools.StorageTool format -t "$cid" -c "$RUN/server.properties" \
-      >"$RUN/format.out" 2>&1 || { cat "$RUN/format.out" >&2; die "storage format failed"; }
+    format_storage "$RUN" "$cid"
     say "starting Kafka $KAFKA_VERSION (fresh data, cluster $cid)"
   fi
-  echo "===== start $(date -u +%FT%TZ) =====" >>"$LOG"
-  # setsid: own session, so a Ctrl-C in the terminal that ran us does not reach the broker.
-  local -a extra=(); read -r -a extra <<<"${KAFKA_OPTS:-}"
-  # C1 only (-XX:TieredStopAtLevel=1) and a class-data-sharing archive each cut ~0.7 s of start
-  # time; test traffic is light. KAFKA_OPTS comes after and wins (e.g. -XX:TieredStopAtLevel=4).
-  setsid "$JAVA" -Xms128m -Xmx"$HEAP" -XX:+UseSerialGC -XX:TieredStopAtLevel=1 \
-    -XX:+ExitOnOutOfMemoryError $(cds_opts write) \
-    ${extra[@]+"${extra[@]}"} -Djava.awt.headless=true -Dkafka.logs.dir="$RUN" \
-    -Dlog4j.configuration="file:$RUN/log4j.properties" \
-    -cp "$cp" kafka.Kafka "$RUN/server.properties" \
-    >>"$LOG" 2>&1 </dev/null 9>&- &   # 9>&-: the broker must not inherit (and hold) the lock
-  pid=$!
+  pid="$(launch_broker "$RUN" "$LOG" "$HEAP" write)"
   echo "$pid" >"$PIDFILE"
   say "pid $pid, listening on $HOST:$PORT soon; log: $LOG"
 }
@@ -241,15 +250,7 @@ cmd_stop() {
     return 0
   fi
   say "stopping pid $pid (SIGTERM, clean shutdown)"
-  kill -TERM "$pid" 2>/dev/null || true
-  for ((i = 0; i < STOP_TIMEOUT * 4; i++)); do alive "$pid" || break; sleep 0.25; done
-  if alive "$pid"; then
-    say "still running after ${STOP_TIMEOUT}s: SIGKILL"
-    kill -KILL "$pid" 2>/dev/null || true
-    rm -f "$CDS.tmp"   # a dump cut short by SIGKILL is not usable
-    for ((i = 0; i < 40; i++)); do alive "$pid" || break; sleep 0.25; done
-    alive "$pid" && die "pid $pid survived SIGKILL"
-  fi
+  stop_pid "$pid" "$STOP_TIMEOUT" || rm -f "$CDS.tmp"   # a dump cut short by SIGKILL is not usable
   rm -f "$PIDFILE"
   cds_commit
   for ((i = 0; i < 40; i++)); do port_open "$PORT" || break; sleep 0.25; done
@@ -272,6 +273,9 @@ lock() {
   command -v flock >/dev/null && flock 9
   return 0
 }
+
+# Sourced (scripts/cluster.sh reuses the jar cache, fetch, CDS and cluster ids): define only.
+[ "${BASH_SOURCE[0]}" = "$0" ] || return 0
 
 cmd="${1:-}"; [ $# -gt 0 ] && shift
 case "$cmd" in

@@ -14,6 +14,9 @@
 //   CODEGEN_BROKERS=none             no broker handling at all (just run the command)
 //   CODEGEN_BROKERS=kafka,nats       handle only these (default: rabbitmq,nats,kafka,mosquitto,registry)
 //   CODEGEN_KEEP_BROKERS=1           do not stop the brokers started here
+//
+// The three-node clusters of the fault tests (test/clusters/*.serial.test.ts) are started by those test
+// files themselves (scripts/cluster.sh, other ports); any still running afterwards is stopped here.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
@@ -395,8 +398,21 @@ let child = null;
 let interrupted = null;
 let cleanupPromise = null;
 
+/** The fault tests start and stop their own three-node clusters (scripts/cluster.sh); one left running by an
+ *  interrupted test file is stopped here. Nothing running: each stop is a quick no-op. */
+async function stopTestClusters() {
+  const clusterSh = path.join(ROOT, 'scripts', 'cluster.sh');
+  await Promise.all(
+    ['nats', 'kafka', 'rabbitmq'].map(async (broker) => {
+      const r = await run('bash', [clusterSh, broker, 'stop'], { timeoutMs: 120_000 });
+      if (r.code !== 0) log(`cluster ${broker}: could not stop${indent(r.out)}`);
+    }),
+  );
+}
+
 function cleanup() {
   cleanupPromise ??= (async () => {
+    if (mode !== 'none') await stopTestClusters();
     if (ours.size === 0) return;
     if (process.env.CODEGEN_KEEP_BROKERS === '1') {
       log(`leaving running (CODEGEN_KEEP_BROKERS=1): ${[...ours].join(', ')}`);

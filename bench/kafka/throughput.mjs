@@ -13,7 +13,7 @@
 //
 //   npm run build && node bench/kafka/throughput.mjs [events=50000] [rounds=3]
 //
-// Environment: KAFKA_BROKERS (default 127.0.0.1:9092), WINDOW (5000), ONLY=plain|generated to run one
+// Environment: KAFKA_BROKERS (default 127.0.0.1:9092), REPLICAS (topic replication factor, 1; min.insync.replicas 2 above 1), WINDOW (5000), ONLY=plain|generated to run one
 // side (for profiling with `node --cpu-prof`), VALIDATE=false to turn the generated client's validation
 // off (to split its cost), TELEMETRY=on to keep OpenTelemetry on (@opentelemetry/api is installed in
 // this repository, without an SDK: spans are no-ops but still cost; off by default, since the plain
@@ -28,6 +28,8 @@ import { buildGenerated, pump } from '../lib/throughput.mjs';
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const WORK = path.join(ROOT, '.cache', 'bench-kafka');
 const BROKERS = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
+/** Topic replication (3 on the cluster of scripts/cluster.sh: KAFKA_BROKERS=127.0.0.1:19092,127.0.0.1:19093,127.0.0.1:19094). */
+const REPLICAS = Number(process.env.REPLICAS ?? 1);
 const EVENTS = Number(process.argv[2] ?? 50_000);
 const ROUNDS = Number(process.argv[3] ?? 3);
 const WINDOW = Number(process.env.WINDOW ?? 5000);
@@ -51,7 +53,18 @@ function order(i) {
 async function createTopic(topic) {
   const admin = new Kafka({ clientId: 'bench-admin', brokers: BROKERS, logLevel: logLevel.NOTHING }).admin();
   await admin.connect();
-  await admin.createTopics({ topics: [{ topic, numPartitions: 3, replicationFactor: 1 }], waitForLeaders: true });
+  const configEntries = REPLICAS > 1 ? [{ name: 'min.insync.replicas', value: '2' }] : [];
+  // On a cluster, a broker may not know a new topic's partitions for a moment: ask again.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await admin.createTopics({ topics: [{ topic, numPartitions: 3, replicationFactor: REPLICAS, configEntries }], waitForLeaders: true });
+      await admin.fetchTopicOffsets(topic);
+      break;
+    } catch (error) {
+      if (attempt >= 20) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+  }
   await admin.disconnect();
 }
 

@@ -27,7 +27,8 @@ const RESERVED_GENERATED_NAMES = new Set(
     'propertyIsEnumerable toLocaleString toString valueOf close declareTopology connection then catch finally ' +
     // Types the index re-exports from the run-time modules (`export *` would clash with a document type).
     'EnvelopeInput HeaderMapping DeadLetterReason EventValidationError PublishError ReplyTimeoutError RequestFailedError ' +
-    'ClientClosedError IdempotencyStore MemoryStoreOptions MemoryIdempotencyStore Logger RetryPolicy ConsumerOptions PublishOptions'
+    'ClientClosedError IdempotencyStore ClaimingIdempotencyStore ClaimResult MemoryStoreOptions MemoryIdempotencyStore Logger ' +
+    'RetryPolicy ConsumerOptions PublishOptions'
   ).split(' '),
 );
 
