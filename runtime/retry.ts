@@ -48,3 +48,30 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<boolean> {
     signal?.addEventListener('abort', onAbort, { once: true });
   });
 }
+
+/** How `retrying` treats failures: which are worth another attempt, and what the caller sees when it gives up. */
+export interface RetryLoop {
+  policy: RetryPolicy;
+  retryable(error: unknown): boolean;
+  /** The error thrown after the last attempt, or at once for one not retryable (default: the error itself). */
+  failure?(error: unknown, attempts: number): unknown;
+  /** Called before each wait (for a log line). */
+  onRetry?(error: unknown, attempt: number, delayMs: number): void;
+  /** Ends a wait early; `aborted()` is then thrown. */
+  signal?: AbortSignal;
+  aborted?(): unknown;
+}
+
+/** Runs `attempt` until it succeeds, fails with an error not `retryable`, or the policy's attempts are used up. */
+export async function retrying<R>(attempt: (number: number) => Promise<R>, loop: RetryLoop): Promise<R> {
+  for (let number = 1; ; number++) {
+    try {
+      return await attempt(number);
+    } catch (error) {
+      if (!loop.retryable(error) || number >= loop.policy.maxAttempts) throw loop.failure?.(error, number) ?? error;
+      const delayMs = backoffDelay(loop.policy, number);
+      loop.onRetry?.(error, number, delayMs);
+      if (!(await sleep(delayMs, loop.signal))) throw loop.aborted?.() ?? error;
+    }
+  }
+}

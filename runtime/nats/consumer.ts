@@ -12,6 +12,7 @@ import type { ProcessSpan, Telemetry } from '../telemetry.js';
 import { fromNatsHeaders, NATS_HEADER_MAPPING, type ReadHeaders, type Subjects } from './message.js';
 import {
   prefetchOf,
+  pullExpiresOf,
   type AnyNatsOperation,
   type DeliveryMode,
   type NatsConsumerOptions,
@@ -369,8 +370,16 @@ export class JetStreamConsumer<T, H, P> extends ConsumerBase<T, H, P, JsMsg> {
     if (this.options.deadLetterSubject === undefined) await topology.deadLetterStreamOf(operation);
     const { durable } = await topology.consumerOf(operation, this.stream, this.options);
     this.durable = durable;
-    const consumer = await this.parts.js.consumers.get(this.stream, durable);
-    this.messages = await consumer.consume({ max_messages: prefetchOf(this.options) });
+    const stream = this.stream;
+    const consumer = await topology.request(`look up consumer ${durable} on ${stream}`, () =>
+      this.parts.js.consumers.get(stream, durable),
+    );
+    // Short pulls: a pull whose consumer leader died (a cluster node lost) is replaced after two missed
+    // heartbeats (half the expiry each), so the consumer resumes in seconds, not after the library's 30 s.
+    this.messages = await consumer.consume({
+      max_messages: prefetchOf(this.options),
+      expires: pullExpiresOf(this.options),
+    });
     this.keepActiveEventsAlive();
     void this.pump(this.messages);
   }

@@ -86,7 +86,11 @@ export interface NatsClientOptions {
    * (created by `declareTopology()` or by operations), and streams are looked up by subject.
    */
   autoDeclare?: boolean;
-  /** Extra configuration for the streams this client creates (replicas, limits, storage, ...). */
+  /**
+   * Extra configuration for the streams this client creates (limits, storage, ...). On a cluster give
+   * `num_replicas` (3 on three nodes): a stream of one replica is lost with its node. `num_replicas` is also
+   * applied to the client's existing streams that have another count; the rest only to new streams.
+   */
   stream?: Partial<Omit<StreamConfig, 'name' | 'subjects'>>;
   /** Defaults for every consumer of this client (each `onX` call may override them). */
   consumer?: NatsConsumerOptions;
@@ -94,9 +98,17 @@ export interface NatsClientOptions {
   publishTimeoutMs?: number;
   /**
    * Attempts of a JetStream publish that timed out or found no stream ready (a server restarting, a
-   * reconnection). Safe: the event id is the `Nats-Msg-Id`, so the stream stores a retried event once.
+   * reconnection, a stream leader being elected). Safe: the event id is the `Nats-Msg-Id`, so the stream
+   * stores a retried event once. Default: 8 attempts, 250 ms → 4 s apart (about 16 s of waits: longer than
+   * an election).
    */
   publishRetry?: Partial<RetryPolicy>;
+  /**
+   * Attempts of the requests that create or look up streams and durable consumers (`declareTopology()`,
+   * `onX()`, the first publish on a channel) when they time out or meet a leader election. Default as
+   * `publishRetry`.
+   */
+  topologyRetry?: Partial<RetryPolicy>;
   /** Default timeout of requests (default 5000 ms). */
   requestTimeoutMs?: number;
   /** Longest wait of `close()` for handlers and publishes in progress (default 30000 ms); events still in progress are redelivered later. */
@@ -151,6 +163,12 @@ export interface NatsConsumerOptions extends ConsumerOptions {
   ackWaitMs?: number;
   /** JetStream: events fetched ahead of the handler (default 100, at least twice the concurrency). */
   prefetch?: number;
+  /**
+   * JetStream: how long each pull request lives (default 5000 ms, at least 1000). The server sends a heartbeat
+   * every half of it; after two missed heartbeats the consumer pulls again, so a consumer whose consumer
+   * leader died (a cluster node lost) resumes after about this long.
+   */
+  pullExpiresMs?: number;
   /** Where events that cannot be processed go (default `<subjectPrefix><deadLetterPrefix><subject>`). */
   deadLetterSubject?: string;
 }
@@ -203,11 +221,13 @@ export interface NatsSettings {
   mode: DeliveryMode;
   publishTimeoutMs: number;
   publishRetry: RetryPolicy;
+  topologyRetry: RetryPolicy;
   requestTimeoutMs: number;
   closeTimeoutMs: number;
 }
 
-const DEFAULT_PUBLISH_RETRY: Partial<RetryPolicy> = { maxAttempts: 5, initialDelayMs: 250, maxDelayMs: 5000 };
+/** About 16 s of waits in all: longer than a stream leader election on a cluster (4-8 s measured, docs/clusters.md). */
+const RIDE_OUT_ELECTION: Partial<RetryPolicy> = { maxAttempts: 8, initialDelayMs: 250, maxDelayMs: 4000 };
 
 export function settingsOf(options: NatsClientOptions, defaults: TransportDefaults): NatsSettings {
   const subjectPrefix = options.subjectPrefix ?? '';
@@ -220,7 +240,8 @@ export function settingsOf(options: NatsClientOptions, defaults: TransportDefaul
     autoDeclare: options.autoDeclare !== false,
     mode: options.mode ?? 'jetstream',
     publishTimeoutMs: options.publishTimeoutMs ?? 5000,
-    publishRetry: retryPolicy({ ...DEFAULT_PUBLISH_RETRY, ...options.publishRetry }),
+    publishRetry: retryPolicy({ ...RIDE_OUT_ELECTION, ...options.publishRetry }),
+    topologyRetry: retryPolicy({ ...RIDE_OUT_ELECTION, ...options.topologyRetry }),
     requestTimeoutMs: options.requestTimeoutMs ?? 5000,
     closeTimeoutMs: options.closeTimeoutMs ?? 30_000,
   };
@@ -238,4 +259,9 @@ export function deliveryModeOf(
 /** JetStream: events fetched ahead of the handler (at least twice the concurrency). */
 export function prefetchOf(options: NatsConsumerOptions): number {
   return Math.max(options.prefetch ?? 100, Math.max(1, options.concurrency ?? 1) * 2);
+}
+
+/** JetStream: how long each pull request lives (at least the library's minimum of 1 s). */
+export function pullExpiresOf(options: NatsConsumerOptions): number {
+  return Math.max(1000, options.pullExpiresMs ?? 5000);
 }

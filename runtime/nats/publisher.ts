@@ -10,7 +10,7 @@ import type { Logger } from '../logger.js';
 import type { OperationSpec } from '../operation.js';
 import { OutboundSpecs } from '../outbound-specs.js';
 import { prepareOutbound, type OutboundSpec, type PublishOptions } from '../producer.js';
-import { backoffDelay, sleep } from '../retry.js';
+import { retrying } from '../retry.js';
 import { isNoStream, isTransient } from './failures.js';
 import { NATS_HEADER_MAPPING, toNatsHeaders, toSafeNatsHeaders, type Subjects } from './message.js';
 import {
@@ -86,26 +86,22 @@ export class NatsPublisher {
     { body, headers, id }: WireEvent,
   ): Promise<NatsPublishResult> {
     if (this.topology.needsStream(operation)) await this.topology.streamOf(operation);
-    const policy = this.settings.publishRetry;
-    for (let attempt = 1; ; attempt++) {
-      try {
-        const ack = await this.js.publish(subject, body, {
-          msgID: id,
-          headers,
-          timeout: this.settings.publishTimeoutMs,
-        });
-        return { id, subject, mode: 'jetstream', stream: ack.stream, sequence: ack.seq, duplicate: ack.duplicate };
-      } catch (error) {
-        if (!isTransient(error) || attempt >= policy.maxAttempts)
-          throw unconfirmed(operation, subject, id, attempt, error);
-        const delayMs = backoffDelay(policy, attempt);
-        this.logger.warn(
-          { eventId: id, operation: operation.spec.operation, attempt, delayMs, err: errorMessage(error) },
-          'JetStream publish not confirmed; retrying',
-        );
-        if (!(await sleep(delayMs, this.closing))) throw new ClientClosedError();
-      }
-    }
+    const ack = await retrying(
+      () => this.js.publish(subject, body, { msgID: id, headers, timeout: this.settings.publishTimeoutMs }),
+      {
+        policy: this.settings.publishRetry,
+        retryable: isTransient,
+        failure: (error, attempts) => unconfirmed(operation, subject, id, attempts, error),
+        onRetry: (error, attempt, delayMs) =>
+          this.logger.warn(
+            { eventId: id, operation: operation.spec.operation, attempt, delayMs, err: errorMessage(error) },
+            'JetStream publish not confirmed; retrying',
+          ),
+        signal: this.closing,
+        aborted: () => new ClientClosedError(),
+      },
+    );
+    return { id, subject, mode: 'jetstream', stream: ack.stream, sequence: ack.seq, duplicate: ack.duplicate };
   }
 
   /**

@@ -11,8 +11,8 @@ import {
 } from '@nats-io/jetstream';
 import { errorMessage } from '../errors.js';
 import type { Logger } from '../logger.js';
-import { retryPolicy } from '../retry.js';
-import { apiCode, CONSUMER_EXISTS, STREAM_NOT_FOUND, SUBJECTS_OVERLAP } from './failures.js';
+import { retrying, retryPolicy } from '../retry.js';
+import { apiCode, CONSUMER_EXISTS, isTransientRequest, STREAM_NOT_FOUND, SUBJECTS_OVERLAP } from './failures.js';
 import type { Subjects } from './message.js';
 import {
   deliveryModeOf,
@@ -89,19 +89,37 @@ export class JetStreamTopology {
     const durable = options.durable ?? options.queue ?? operation.queue ?? operation.durable;
     const config = this.consumerConfig(durable, operation, options);
     if (!declare) return { durable, config };
-    const jsm = await this.jsm();
-    try {
-      await jsm.consumers.add(stream, config);
-    } catch (error) {
-      if (apiCode(error) !== CONSUMER_EXISTS) throw error;
-      await jsm.consumers.update(stream, durable, {
-        max_deliver: config.max_deliver,
-        ack_wait: config.ack_wait,
-        max_ack_pending: config.max_ack_pending,
-        filter_subject: config.filter_subject,
-      });
-    }
+    await this.request(`declare consumer ${durable} on ${stream}`, async () => {
+      const jsm = await this.jsm();
+      try {
+        await jsm.consumers.add(stream, config);
+      } catch (error) {
+        if (apiCode(error) !== CONSUMER_EXISTS) throw error;
+        await jsm.consumers.update(stream, durable, {
+          max_deliver: config.max_deliver,
+          ack_wait: config.ack_wait,
+          max_ack_pending: config.max_ack_pending,
+          filter_subject: config.filter_subject,
+        });
+      }
+    });
     return { durable, config };
+  }
+
+  /**
+   * Runs a JetStream API request, again (with `topologyRetry`) when it timed out or met a leader election:
+   * on a cluster, a stream whose leader node was lost answers nothing for the seconds of the election.
+   */
+  request<R>(what: string, run: () => Promise<R>): Promise<R> {
+    return retrying(run, {
+      policy: this.settings.topologyRetry,
+      retryable: isTransientRequest,
+      onRetry: (error, attempt, delayMs) =>
+        this.logger.warn(
+          { request: what, attempt, delayMs, err: errorMessage(error) },
+          'JetStream request failed; retrying',
+        ),
+    });
   }
 
   private consumerConfig(
@@ -133,7 +151,7 @@ export class JetStreamTopology {
   private remember(key: string, declare: () => Promise<string>): Promise<string> {
     let pending = this.streams.get(key);
     if (!pending) {
-      pending = declare().then(
+      pending = this.request(`declare stream ${key}`, declare).then(
         (name) => {
           this.readyStreams.add(key);
           return name;
@@ -165,8 +183,13 @@ export class JetStreamTopology {
     try {
       const info = await jsm.streams.info(name);
       const subjects = info.config.subjects ?? [];
-      if (!subjects.includes(subject))
-        await jsm.streams.update(name, { ...info.config, subjects: [...subjects, subject] });
+      const replicas = this.streamConfig?.num_replicas ?? info.config.num_replicas;
+      if (!subjects.includes(subject) || replicas !== info.config.num_replicas)
+        await jsm.streams.update(name, {
+          ...info.config,
+          subjects: [...new Set([...subjects, subject])],
+          num_replicas: replicas,
+        });
       return name;
     } catch (error) {
       if (apiCode(error) !== STREAM_NOT_FOUND) throw error;

@@ -111,12 +111,16 @@ export interface Subject {
   startConsumer(store: ClaimingIdempotencyStore, handled: (event: Event) => void): Promise<void>;
   /** The node (1-3) that leads the partition / stream / queue the events go to. */
   leader(): Promise<number>;
+  /** What the broker knows about events never handled (stored? delivered how often?), for the failure message. */
+  diagnose?(missing: Event[]): Promise<string>;
 }
 
 export interface Fault {
   kind: 'kill' | 'pause';
   /** How long the node stays dead or paused before it is started / resumed. */
   downMs: number;
+  /** Start a third consumer instance right after the fault (while the cluster elects a new leader). */
+  consumerDuringFault?: boolean;
 }
 
 export interface Report {
@@ -139,6 +143,8 @@ export interface Report {
   recoverMs: number;
   outOfOrderKeys: string[];
   clusterMiB: number;
+  /** With `consumerDuringFault`: how starting the third consumer ended ('started', or its error). */
+  consumerStartedDuringFault?: string;
 }
 
 export const KEYS = ['k0', 'k1', 'k2', 'k3', 'k4'];
@@ -212,7 +218,15 @@ interface Handling {
   order: Map<string, number[]>;
 }
 
-async function report(broker: Broker, fault: string, node: number, run: Publishing, seen: Handling, duplicatesAbsorbed: number): Promise<Report> {
+async function report(
+  broker: Broker,
+  fault: string,
+  node: number,
+  run: Publishing,
+  seen: Handling,
+  duplicatesAbsorbed: number,
+  consumerStartedDuringFault?: string,
+): Promise<Report> {
   const afterFault = run.acknowledged.filter((e) => run.startedAt.get(e.id)! > run.faultAt);
   const earliest = (times: Map<string, number>) => Math.min(...afterFault.map((e) => times.get(e.id) ?? Infinity)) - run.faultAt;
   const result: Report = {
@@ -232,6 +246,7 @@ async function report(broker: Broker, fault: string, node: number, run: Publishi
     recoverMs: earliest(seen.handledAt),
     outOfOrderKeys: [...seen.order].filter(([, seqs]) => seqs.some((s, i) => i > 0 && s < seqs[i - 1]!)).map(([key]) => key),
     clusterMiB: await clusterMemoryMiB(broker),
+    ...(consumerStartedDuringFault === undefined ? {} : { consumerStartedDuringFault }),
   };
   console.log(`cluster fault report: ${JSON.stringify(result)}`);
   return result;
@@ -265,26 +280,39 @@ export async function runScenario(broker: Broker, subject: Subject, fault: Fault
   });
   const keyPrefix = `codegen-cluster-test:${randomUUID()}:`;
   const counts = { absorbed: 0 };
+  const newStore = () => new CountingStore(new RedisIdempotencyStore({ client: redis, keyPrefix }), counts);
   const seen = newHandling();
   for (let instance = 0; instance < 2; instance++) {
-    await subject.startConsumer(new CountingStore(new RedisIdempotencyStore({ client: redis, keyPrefix }), counts), (e) => seen.record(e));
+    await subject.startConsumer(newStore(), (e) => seen.record(e));
   }
   let node = 0;
   let restored: Promise<void> = Promise.resolve();
+  let lateStart: Promise<string> | undefined;
   try {
     const run = await publishAll(subject, total, async () => {
       node = await subject.leader();
       await cluster(broker, fault.kind, String(node));
       restored = restoreLater(broker, fault, node);
+      if (fault.consumerDuringFault)
+        lateStart = subject
+          .startConsumer(newStore(), (e) => seen.record(e))
+          .then(
+            () => 'started',
+            (error: unknown) => String(error),
+          );
     });
     await restored;
     await waitFor(
       () => run.acknowledged.every((e) => seen.runs.has(e.id)),
       120_000,
       () => `every acknowledged event to be handled (${run.acknowledged.filter((e) => seen.runs.has(e.id)).length}/${run.acknowledged.length})`,
-    );
+    ).catch(async (error: unknown) => {
+      const missing = run.acknowledged.filter((e) => !seen.runs.has(e.id));
+      const diagnosis = await subject.diagnose?.(missing).catch((failure: unknown) => `diagnosis failed: ${String(failure)}`);
+      throw new Error(`${(error as Error).message}${diagnosis ? `; ${diagnosis}` : ''}`);
+    });
     await sleep(2000); // redeliveries still under way would show as events handled twice
-    return await report(broker, fault.kind, node, run, seen, counts.absorbed);
+    return await report(broker, fault.kind, node, run, seen, counts.absorbed, await lateStart);
   } finally {
     await restored.catch(() => undefined);
     const keys = await redis.keys(`${keyPrefix}*`);

@@ -6,7 +6,7 @@ import { MemoryIdempotencyStore } from '../../runtime/idempotency.js';
 import { ConcurrencyLimit } from '../../runtime/limiter.js';
 import { concreteAddress, segment, type OperationSpec } from '../../runtime/operation.js';
 import { prepareOutbound, type OutboundSpec } from '../../runtime/producer.js';
-import { backoffDelay, retryPolicy } from '../../runtime/retry.js';
+import { backoffDelay, retrying, retryPolicy } from '../../runtime/retry.js';
 import type { ValidationResult } from '../../runtime/validation.js';
 
 const requireTenant = (data: unknown): ValidationResult<{ tenant: string }> =>
@@ -40,6 +40,36 @@ describe('backoffDelay', () => {
       expect(third).toBeLessThanOrEqual(480);
       expect(backoffDelay(policy, 20)).toBeLessThanOrEqual(1_200);
     }
+  });
+});
+
+describe('retrying', () => {
+  const policy = retryPolicy({ maxAttempts: 3, initialDelayMs: 1, maxDelayMs: 1 });
+  const failing = (errors: Error[]) => async (attempt: number) => {
+    const error = errors[attempt - 1];
+    if (error) throw error;
+    return attempt;
+  };
+  const timeouts = (count: number) => Array.from({ length: count }, () => new Error('timeout'));
+
+  it('tries again after a retryable failure, telling onRetry, until an attempt succeeds', async () => {
+    const retried: number[] = [];
+    const result = await retrying(failing(timeouts(2)), { policy, retryable: () => true, onRetry: (_error, attempt) => retried.push(attempt) });
+    expect({ result, retried }).toEqual({ result: 3, retried: [1, 2] });
+  });
+
+  it('gives up after the last attempt, and at once on a failure that is not retryable, with the caller’s error', async () => {
+    const failure = (error: unknown, attempts: number) => new Error(`${(error as Error).message} after ${attempts}`);
+    await expect(retrying(failing(timeouts(3)), { policy, retryable: () => true, failure })).rejects.toThrow('timeout after 3');
+    const onlyTimeouts = (error: unknown) => (error as Error).message === 'timeout';
+    await expect(retrying(failing([new Error('denied')]), { policy, retryable: onlyTimeouts, failure })).rejects.toThrow('denied after 1');
+  });
+
+  it('stops waiting when its signal aborts, with the error `aborted` gives', async () => {
+    const closing = new AbortController();
+    closing.abort();
+    const loop = { policy, retryable: () => true, signal: closing.signal, aborted: () => new Error('closed') };
+    await expect(retrying(failing(timeouts(1)), loop)).rejects.toThrow('closed');
   });
 });
 
