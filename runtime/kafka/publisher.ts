@@ -41,6 +41,20 @@ export function producerConfig(options: KafkaProducerOptions, overrides: Produce
 }
 
 /**
+ * Whether the producer is idempotent (the default); refuses `acks` 0 or 1 without `idempotent: false`,
+ * which kafkajs would only refuse at the first send.
+ */
+export function isIdempotent(options: KafkaProducerOptions): boolean {
+  if (options.idempotent === false) return false;
+  const acks: number | undefined = options.acks;
+  if (acks !== undefined && acks !== -1)
+    throw new TypeError(
+      `kafka client: \`producer.acks: ${acks}\` needs \`producer.idempotent: false\` (the idempotent producer, the default, waits for all in-sync replicas: acks -1)`,
+    );
+  return true;
+}
+
+/**
  * OpenTelemetry, loaded once in the background (the client is made synchronously and @opentelemetry/api
  * is imported only when installed); once loaded, publishes take it without an await.
  */
@@ -73,7 +87,7 @@ export class KafkaPublisher {
     private readonly settings: PublisherSettings,
   ) {
     this.outboundSpecs = new OutboundSpecs(KAFKA_HEADER_MAPPING, settings.schemaRegistry);
-    const idempotent = settings.producer.idempotent ?? false;
+    const idempotent = isIdempotent(settings.producer);
     this.producer = connection.lazy(() => {
       const producer = connection.kafka.producer(
         producerConfig(settings.producer, { idempotent, ...(idempotent ? { maxInFlightRequests: 1 } : {}) }),

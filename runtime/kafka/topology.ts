@@ -4,7 +4,7 @@ import type { Admin, ITopicConfig } from 'kafkajs';
 import type { Logger } from '../logger.js';
 import { segment } from '../operation.js';
 import { ADDRESS_HEADER } from './message.js';
-import type { KafkaChannel, KafkaOperation, KafkaReplySpec, TopologyReport } from './options.js';
+import type { KafkaChannel, KafkaOperation, KafkaReplySpec, KafkaTopologyOptions, TopologyReport } from './options.js';
 
 /** How the client's options name topics: a prefix for every topic, and a topic per channel instead of the document's. */
 export class TopicNames {
@@ -107,6 +107,8 @@ export interface DeclareOptions {
   deadLetterTopic: string | false | undefined;
   /** The client's one reply topic, when it has one. */
   replyTopic: string | undefined;
+  /** Replication over the document's (the client's `topology` option and declareTopology()'s). */
+  topology: KafkaTopologyOptions;
 }
 
 /**
@@ -121,12 +123,18 @@ export function documentTopics(
   const wanted = new Map<string, ITopicConfig>();
   const add = (topic: string, channel: KafkaChannel) => {
     if (wanted.has(topic)) return;
-    wanted.set(topic, {
+    wanted.set(
       topic,
-      numPartitions: channel.partitions ?? -1,
-      replicationFactor: channel.replicas ?? -1,
-      configEntries: [...channel.configEntries],
-    });
+      withReplication(
+        {
+          topic,
+          numPartitions: channel.partitions ?? -1,
+          replicationFactor: channel.replicas ?? -1,
+          configEntries: [...channel.configEntries],
+        },
+        options.topology,
+      ),
+    );
   };
   for (const operation of operations) {
     const channel = operation.channel;
@@ -151,6 +159,35 @@ export function documentTopics(
     }
   }
   return [...wanted.values()];
+}
+
+/** The topology options, refused (TypeError) unless each is a whole number from 1. */
+export function checkTopologyOptions(options: KafkaTopologyOptions): KafkaTopologyOptions {
+  for (const [name, value] of Object.entries(options))
+    if (value !== undefined && !(Number.isInteger(value) && (value as number) >= 1))
+      throw new TypeError(`kafka client: \`topology.${name}\` must be a whole number from 1, got ${String(value)}`);
+  return options;
+}
+
+/**
+ * A topic's replication factor and `min.insync.replicas` as the topology options say, over the document's.
+ * Refuses a `min.insync.replicas` above the replication factor (every write would fail with NOT_ENOUGH_REPLICAS).
+ */
+export function withReplication(topic: ITopicConfig, options: KafkaTopologyOptions): ITopicConfig {
+  const { replicationFactor, minInsyncReplicas } = checkTopologyOptions(options);
+  const replicas = replicationFactor ?? topic.replicationFactor ?? -1;
+  let configEntries = topic.configEntries ?? [];
+  if (minInsyncReplicas !== undefined)
+    configEntries = [
+      ...configEntries.filter((entry) => entry.name !== 'min.insync.replicas'),
+      { name: 'min.insync.replicas', value: String(minInsyncReplicas) },
+    ];
+  const minInsync = Number(configEntries.find((entry) => entry.name === 'min.insync.replicas')?.value ?? 1);
+  if (replicas > 0 && minInsync > replicas)
+    throw new TypeError(
+      `kafka client: topic ${topic.topic} would have min.insync.replicas ${minInsync} above its replication factor ${replicas}: no write could succeed; give \`topology.replicationFactor\``,
+    );
+  return { ...topic, replicationFactor: replicas, configEntries };
 }
 
 /** Creates the topics that do not exist yet; reports the others (a partition count is never changed). */
