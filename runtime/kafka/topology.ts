@@ -190,6 +190,16 @@ export function withReplication(topic: ITopicConfig, options: KafkaTopologyOptio
   return { ...topic, replicationFactor: replicas, configEntries };
 }
 
+/** kafkajs reports refused topics as "Topic creation errors"; the reason of each is in `errors`. */
+function explainCreateErrors(error: unknown): never {
+  const refused = (error as { errors?: unknown }).errors;
+  if (!Array.isArray(refused)) throw error;
+  const reasons = refused.map(
+    (e: { topic?: string; message?: string }) => `${e.topic ?? '?'}: ${e.message ?? String(e)}`,
+  );
+  throw new Error(`kafka refused to create topics (${reasons.join('; ')})`, { cause: error });
+}
+
 /** Creates the topics that do not exist yet; reports the others (a partition count is never changed). */
 export async function ensureTopics(admin: Admin, topics: ITopicConfig[], logger: Logger): Promise<TopologyReport> {
   const report: TopologyReport = { created: [], existing: [], mismatched: [] };
@@ -197,7 +207,7 @@ export async function ensureTopics(admin: Admin, topics: ITopicConfig[], logger:
   const missing = topics.filter((t) => !present.has(t.topic));
   const existing = topics.filter((t) => present.has(t.topic));
   if (missing.length > 0) {
-    const created = await admin.createTopics({ topics: missing, waitForLeaders: true });
+    const created = await admin.createTopics({ topics: missing, waitForLeaders: true }).catch(explainCreateErrors);
     if (created) report.created.push(...missing.map((t) => t.topic));
     else {
       // Someone created some of them meanwhile: the rest exists now too.

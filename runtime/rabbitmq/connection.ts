@@ -18,10 +18,8 @@ export class RabbitConnection {
 
   constructor(options: ClientOptions, settings: Settings, defaultUrls: readonly string[], hooks: ConnectionHooks) {
     const given = options.connection;
-    const heartbeat = options.heartbeatSeconds ?? DEFAULT_HEARTBEAT_SECONDS;
-    const urls = given
-      ? ['(the connection given to the client)']
-      : (options.urls ?? defaultUrls).map((url) => withHeartbeat(url, heartbeat));
+    const heartbeat = heartbeatSecondsOf(options);
+    const urls = given ? ['(the connection given to the client)'] : (options.urls ?? defaultUrls);
     const connectionName = options.connectionName ?? settings.serviceName;
     const { logger } = settings;
     this.reconnector = new Reconnector<ChannelModel>(
@@ -29,7 +27,11 @@ export class RabbitConnection {
       {
         // A given connection is used once: with `maxAttempts: 0` below, its loss is final.
         open: async (url) =>
-          given ?? connect(url, { ...options.socketOptions, clientProperties: { connection_name: connectionName } }),
+          given ??
+          connect(withHeartbeat(url, heartbeat), {
+            ...options.socketOptions,
+            clientProperties: { connection_name: connectionName },
+          }),
         setup: (connection) => hooks.setUp(connection),
         watch: (connection, lost) => watchConnection(connection, lost, logger),
         // A connection the application gave us is the application's to close.
@@ -73,10 +75,16 @@ export class RabbitConnection {
  */
 const DEFAULT_HEARTBEAT_SECONDS = 10;
 
-/** The URL asking for `seconds` of heartbeat, unless it asks for its own. */
-export function withHeartbeat(url: string, seconds: number): string {
+/** The `heartbeatSeconds` option or its default; refused (TypeError) unless a whole number from 0. */
+function heartbeatSecondsOf(options: ClientOptions): number {
+  const seconds = options.heartbeatSeconds ?? DEFAULT_HEARTBEAT_SECONDS;
   if (!Number.isInteger(seconds) || seconds < 0)
     throw new TypeError(`rabbitmq client: \`heartbeatSeconds\` must be a whole number from 0, got ${String(seconds)}`);
+  return seconds;
+}
+
+/** The URL asking for `seconds` of heartbeat, unless it asks for its own. */
+export function withHeartbeat(url: string, seconds: number): string {
   if (/[?&]heartbeat=/.test(url)) return url;
   return `${url}${url.includes('?') ? '&' : '?'}heartbeat=${seconds}`;
 }
