@@ -3,6 +3,8 @@
 import type { Admin, ITopicConfig } from 'kafkajs';
 import type { Logger } from '../logger.js';
 import { segment } from '../operation.js';
+import { sleep } from '../retry.js';
+import { isRetriable } from './connection.js';
 import { ADDRESS_HEADER } from './message.js';
 import type { KafkaChannel, KafkaOperation, KafkaReplySpec, KafkaTopologyOptions, TopologyReport } from './options.js';
 
@@ -200,6 +202,29 @@ function explainCreateErrors(error: unknown): never {
   throw new Error(`kafka refused to create topics (${reasons.join('; ')})`, { cause: error });
 }
 
+const LEADER_WAIT_MS = 30_000;
+
+/**
+ * Waits until every partition of the new topics has a leader. On a cluster the broker answering may not
+ * know a topic the controller just created ("does not host this topic-partition", which kafkajs' own
+ * `waitForLeaders` does not retry): that, like a missing leader, is asked again until `LEADER_WAIT_MS`.
+ */
+async function waitForLeaders(admin: Admin, topics: string[]): Promise<void> {
+  const deadline = Date.now() + LEADER_WAIT_MS;
+  for (;;) {
+    try {
+      const metadata = await admin.fetchTopicMetadata({ topics });
+      const led = metadata.topics.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0));
+      if (led && metadata.topics.length === topics.length) return;
+      if (Date.now() > deadline)
+        throw new Error(`kafka topics without a leader after ${LEADER_WAIT_MS} ms: ${topics.join(', ')}`);
+    } catch (error) {
+      if (!isRetriable(error) || Date.now() > deadline) throw error;
+    }
+    await sleep(250);
+  }
+}
+
 /** Creates the topics that do not exist yet; reports the others (a partition count is never changed). */
 export async function ensureTopics(admin: Admin, topics: ITopicConfig[], logger: Logger): Promise<TopologyReport> {
   const report: TopologyReport = { created: [], existing: [], mismatched: [] };
@@ -207,7 +232,12 @@ export async function ensureTopics(admin: Admin, topics: ITopicConfig[], logger:
   const missing = topics.filter((t) => !present.has(t.topic));
   const existing = topics.filter((t) => present.has(t.topic));
   if (missing.length > 0) {
-    const created = await admin.createTopics({ topics: missing, waitForLeaders: true }).catch(explainCreateErrors);
+    const created = await admin.createTopics({ topics: missing, waitForLeaders: false }).catch(explainCreateErrors);
+    if (created)
+      await waitForLeaders(
+        admin,
+        missing.map((t) => t.topic),
+      );
     if (created) report.created.push(...missing.map((t) => t.topic));
     else {
       // Someone created some of them meanwhile: the rest exists now too.
