@@ -6,28 +6,11 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compileStrict, freshDir, generateTo, importGenerated, runInProcess, uniqueName } from '../helpers/codegen.js';
-import { AMQP_URL, rabbitmqctl, sleep, waitFor, type Loose } from './support.js';
-
-/** A document with one channel (and its amqp binding) that the application both sends to and receives from. */
-function documentText(channelBinding: string, title = 'Queue Types'): string {
-  return `asyncapi: 3.0.0
-info: { title: ${title}, version: 1.0.0 }
-channels:
-  things:
-    address: things.created
-    messages:
-      thing: { payload: { type: object, required: [id], properties: { id: { type: string } } } }
-    bindings:
-      amqp: ${channelBinding}
-operations:
-  sendThing: { action: send, channel: { $ref: '#/channels/things' } }
-  onThing: { action: receive, channel: { $ref: '#/channels/things' } }
-`;
-}
+import { AMQP_URL, rabbitmqctl, sleep, thingsDocument, waitFor, type Loose } from './support.js';
 
 function writeDocument(channelBinding: string): string {
   const file = path.join(freshDir('rabbitmq-queue-types'), 'asyncapi.yaml');
-  writeFileSync(file, documentText(channelBinding));
+  writeFileSync(file, thingsDocument(channelBinding));
   return file;
 }
 
