@@ -233,13 +233,13 @@ export async function ensureTopics(admin: Admin, topics: ITopicConfig[], logger:
   const existing = topics.filter((t) => present.has(t.topic));
   if (missing.length > 0) {
     const created = await admin.createTopics({ topics: missing, waitForLeaders: false }).catch(explainCreateErrors);
-    if (created)
+    if (created) {
       await waitForLeaders(
         admin,
         missing.map((t) => t.topic),
       );
-    if (created) report.created.push(...missing.map((t) => t.topic));
-    else {
+      report.created.push(...missing.map((t) => t.topic));
+    } else {
       // Someone created some of them meanwhile: the rest exists now too.
       report.existing.push(...missing.map((t) => t.topic));
     }
