@@ -29,6 +29,7 @@ export class RabbitConnection {
         open: async (url) =>
           given ??
           connect(withHeartbeat(url, heartbeat), {
+            timeout: OPEN_TIMEOUT_MS,
             ...options.socketOptions,
             clientProperties: { connection_name: connectionName },
           }),
@@ -74,6 +75,13 @@ export class RabbitConnection {
  * answering without closing its sockets (paused, cut off by the network) is noticed only after two of them.
  */
 const DEFAULT_HEARTBEAT_SECONDS = 10;
+
+/**
+ * How long opening a connection may go without an answer (amqplib's socket `timeout`, until the AMQP
+ * handshake is done): a paused node's kernel still accepts the TCP connection, and without a limit the
+ * handshake would wait for the node to come back instead of trying the next URL.
+ */
+const OPEN_TIMEOUT_MS = 10_000;
 
 /** The `heartbeatSeconds` option or its default; refused (TypeError) unless a whole number from 0. */
 function heartbeatSecondsOf(options: ClientOptions): number {

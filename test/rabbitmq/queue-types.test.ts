@@ -127,6 +127,28 @@ describe('rabbitmq: connection settings for a cluster', () => {
     await expect(plain.createClient({ urls: [url], heartbeatSeconds: -1 })).rejects.toThrow(/`heartbeatSeconds` must be a whole number from 0/);
   });
 
+  it('after losing its connection starts again at the next address (a paused node may accept connections it never serves)', async () => {
+    const own = uniqueName('codegen-rotate');
+    await rabbitmqctl('add_vhost', own);
+    await rabbitmqctl('set_permissions', '-p', own, 'guest', '.*', '.*', '.*');
+    const events: Array<{ type: string; address?: string }> = [];
+    try {
+      // Two addresses of the one broker, told apart by a query parameter.
+      const base = `${AMQP_URL}/${encodeURIComponent(own)}`;
+      await client(plain, {
+        urls: [base, `${base}?frameMax=131072`],
+        reconnect: { initialDelayMs: 50, maxDelayMs: 200 },
+        onConnectionEvent: (event: { type: string; address?: string }) => events.push(event),
+      });
+      await rabbitmqctl('close_all_connections', '--vhost', own, 'test');
+      await waitFor(() => events.filter((e) => e.type === 'connected').length >= 2, 'the client to connect again', 15_000);
+      const addresses = events.filter((e) => e.type === 'connected').map((e) => /frameMax/.test(e.address ?? ''));
+      expect(addresses).toEqual([false, true]);
+    } finally {
+      await rabbitmqctl('delete_vhost', own);
+    }
+  });
+
   it('reconnects from a dead address to a live one and declares its topology again after the broker lost it (vhost deleted and re-created)', async () => {
     const lost = uniqueName('codegen-lost');
     const create = async () => {
