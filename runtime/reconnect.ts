@@ -102,13 +102,17 @@ export class Slot<T> {
  * Keeps one connection to any of several broker addresses. The first connection is attempted
  * `initialAttempts` times; after a loss the loop starts again (up to `maxAttempts`). Addresses are tried
  * in turn, without waiting between addresses of one round and with exponential backoff between rounds,
- * so a cluster node that is down costs no time while a broker that is down is not hammered.
+ * so a cluster node that is down costs no time while a broker that is down is not hammered. After a
+ * loss the round starts at the address after the lost one: a node that stopped answering (paused, cut
+ * off) may still accept connections it never serves, and would hold the first attempt until it times out.
  */
 export class Reconnector<C> {
   private readonly slot = new Slot<C>();
   private readonly policy: ReconnectPolicy;
   private readonly stopping = new AbortController();
   private failure: Error | undefined;
+  /** Index of the address a round starts at: the one after the address of the last connection. */
+  private firstAddress = 0;
 
   constructor(
     private readonly addresses: readonly string[],
@@ -161,13 +165,15 @@ export class Reconnector<C> {
   private async connect(maxAttempts: number): Promise<C | undefined> {
     let lastError: unknown = new ConnectionUnavailableError('reconnecting is turned off (no attempt allowed)');
     for (let attempt = 1; attempt <= maxAttempts && !this.stopped; attempt++) {
-      const address = this.addresses[(attempt - 1) % this.addresses.length]!;
+      const index = (this.firstAddress + attempt - 1) % this.addresses.length;
+      const address = this.addresses[index]!;
       try {
         const connection = await this.openAndSetUp(address);
         if (this.stopped) {
           await this.driver.close(connection).catch(() => undefined);
           return undefined;
         }
+        this.firstAddress = (index + 1) % this.addresses.length;
         this.adopt(connection, address, attempt);
         return connection;
       } catch (error) {

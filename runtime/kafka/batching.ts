@@ -27,7 +27,7 @@ export interface SenderSettings {
 /** The sender's settings from the producer options, defaults filled in. */
 export function senderSettings(options: KafkaProducerOptions): SenderSettings {
   return {
-    acks: options.idempotent ? -1 : (options.acks ?? -1),
+    acks: options.idempotent === false ? (options.acks ?? -1) : -1,
     timeoutMs: options.timeoutMs ?? 30_000,
     compression: options.compression,
     deliveryTimeoutMs: options.deliveryTimeoutMs ?? 120_000,

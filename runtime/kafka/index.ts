@@ -2,6 +2,7 @@
 export type { KafkaDeadLetterOrigin } from './dead-letters.js';
 export { ADDRESS_HEADER, KAFKA_HEADER_MAPPING } from './message.js';
 export type {
+  DeclareTopologyOptions,
   KafkaConsumerOptions,
   KafkaEventContext,
   KafkaHandler,
@@ -10,6 +11,7 @@ export type {
   KafkaReply,
   KafkaRequestOptions,
   KafkaSubscription,
+  KafkaTopologyOptions,
   PublishedEvent,
   TopologyReport,
 } from './options.js';

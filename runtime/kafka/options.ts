@@ -55,11 +55,29 @@ export interface KafkaOperation<T, H, P> {
 
 // ---- options -------------------------------------------------------------------------------------
 
-export interface KafkaProducerOptions {
+/**
+ * The producer's settings. Idempotent by default: kafkajs numbers each partition's records, the broker
+ * drops a retried request it already wrote (no duplicate after a lost acknowledgement, e.g. a leader
+ * change), which needs `acks: -1` and one request in flight. `acks` 0 or 1 only with `idempotent: false`;
+ * the client refuses the contradiction when it is made (TypeError).
+ */
+export type KafkaProducerOptions = KafkaProducerSettings & (IdempotentProducer | NonIdempotentProducer);
+
+export interface IdempotentProducer {
+  /** Idempotent producer (default): broker-side de-duplication of retried requests, one request in flight. */
+  idempotent?: true;
+  /** Always -1 (all in-sync replicas) for the idempotent producer. */
+  acks?: -1;
+}
+
+export interface NonIdempotentProducer {
+  /** Opted out: a request retried after a lost acknowledgement may be written twice. */
+  idempotent: false;
   /** -1 (all in-sync replicas, default), 1 (leader only) or 0 (no acknowledgement). */
   acks?: -1 | 0 | 1;
-  /** Idempotent producer (one request in flight, broker-side de-duplication of retries). Default false. */
-  idempotent?: boolean;
+}
+
+export interface KafkaProducerSettings {
   compression?: CompressionTypes;
   /** How long the broker may take to acknowledge a request (default 30 s). */
   timeoutMs?: number;
@@ -73,6 +91,18 @@ export interface KafkaProducerOptions {
   lingerMs?: number;
   /** Any other kafkajs producer setting. */
   config?: Omit<ProducerConfig, 'idempotent' | 'transactionalId'>;
+}
+
+/**
+ * How declareTopology() creates topics on a cluster, over what the document's bindings say (documents
+ * often ask for `replicas: 1`, right for one broker; a cluster's operator wants 3 and `min.insync.replicas` 2).
+ * Applies to topics it creates; an existing topic is left as it is.
+ */
+export interface KafkaTopologyOptions {
+  /** Replication factor of every topic created (the channels', dead-letter and reply topics). */
+  replicationFactor?: number;
+  /** `min.insync.replicas` of every topic created: with `acks: -1`, a write needs this many replicas. */
+  minInsyncReplicas?: number;
 }
 
 /** Options of one consumer (an `on…` method); the client's `consumer` option gives the defaults. */
@@ -108,6 +138,7 @@ export interface KafkaTransportOptions {
   logger: Logger;
   producer: KafkaProducerOptions;
   consumer: KafkaConsumerOptions;
+  topology: KafkaTopologyOptions;
   transactionalId: string | undefined;
   requestTimeoutMs: number;
   replyTopic: string | undefined;
@@ -185,6 +216,11 @@ export interface KafkaSubscription {
   readonly topics: ReadonlyArray<string | RegExp>;
   /** Stops fetching, lets the handler in progress finish, commits its offset and leaves the group. */
   close(): Promise<void>;
+}
+
+/** What declareTopology() takes: whether to create dead-letter topics (default true), and replication for this call. */
+export interface DeclareTopologyOptions extends KafkaTopologyOptions {
+  deadLetter?: boolean;
 }
 
 export interface TopologyReport {

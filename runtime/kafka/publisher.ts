@@ -1,7 +1,14 @@
 // Sending: validation, the envelope and the Kafka record of each event, PRODUCER spans, and the
 // long-lived batching producer every publish, dead letter and reply goes through.
 import { randomUUID } from 'node:crypto';
-import { Partitioners, type IHeaders, type Message, type Producer, type ProducerConfig } from 'kafkajs';
+import {
+  Partitioners,
+  type IHeaders,
+  type KafkaConfig,
+  type Message,
+  type Producer,
+  type ProducerConfig,
+} from 'kafkajs';
 import type { SchemaRegistryOptions } from '../codec.js';
 import type { CloudEventAttributes } from '../envelope.js';
 import { concreteAddress } from '../operation.js';
@@ -26,6 +33,8 @@ export interface PublisherSettings {
   source: string;
   validate: boolean;
   producer: KafkaProducerOptions;
+  /** The kafkajs client settings (their `retry` is the producer's too). */
+  client?: Omit<KafkaConfig, 'brokers' | 'clientId'>;
   logger: Logger;
   schemaRegistry?: SchemaRegistryOptions;
 }
@@ -38,6 +47,28 @@ export function producerConfig(options: KafkaProducerOptions, overrides: Produce
     ...options.config,
     ...overrides,
   };
+}
+
+/**
+ * Whether the producer is idempotent (the default). Refuses, when the client is made, what kafkajs
+ * would only refuse at the first send: `acks` 0 or 1, or no retries (`retry.retries: 0`), without
+ * `idempotent: false`.
+ */
+export function isIdempotent(
+  options: KafkaProducerOptions,
+  client: Omit<KafkaConfig, 'brokers' | 'clientId'> | undefined,
+): boolean {
+  if (options.idempotent === false) return false;
+  const acks: number | undefined = options.acks;
+  const retries = options.config?.retry?.retries ?? client?.retry?.retries;
+  const refused =
+    acks !== undefined && acks !== -1
+      ? `\`producer.acks: ${acks}\` (the idempotent producer waits for all in-sync replicas: acks -1)`
+      : retries !== undefined && retries < 1
+        ? `\`retry.retries: ${retries}\` (kafkajs' idempotent producer must be allowed to retry)`
+        : undefined;
+  if (refused) throw new TypeError(`kafka client: ${refused} needs \`producer.idempotent: false\``);
+  return true;
 }
 
 /**
@@ -73,7 +104,7 @@ export class KafkaPublisher {
     private readonly settings: PublisherSettings,
   ) {
     this.outboundSpecs = new OutboundSpecs(KAFKA_HEADER_MAPPING, settings.schemaRegistry);
-    const idempotent = settings.producer.idempotent ?? false;
+    const idempotent = isIdempotent(settings.producer, settings.client);
     this.producer = connection.lazy(() => {
       const producer = connection.kafka.producer(
         producerConfig(settings.producer, { idempotent, ...(idempotent ? { maxInFlightRequests: 1 } : {}) }),

@@ -3,8 +3,10 @@
 import type { Admin, ITopicConfig } from 'kafkajs';
 import type { Logger } from '../logger.js';
 import { segment } from '../operation.js';
+import { sleep } from '../retry.js';
+import { isRetriable } from './connection.js';
 import { ADDRESS_HEADER } from './message.js';
-import type { KafkaChannel, KafkaOperation, KafkaReplySpec, TopologyReport } from './options.js';
+import type { KafkaChannel, KafkaOperation, KafkaReplySpec, KafkaTopologyOptions, TopologyReport } from './options.js';
 
 /** How the client's options name topics: a prefix for every topic, and a topic per channel instead of the document's. */
 export class TopicNames {
@@ -107,6 +109,8 @@ export interface DeclareOptions {
   deadLetterTopic: string | false | undefined;
   /** The client's one reply topic, when it has one. */
   replyTopic: string | undefined;
+  /** Replication over the document's (the client's `topology` option and declareTopology()'s). */
+  topology: KafkaTopologyOptions;
 }
 
 /**
@@ -121,12 +125,18 @@ export function documentTopics(
   const wanted = new Map<string, ITopicConfig>();
   const add = (topic: string, channel: KafkaChannel) => {
     if (wanted.has(topic)) return;
-    wanted.set(topic, {
+    wanted.set(
       topic,
-      numPartitions: channel.partitions ?? -1,
-      replicationFactor: channel.replicas ?? -1,
-      configEntries: [...channel.configEntries],
-    });
+      withReplication(
+        {
+          topic,
+          numPartitions: channel.partitions ?? -1,
+          replicationFactor: channel.replicas ?? -1,
+          configEntries: [...channel.configEntries],
+        },
+        options.topology,
+      ),
+    );
   };
   for (const operation of operations) {
     const channel = operation.channel;
@@ -153,6 +163,68 @@ export function documentTopics(
   return [...wanted.values()];
 }
 
+/** The topology options, refused (TypeError) unless each is a whole number from 1. */
+export function checkTopologyOptions(options: KafkaTopologyOptions): KafkaTopologyOptions {
+  for (const [name, value] of Object.entries(options))
+    if (value !== undefined && !(Number.isInteger(value) && (value as number) >= 1))
+      throw new TypeError(`kafka client: \`topology.${name}\` must be a whole number from 1, got ${String(value)}`);
+  return options;
+}
+
+/**
+ * A topic's replication factor and `min.insync.replicas` as the topology options say, over the document's.
+ * Refuses a `min.insync.replicas` above the replication factor (every write would fail with NOT_ENOUGH_REPLICAS).
+ */
+export function withReplication(topic: ITopicConfig, options: KafkaTopologyOptions): ITopicConfig {
+  const { replicationFactor, minInsyncReplicas } = checkTopologyOptions(options);
+  const replicas = replicationFactor ?? topic.replicationFactor ?? -1;
+  let configEntries = topic.configEntries ?? [];
+  if (minInsyncReplicas !== undefined)
+    configEntries = [
+      ...configEntries.filter((entry) => entry.name !== 'min.insync.replicas'),
+      { name: 'min.insync.replicas', value: String(minInsyncReplicas) },
+    ];
+  const minInsync = Number(configEntries.find((entry) => entry.name === 'min.insync.replicas')?.value ?? 1);
+  if (replicas > 0 && minInsync > replicas)
+    throw new TypeError(
+      `kafka client: topic ${topic.topic} would have min.insync.replicas ${minInsync} above its replication factor ${replicas}: no write could succeed; give \`topology.replicationFactor\``,
+    );
+  return { ...topic, replicationFactor: replicas, configEntries };
+}
+
+/** kafkajs reports refused topics as "Topic creation errors"; the reason of each is in `errors`. */
+function explainCreateErrors(error: unknown): never {
+  const refused = (error as { errors?: unknown }).errors;
+  if (!Array.isArray(refused)) throw error;
+  const reasons = refused.map(
+    (e: { topic?: string; message?: string }) => `${e.topic ?? '?'}: ${e.message ?? String(e)}`,
+  );
+  throw new Error(`kafka refused to create topics (${reasons.join('; ')})`, { cause: error });
+}
+
+const LEADER_WAIT_MS = 30_000;
+
+/**
+ * Waits until every partition of the new topics has a leader. On a cluster the broker answering may not
+ * know a topic the controller just created ("does not host this topic-partition", which kafkajs' own
+ * `waitForLeaders` does not retry): that, like a missing leader, is asked again until `LEADER_WAIT_MS`.
+ */
+async function waitForLeaders(admin: Admin, topics: string[]): Promise<void> {
+  const deadline = Date.now() + LEADER_WAIT_MS;
+  for (;;) {
+    try {
+      const metadata = await admin.fetchTopicMetadata({ topics });
+      const led = metadata.topics.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0));
+      if (led && metadata.topics.length === topics.length) return;
+      if (Date.now() > deadline)
+        throw new Error(`kafka topics without a leader after ${LEADER_WAIT_MS} ms: ${topics.join(', ')}`);
+    } catch (error) {
+      if (!isRetriable(error) || Date.now() > deadline) throw error;
+    }
+    await sleep(250);
+  }
+}
+
 /** Creates the topics that do not exist yet; reports the others (a partition count is never changed). */
 export async function ensureTopics(admin: Admin, topics: ITopicConfig[], logger: Logger): Promise<TopologyReport> {
   const report: TopologyReport = { created: [], existing: [], mismatched: [] };
@@ -160,9 +232,14 @@ export async function ensureTopics(admin: Admin, topics: ITopicConfig[], logger:
   const missing = topics.filter((t) => !present.has(t.topic));
   const existing = topics.filter((t) => present.has(t.topic));
   if (missing.length > 0) {
-    const created = await admin.createTopics({ topics: missing, waitForLeaders: true });
-    if (created) report.created.push(...missing.map((t) => t.topic));
-    else {
+    const created = await admin.createTopics({ topics: missing, waitForLeaders: false }).catch(explainCreateErrors);
+    if (created) {
+      await waitForLeaders(
+        admin,
+        missing.map((t) => t.topic),
+      );
+      report.created.push(...missing.map((t) => t.topic));
+    } else {
       // Someone created some of them meanwhile: the rest exists now too.
       report.existing.push(...missing.map((t) => t.topic));
     }

@@ -10,6 +10,7 @@ import { KafkaDeadLetterStore, type KafkaDeadLetterOrigin } from './dead-letters
 import { KAFKA_HEADER_MAPPING } from './message.js';
 import type {
   EventSink,
+  DeclareTopologyOptions,
   KafkaAskOptions,
   KafkaConsumerOptions,
   KafkaHandler,
@@ -24,7 +25,7 @@ import type {
 } from './options.js';
 import { BackgroundTelemetry, KafkaPublisher } from './publisher.js';
 import { Requester, Responder } from './replies.js';
-import { TopicNames, documentTopics, ensureTopics } from './topology.js';
+import { TopicNames, checkTopologyOptions, documentTopics, ensureTopics } from './topology.js';
 import { KafkaTransactions } from './transactions.js';
 
 /** Options of a consumer as the generated client passes them: parameter sets narrow an address's topics. */
@@ -51,6 +52,7 @@ export class KafkaTransport {
     private readonly operations: ReadonlyArray<KafkaOperation<unknown, unknown, unknown>>,
   ) {
     const { logger } = options;
+    checkTopologyOptions(options.topology);
     this.connection = new KafkaConnection(options);
     this.topics = new TopicNames(options.topicPrefix, options.topics);
     this.telemetry = new BackgroundTelemetry(options.telemetry);
@@ -159,14 +161,17 @@ export class KafkaTransport {
 
   /**
    * Creates the document's topics (partitions, replicas and topic configuration from the bindings),
-   * the dead-letter topics of its consumers and the reply topics of its requests. Idempotent.
+   * the dead-letter topics of its consumers and the reply topics of its requests, with the replication
+   * the client's `topology` option (or `options`) sets over the document's. Idempotent.
    */
-  async declareTopology(options: { deadLetter?: boolean } = {}): Promise<TopologyReport> {
+  async declareTopology(options: DeclareTopologyOptions = {}): Promise<TopologyReport> {
     this.lifecycle.assertOpen();
+    const { deadLetter, ...replication } = options;
     const wanted = documentTopics(this.operations, this.topics, {
-      deadLetter: options.deadLetter !== false,
+      deadLetter: deadLetter !== false,
       deadLetterTopic: this.options.consumer.deadLetterTopic,
       replyTopic: this.options.replyTopic,
+      topology: { ...this.options.topology, ...replication },
     });
     return ensureTopics(await this.connection.admin(), wanted, this.options.logger);
   }

@@ -18,6 +18,7 @@ export class RabbitConnection {
 
   constructor(options: ClientOptions, settings: Settings, defaultUrls: readonly string[], hooks: ConnectionHooks) {
     const given = options.connection;
+    const heartbeat = heartbeatSecondsOf(options);
     const urls = given ? ['(the connection given to the client)'] : (options.urls ?? defaultUrls);
     const connectionName = options.connectionName ?? settings.serviceName;
     const { logger } = settings;
@@ -26,7 +27,12 @@ export class RabbitConnection {
       {
         // A given connection is used once: with `maxAttempts: 0` below, its loss is final.
         open: async (url) =>
-          given ?? connect(url, { ...options.socketOptions, clientProperties: { connection_name: connectionName } }),
+          given ??
+          connect(withHeartbeat(url, heartbeat), {
+            timeout: OPEN_TIMEOUT_MS,
+            ...options.socketOptions,
+            clientProperties: { connection_name: connectionName },
+          }),
         setup: (connection) => hooks.setUp(connection),
         watch: (connection, lost) => watchConnection(connection, lost, logger),
         // A connection the application gave us is the application's to close.
@@ -62,6 +68,33 @@ export class RabbitConnection {
   close(): Promise<void> {
     return this.reconnector.close();
   }
+}
+
+/**
+ * Without a heartbeat of its own the client takes the server's (RabbitMQ: 60 s), and a node that stops
+ * answering without closing its sockets (paused, cut off by the network) is noticed only after two of them.
+ */
+const DEFAULT_HEARTBEAT_SECONDS = 10;
+
+/**
+ * How long opening a connection may go without an answer (amqplib's socket `timeout`, until the AMQP
+ * handshake is done): a paused node's kernel still accepts the TCP connection, and without a limit the
+ * handshake would wait for the node to come back instead of trying the next URL.
+ */
+const OPEN_TIMEOUT_MS = 10_000;
+
+/** The `heartbeatSeconds` option or its default; refused (TypeError) unless a whole number from 0. */
+function heartbeatSecondsOf(options: ClientOptions): number {
+  const seconds = options.heartbeatSeconds ?? DEFAULT_HEARTBEAT_SECONDS;
+  if (!Number.isInteger(seconds) || seconds < 0)
+    throw new TypeError(`rabbitmq client: \`heartbeatSeconds\` must be a whole number from 0, got ${String(seconds)}`);
+  return seconds;
+}
+
+/** The URL asking for `seconds` of heartbeat, unless it asks for its own. */
+export function withHeartbeat(url: string, seconds: number): string {
+  if (/[?&]heartbeat=/.test(url)) return url;
+  return `${url}${url.includes('?') ? '&' : '?'}heartbeat=${seconds}`;
 }
 
 function watchConnection(connection: ChannelModel, lost: (error: unknown) => void, logger: Logger): void {

@@ -28,15 +28,17 @@ import {
   declareDeadLetterRoute,
   declareExchange,
   declareQueue,
+  queueTypeOf,
   type DeadLetterRoute,
   type ExchangeSpec,
+  type QueueType,
 } from './topology.js';
 
 /** One consumer's queue and how it treats messages, resolved from the document and the consumer's options. */
 export interface ConsumerPlan<P> {
   operation: string;
   /** '' asks the broker for a server-named queue (exclusive consumers). */
-  queue: { name: string; durable: boolean; exclusive: boolean; autoDelete: boolean };
+  queue: { name: string; durable: boolean; exclusive: boolean; autoDelete: boolean; type: QueueType | undefined };
   /** Exchanges the queue is bound to, with the binding key; empty for `is: queue` channels. */
   bindings: Array<{ exchange: ExchangeSpec; exchangeName: string; key: string }>;
   deadLetter: DeadLetterRoute | undefined;
@@ -447,14 +449,19 @@ export function planConsumer<T, H, P>(
   let queueName: string;
   let queue: ConsumerPlan<P>['queue'];
   let bindings: ConsumerPlan<P>['bindings'] = [];
+  // The type of the operation's durable queue; its dead-letter queue follows it.
+  let queueType: QueueType | undefined;
   if (source.kind === 'queue') {
     queueName = naming.of(options.queue ?? formatAddress(source.queue.name, options.parameters));
-    queue = { ...source.queue, name: queueName };
+    queueType = queueTypeOf(source.queue, settings.queueType, queueName);
+    queue = { ...source.queue, name: queueName, type: queueType };
   } else {
     queueName = naming.of(options.queue ?? `${settings.serviceName}.${route.spec.operation}`);
+    queueType = settings.queueType ?? source.queueType;
+    // A server-named exclusive queue lives as long as its connection: it stays classic.
     queue = options.exclusive
-      ? { name: '', durable: false, exclusive: true, autoDelete: true }
-      : { name: queueName, durable: true, exclusive: false, autoDelete: false };
+      ? { name: '', durable: false, exclusive: true, autoDelete: true, type: undefined }
+      : { name: queueName, durable: true, exclusive: false, autoDelete: false, type: queueType };
     const key = bindingKey(
       source.exchange.type,
       source.routingKey,
@@ -471,7 +478,12 @@ export function planConsumer<T, H, P>(
     deadLetter:
       options.deadLetter === false
         ? undefined
-        : { exchange: naming.of(settings.deadLetterExchange), queue: `${queueName}.dlq`, routingKey: queueName },
+        : {
+            exchange: naming.of(settings.deadLetterExchange),
+            queue: `${queueName}.dlq`,
+            routingKey: queueName,
+            queueType,
+          },
     prefetch: options.concurrency ?? settings.prefetch,
     ackMode: atMostOnce ? 'before-handler' : 'after-handler',
     declare: settings.declareTopology,

@@ -11,7 +11,7 @@ import type { ConnectionEvent, ReconnectPolicy } from '../reconnect.js';
 import type { TelemetryOptions } from '../telemetry.js';
 import type { ValidationResult } from '../validation.js';
 import { outboundMapping, type AmqpPublishOptions, type CloudEventsPrefix, type FixedProperties } from './message.js';
-import { Naming, type ReceiveSource, type SendDestination } from './topology.js';
+import { Naming, type QueueType, type ReceiveSource, type SendDestination } from './topology.js';
 
 export interface ClientOptions {
   /**
@@ -36,6 +36,12 @@ export interface ClientOptions {
   namePrefix?: string;
   /** Declare exchanges, queues and bindings (default true). Turn off where the topology is provisioned separately. */
   declareTopology?: boolean;
+  /**
+   * `x-queue-type` of every durable queue the client declares (its consumers' queues, their dead-letter
+   * queues, the document's `is: queue` queues): `quorum` on a cluster. Default: each channel binding's
+   * `x-queue-type`, else none (the virtual host's default type). Exclusive queues stay classic.
+   */
+  queueType?: QueueType;
   /** Exchange (direct) receiving dead letters, routed by queue name to `<queue>.dlq`. Default: `<serviceName>.dlx`. */
   deadLetterExchange?: string;
   /** Header prefix of the CloudEvents attributes. Default `cloudEvents:`; both spellings are read. */
@@ -49,7 +55,13 @@ export interface ClientOptions {
   /** Events handled at once per consumer, i.e. its prefetch (default 32). */
   prefetch?: number;
   reconnect?: Partial<ReconnectPolicy>;
-  /** Passed to amqplib (TLS options, heartbeat through the URL's `?heartbeat=`). */
+  /**
+   * AMQP heartbeat the client asks for, in seconds (default 10; 0 turns it off): a node that stops
+   * answering (paused, cut off) is noticed after about two of them and the client moves to another URL.
+   * A URL's own `?heartbeat=` wins; the server may negotiate a shorter one.
+   */
+  heartbeatSeconds?: number;
+  /** Passed to amqplib (TLS options). */
   socketOptions?: SocketOptions;
   /** Shown in the management UI and `rabbitmqctl list_connections`. Default: the service name. */
   connectionName?: string;
@@ -186,6 +198,8 @@ export interface Settings {
   /** The outbound CloudEvents header mapping (`cloudEventsPrefix`). */
   mapping: HeaderMapping;
   declareTopology: boolean;
+  /** The `queueType` option (undefined: each queue as the document says). */
+  queueType: QueueType | undefined;
   /** Unprefixed; the naming applies when a consumer declares it. */
   deadLetterExchange: string;
   prefetch: number;
@@ -208,6 +222,7 @@ export function settingsOf(options: ClientOptions, document: DocumentDefaults): 
     events: { source: options.source ?? document.source, validate: options.validate ?? document.validate },
     mapping: outboundMapping(options.cloudEventsPrefix ?? 'cloudEvents:'),
     declareTopology: options.declareTopology !== false,
+    queueType: options.queueType,
     deadLetterExchange: options.deadLetterExchange ?? `${serviceName}.dlx`,
     prefetch: options.prefetch ?? DEFAULT_PREFETCH,
     publishTimeoutMs: options.publishTimeoutMs ?? DEFAULT_TIMEOUT_MS,

@@ -14,18 +14,30 @@ export interface ExchangeSpec {
   autoDelete: boolean;
 }
 
+/**
+ * A queue's `x-queue-type`: `quorum` is replicated over the cluster's nodes (Raft) and survives a node's
+ * loss; `classic` lives on one node. Stream queues are not offered: they keep events instead of
+ * removing acknowledged ones, and take neither requeues nor dead-lettering, which the consumer relies on.
+ */
+export type QueueType = 'classic' | 'quorum';
+
 export interface QueueSpec {
   /** The queue name, which may hold channel parameters (`is: queue` channels). */
   name: AddressTemplate;
   durable: boolean;
   exclusive: boolean;
   autoDelete: boolean;
+  /** The channel binding's `x-queue-type`; undefined: the virtual host's default type. */
+  type?: QueueType;
 }
 
 /** Where a send operation publishes. */
 export type SendDestination =
-  /** `is: routingKey`: to an exchange, with the channel address as routing key. */
-  | { kind: 'exchange'; exchange: ExchangeSpec; routingKey: AddressTemplate }
+  /**
+   * `is: routingKey`: to an exchange, with the channel address as routing key; `queueType` is the channel
+   * binding's `x-queue-type`, the type of the queues consumers bind to it.
+   */
+  | { kind: 'exchange'; exchange: ExchangeSpec; routingKey: AddressTemplate; queueType?: QueueType }
   /** `is: queue`: straight to a queue, through the default exchange. */
   | { kind: 'queue'; queue: QueueSpec };
 
@@ -105,8 +117,29 @@ export async function declareQueue(channel: Channel, spec: Omit<QueueSpec, 'name
     durable: spec.durable,
     exclusive: spec.exclusive,
     autoDelete: spec.autoDelete,
+    ...(spec.type === undefined ? {} : { arguments: { 'x-queue-type': spec.type } }),
   });
   return reply.queue;
+}
+
+/**
+ * The type a queue is declared with: the client's `queueType` option, else the document's. A quorum queue
+ * must be durable, not exclusive and not auto-deleted (RabbitMQ refuses it otherwise, with a channel
+ * error on the first declaration): a queue that is not is refused here, before anything connects.
+ */
+export function queueTypeOf(
+  spec: Omit<QueueSpec, 'name'>,
+  option: QueueType | undefined,
+  name: string,
+): QueueType | undefined {
+  const type = option ?? spec.type;
+  if (type === 'quorum' && (!spec.durable || spec.exclusive || spec.autoDelete)) {
+    const flags = [!spec.durable && 'not durable', spec.exclusive && 'exclusive', spec.autoDelete && 'auto-deleted'];
+    throw new TypeError(
+      `rabbitmq client: queue ${name} cannot be a quorum queue: the document makes it ${flags.filter(Boolean).join(', ')} (a quorum queue is durable, not exclusive, not auto-deleted)${option ? '; leave out the `queueType` option or change the queue binding' : ''}`,
+    );
+  }
+  return type;
 }
 
 /** Where dead letters of one consumer go: an exchange shared by the client, a queue per consuming queue. */
@@ -115,12 +148,27 @@ export interface DeadLetterRoute {
   queue: string;
   /** The consuming queue's name, which routes its dead letters to its own dead-letter queue. */
   routingKey: string;
+  /** The consuming queue's type: dead letters are kept as safely as the events they were. */
+  queueType: QueueType | undefined;
 }
 
 export async function declareDeadLetterRoute(channel: Channel, route: DeadLetterRoute): Promise<void> {
   await channel.assertExchange(route.exchange, 'direct', { durable: true, autoDelete: false });
-  await channel.assertQueue(route.queue, { durable: true, exclusive: false, autoDelete: false });
+  const queue = { durable: true, exclusive: false, autoDelete: false, type: route.queueType };
+  await declareQueue(channel, queue, route.queue);
   await channel.bindQueue(route.queue, route.exchange, route.routingKey);
+}
+
+/** The document's `is: queue` queues with fixed names, each with the type it is declared with (checked). */
+export function fixedQueues(
+  document: DocumentTopology,
+  naming: Naming,
+  queueType: QueueType | undefined,
+): Array<Omit<QueueSpec, 'name'> & { name: string }> {
+  return document.queues.map((queue) => {
+    const name = naming.of(formatAddress(queue.name, {}));
+    return { ...queue, name, type: queueTypeOf(queue, queueType, name) };
+  });
 }
 
 /** Declares the document's exchanges and `is: queue` queues, on a channel of its own. Idempotent. */
@@ -128,13 +176,14 @@ export async function declareDocument(
   connection: ChannelModel,
   document: DocumentTopology,
   naming: Naming,
+  queueType: QueueType | undefined,
 ): Promise<void> {
   const channel = await connection.createChannel();
   // A failed declaration closes the channel with an 'error' event; the failure itself rejects below.
   channel.on('error', () => undefined);
   try {
     for (const exchange of document.exchanges) await declareExchange(channel, exchange, naming.of(exchange.name));
-    for (const queue of document.queues) await declareQueue(channel, queue, naming.of(formatAddress(queue.name, {})));
+    for (const queue of fixedQueues(document, naming, queueType)) await declareQueue(channel, queue, queue.name);
   } finally {
     await channel.close().catch(() => undefined);
   }

@@ -30,7 +30,7 @@ import {
 } from './options.js';
 import { ConfirmChannels, ConfirmPublisher, EventPublisher } from './publisher.js';
 import { Requester, Responder } from './replies.js';
-import { declareDocument, type DocumentTopology } from './topology.js';
+import { declareDocument, fixedQueues, type DocumentTopology } from './topology.js';
 
 export class RabbitTransport {
   private readonly lifecycle = new Lifecycle();
@@ -51,6 +51,8 @@ export class RabbitTransport {
   ): Promise<RabbitTransport> {
     const telemetry = await Telemetry.create('rabbitmq', options.telemetry).catch(() => Telemetry.disabled('rabbitmq'));
     const settings = settingsOf(options, { serviceName: topology.serviceName, ...defaults });
+    // A queue that cannot have the type it is given is refused before anything connects.
+    fixedQueues(topology, settings.naming, settings.queueType);
     const transport = new RabbitTransport(topology, options, settings, telemetry);
     await transport.connection.start();
     return transport;
@@ -150,7 +152,7 @@ export class RabbitTransport {
   async declareTopology(): Promise<void> {
     this.lifecycle.assertOpen();
     const connection = await this.connection.next(this.settings.publishTimeoutMs, this.lifecycle.signal);
-    await declareDocument(connection, this.topology, this.settings.naming);
+    await declareDocument(connection, this.topology, this.settings.naming, this.settings.queueType);
   }
 
   /**
@@ -172,7 +174,8 @@ export class RabbitTransport {
 
   /** Readies a new connection: topology, the publisher's confirm channel, then every consumer. */
   private async setUp(connection: ChannelModel): Promise<void> {
-    if (this.settings.declareTopology) await declareDocument(connection, this.topology, this.settings.naming);
+    if (this.settings.declareTopology)
+      await declareDocument(connection, this.topology, this.settings.naming, this.settings.queueType);
     await this.channels.open(connection);
     await this.consumers.restart(connection);
   }

@@ -1,6 +1,6 @@
 // Three-node Kafka cluster in KRaft mode (scripts/cluster.sh kafka): a topic with replication factor 3 and
-// min.insync.replicas 2 survives its partition leader being killed or paused; the generated clients are given
-// the three brokers.
+// min.insync.replicas 2 (the generated client's `topology` option) survives its partition leader being killed
+// or paused; the generated clients are given the three brokers and keep their default idempotent producer.
 /* eslint-disable @typescript-eslint/no-explicit-any */
 import { Kafka, logLevel, type Admin } from 'kafkajs';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -43,17 +43,16 @@ async function subjectOnCluster(): Promise<{
 }> {
   const topicPrefix = `${uniqueName('cl')}.`;
   const topic = `${topicPrefix}orders.created`;
-  // Created as an operator of a cluster would: the example document asks for one replica.
-  const config = {
-    topic,
-    numPartitions: 3,
-    replicationFactor: 3,
-    configEntries: [{ name: 'min.insync.replicas', value: '2' }],
-  };
+  // Settings for a cluster: the broker list; the producer is idempotent with acks=all by default; the
+  // example document asks for one replica, the `topology` option makes it 3 with min.insync.replicas 2.
+  const options = { brokers, topicPrefix, topology: { replicationFactor: 3, minInsyncReplicas: 2 } };
+  const declaring = kafka.createClient({ ...options, clientId: 'cluster-topology' });
+  open.push(declaring);
+  const report = await declaring.declareTopology();
+  expect(report.created).toContain(topic);
   // Right after creation a broker may not know the partitions yet ("does not host this topic-partition").
   for (let attempt = 1; ; attempt++) {
     try {
-      await admin.createTopics({ topics: [config], waitForLeaders: true });
       await admin.fetchTopicOffsets(topic);
       break;
     } catch (error) {
@@ -61,8 +60,8 @@ async function subjectOnCluster(): Promise<{
       await sleep(500);
     }
   }
-  // Intended defaults on a cluster: the broker list; an idempotent producer with acks=all.
-  const options = { brokers, topicPrefix, producer: { idempotent: true } };
+  const metadata = await admin.fetchTopicMetadata({ topics: [topic] });
+  expect(metadata.topics[0]!.partitions.map((p) => p.replicas.length)).toEqual([3, 3, 3]);
   const producer = kafka.createClient({
     ...options,
     clientId: 'cluster-producer',

@@ -1,5 +1,5 @@
-// Three-node RabbitMQ cluster (scripts/cluster.sh rabbitmq) with quorum queues: the queue survives its leader
-// node being killed or paused; the generated clients are given the three nodes' URLs.
+// Three-node RabbitMQ cluster (scripts/cluster.sh rabbitmq) with quorum queues (the client's `queueType` option):
+// the queue survives its leader node being killed or paused; the generated clients are given the three nodes' URLs.
 /* eslint-disable @typescript-eslint/no-explicit-any */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { uniqueName } from '../helpers/codegen.js';
@@ -18,7 +18,6 @@ import {
   type Subject,
 } from './support.js';
 
-const VHOST = 'codegen-cluster';
 let urls: string[];
 let rabbitmq: any;
 let indexJs: string;
@@ -27,12 +26,7 @@ const open = closedAfterAll('rabbitmq');
 beforeAll(async () => {
   let servers: string[];
   [servers, { client: rabbitmq, indexJs }] = await Promise.all([startCluster('rabbitmq'), generatedExample('rabbitmq')]);
-  // The generated client declares queues without `x-queue-type` (it has no quorum option yet, and it cannot
-  // consume a quorum queue declared beforehand: PRECONDITION_FAILED, inequivalent arg). A virtual host whose
-  // default queue type is quorum makes its queues quorum queues.
-  await cluster('rabbitmq', 'ctl', '1', 'add_vhost', VHOST, '--default-queue-type', 'quorum');
-  await cluster('rabbitmq', 'ctl', '1', 'set_permissions', '-p', VHOST, 'guest', '.*', '.*', '.*');
-  urls = servers.map((server) => `amqp://guest:guest@${server}/${VHOST}`);
+  urls = servers.map((server) => `amqp://guest:guest@${server}`);
 }, 300_000);
 
 async function subjectOnCluster(): Promise<{
@@ -40,9 +34,11 @@ async function subjectOnCluster(): Promise<{
   setup: ProcessSetup;
 }> {
   const namePrefix = `${uniqueName('cl')}.`;
-  // Intended defaults on a cluster: the list of nodes, reconnecting to a live one and declaring again.
+  // Settings for a cluster: the list of nodes (the client reconnects to a live one and declares again, its
+  // default 10 s heartbeat notices a paused node) and quorum queues (`queueType`; dead-letter queues follow).
   const options = {
     urls,
+    queueType: 'quorum',
     namePrefix,
     reconnect: { initialDelayMs: 100, maxDelayMs: 1000 },
   };
@@ -72,7 +68,7 @@ async function subjectOnCluster(): Promise<{
       queue = subscription.queue;
     },
     leader: async () => {
-      const listing = await cluster('rabbitmq', 'ctl', '1', 'list_queues', '-p', VHOST, 'name', 'type', 'leader', '--quiet', '--no-table-headers');
+      const listing = await cluster('rabbitmq', 'ctl', '1', 'list_queues', 'name', 'type', 'leader', '--quiet', '--no-table-headers');
       const line = listing.split('\n').find((l) => l.startsWith(`${queue}\t`));
       expect(line, `queue ${queue} in:\n${listing}`).toMatch(/\tquorum\t/);
       return Number(/codegen-(\d)@/.exec(line!)?.[1]);

@@ -5,6 +5,7 @@ import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { ConfigResourceTypes, logLevel } from 'kafkajs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { freshDir, uniqueName } from '../helpers/codegen.js';
 import {
@@ -373,6 +374,59 @@ describe('kafka: acknowledgement and shutdown', () => {
   });
 });
 
+describe('kafka: cluster settings', () => {
+  /** A logger keeping kafkajs' debug lines (each request it sends), with kafkajs at debug level. */
+  function requestLog(): { options: Record<string, unknown>; requests: () => string[] } {
+    const lines: string[] = [];
+    const keep = (_fields: unknown, message?: string) => void lines.push(message ?? '');
+    return {
+      options: { logger: { debug: keep, info: keep, warn: keep, error: keep }, client: { logLevel: logLevel.DEBUG } },
+      requests: () => lines.filter((line) => line.startsWith('Request ')),
+    };
+  }
+
+  it('publishes through an idempotent producer by default (kafkajs asks for a producer id); `idempotent: false` opts out', async () => {
+    const prefix = uniqueName('k-idem') + '.';
+    const send = (kafka: any) => kafka.publishOrderCreated(order(1), { key: 'a', parameters: { region: 'eu' }, headers: { 'x-tenant': 'acme' } });
+    const idempotent = requestLog();
+    await send(client(prefix, idempotent.options));
+    expect(idempotent.requests().some((line) => line.startsWith('Request InitProducerId'))).toBe(true);
+    const plain = requestLog();
+    await send(client(prefix, { ...plain.options, producer: { idempotent: false, acks: 1 } }));
+    expect(plain.requests().some((line) => line.startsWith('Request Produce'))).toBe(true);
+    expect(plain.requests().some((line) => line.startsWith('Request InitProducerId'))).toBe(false);
+    const records = await readTopic(`${prefix}orders.created`, 2);
+    expect(records).toHaveLength(2);
+  });
+
+  it('refuses, when the client is made, what the idempotent producer cannot do: acks 0 or 1, no retries', () => {
+    expect(() => client('x.', { producer: { acks: 1 } })).toThrow(/`producer.acks: 1` .* needs `producer.idempotent: false`/);
+    expect(() => client('x.', { client: { retry: { retries: 0 } } })).toThrow(/`retry.retries: 0` .* needs `producer.idempotent: false`/);
+    expect(() => client('x.', { producer: { idempotent: false, acks: 0 }, client: { retry: { retries: 0 } } })).not.toThrow();
+  });
+
+  it('creates topics with the replication factor and min.insync.replicas of the `topology` option, over the document', async () => {
+    const prefix = uniqueName('k-replication') + '.';
+    const kafka = client(prefix, { topology: { replicationFactor: 1, minInsyncReplicas: 1 } });
+    const report = await kafka.declareTopology();
+    expect(report.created).toContain(`${prefix}orders.created.dlq`);
+    const resources = await withAdmin((admin) =>
+      admin.describeConfigs({
+        includeSynonyms: false,
+        resources: [`${prefix}orders.created`, `${prefix}orders.created.dlq`].map((name) => ({ type: ConfigResourceTypes.TOPIC, name, configNames: ['min.insync.replicas'] })),
+      }),
+    );
+    for (const resource of resources.resources) expect(resource.configEntries.find((e) => e.configName === 'min.insync.replicas')).toMatchObject({ configValue: '1', isDefault: false });
+    // A call's own replication reaches the broker: one broker cannot hold three replicas.
+    await expect(client(uniqueName('k-rf3') + '.').declareTopology({ replicationFactor: 3 })).rejects.toThrow(/kafka refused to create topics \(k-rf3-\S+orders.created: Replication-factor is invalid/);
+  });
+
+  it('refuses replication that could never take a write, and topology values that are not whole numbers from 1', async () => {
+    await expect(client(uniqueName('k-isr') + '.').declareTopology({ minInsyncReplicas: 2 })).rejects.toThrow(/min.insync.replicas 2 above its replication factor 1/);
+    expect(() => client('x.', { topology: { replicationFactor: 0 } })).toThrow(/`topology.replicationFactor` must be a whole number from 1, got 0/);
+  });
+});
+
 describe('kafka: transactions and request/reply', () => {
   it('keeps the events of an aborted transaction from read_committed consumers', async () => {
     const prefix = uniqueName('k-tx') + '.';
@@ -486,7 +540,7 @@ describe('kafka: tracing', () => {
 describe('kafka: logs', () => {
   it('routes kafkajs logs to the given logger and stays silent by default', async () => {
     const { logger, lines } = memoryLogger();
-    const kafka = client(uniqueName('k-log') + '.', { logger, producer: { deliveryTimeoutMs: 1500 }, brokers: ['127.0.0.1:1'], client: { retry: { retries: 0 }, connectionTimeout: 200 } });
+    const kafka = client(uniqueName('k-log') + '.', { logger, producer: { deliveryTimeoutMs: 1500 }, brokers: ['127.0.0.1:1'], client: { retry: { retries: 1 }, connectionTimeout: 200 } });
     await expect(kafka.publishOrderCreated(order(1), { key: 'a', parameters: { region: 'eu' }, headers: { 'x-tenant': 'a' } })).rejects.toThrow(/kafka did not accept|ECONNREFUSED|Connection/);
     expect(lines.some((l) => l.startsWith('warn kafka produce failed; retrying'))).toBe(true);
   });

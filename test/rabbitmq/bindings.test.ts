@@ -2,7 +2,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { compileStrict, freshDir, importGenerated, runInProcess, uniqueName } from '../helpers/codegen.js';
-import { rabbitmqctl } from './support.js';
+import { rabbitmqctl, thingsDocument } from './support.js';
 
 /** A one-channel document whose channel and operation carry the given amqp bindings. */
 function documentWith(channelBinding: string, operationBinding = '{}'): string {
@@ -70,21 +70,10 @@ describe('rabbitmq target: the virtual host of the bindings', () => {
     const file = path.join(freshDir('rabbitmq-vhost'), 'asyncapi.yaml');
     writeFileSync(
       file,
-      `asyncapi: 3.0.0
-info: { title: Vhost, version: 1.0.0 }
-servers:
-  broker: { host: '127.0.0.1:5672', protocol: amqp }
-channels:
-  things:
-    address: things.created
-    messages:
-      thing: { payload: { type: object, required: [id], properties: { id: { type: string } } } }
-    bindings:
-      amqp: { is: routingKey, exchange: { name: things, type: topic, vhost: ${JSON.stringify(vhost)} } }
-operations:
-  sendThing: { action: send, channel: { $ref: '#/channels/things' } }
-  onThing: { action: receive, channel: { $ref: '#/channels/things' } }
-`,
+      thingsDocument(
+        `{ is: routingKey, exchange: { name: things, type: topic, vhost: ${JSON.stringify(vhost)} } }`,
+        `info: { title: Vhost, version: 1.0.0 }\nservers:\n  broker: { host: '127.0.0.1:5672', protocol: amqp }`,
+      ),
     );
     const out = path.join(path.dirname(file), 'out');
     const generated = await runInProcess(['generate', file, '--target', 'rabbitmq', '--out', out]);

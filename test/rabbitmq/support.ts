@@ -37,6 +37,26 @@ export async function generateAndImport(fixtures: string[]): Promise<Generated[]
   );
 }
 
+/**
+ * A document with one channel `things` (address `things.created`, its amqp binding as given) that the
+ * application both sends to (`publishSendThing`) and receives from (`onThing`); `head` holds info and servers.
+ */
+export function thingsDocument(channelBinding: string, head = 'info: { title: Things, version: 1.0.0 }'): string {
+  return `asyncapi: 3.0.0
+${head}
+channels:
+  things:
+    address: things.created
+    messages:
+      thing: { payload: { type: object, required: [id], properties: { id: { type: string } } } }
+    bindings:
+      amqp: ${channelBinding}
+operations:
+  sendThing: { action: send, channel: { $ref: '#/channels/things' } }
+  onThing: { action: receive, channel: { $ref: '#/channels/things' } }
+`;
+}
+
 /** A unique prefix for exchange and queue names, so runs never collide. */
 export function namePrefix(label: string): string {
   return `${uniqueName(`codegen-${label}`)}.`;

@@ -28,10 +28,18 @@ export interface QueueBinding {
   vhost?: string;
 }
 
+/** RabbitMQ's `x-queue-type` argument; stream queues are not supported by the client (docs/targets/rabbitmq.md). */
+export type QueueType = 'classic' | 'quorum';
+
 export interface ChannelBinding {
   is: 'routingKey' | 'queue';
   exchange?: ExchangeBinding;
   queue?: QueueBinding;
+  /**
+   * The extension `x-queue-type` of the channel binding (the amqp bindings up to 0.3.0 have no queue type):
+   * the type of the channel's queue (`is: queue`) or of the queues consumers bind to it (`is: routingKey`).
+   */
+  queueType?: QueueType;
 }
 
 export interface OperationBinding {
@@ -102,7 +110,7 @@ class FieldReader {
     return value as string[];
   }
 
-  private error(key: string, problem: string) {
+  error(key: string, problem: string) {
     const pointer = `${this.pointer}/${key}`;
     return documentError('E_AMQP_BINDING', `amqp binding: "${key}" ${problem}`, { file: this.origin.file, pointer });
   }
@@ -118,12 +126,19 @@ export function readChannelBinding(bindings: Bindings, origin: Origin): ChannelB
   if (!reader) return undefined;
   const exchange = reader.child('exchange');
   const queue = reader.child('queue');
-  return {
+  const binding: ChannelBinding = {
     is: reader.oneOf('is', ['routingKey', 'queue'] as const) ?? 'routingKey',
     exchange: exchange ? readExchange(exchange) : undefined,
     queue: queue ? readQueue(queue) : undefined,
+    queueType: reader.oneOf(QUEUE_TYPE_KEY, ['classic', 'quorum'] as const),
   };
+  const { queue: flags } = binding;
+  if (binding.queueType === 'quorum' && flags && (!flags.durable || flags.exclusive || flags.autoDelete))
+    throw reader.error(QUEUE_TYPE_KEY, 'is "quorum", but the queue is not durable, or exclusive, or auto-deleted: a quorum queue is durable, not exclusive, not auto-deleted');
+  return binding;
 }
+
+const QUEUE_TYPE_KEY = 'x-queue-type';
 
 function readExchange(reader: FieldReader): ExchangeBinding {
   const type = reader.oneOf('type', ['topic', 'direct', 'fanout', 'default', 'headers'] as const) ?? 'topic';

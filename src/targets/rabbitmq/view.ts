@@ -9,6 +9,7 @@ import {
   type ExchangeBinding,
   type ExchangeType,
   type QueueBinding,
+  type QueueType,
 } from './bindings.js';
 
 /**
@@ -69,9 +70,11 @@ interface Queue {
   durable: boolean;
   exclusive: boolean;
   autoDelete: boolean;
+  type?: QueueType;
 }
 
-type Destination = { kind: 'exchange'; exchange: Exchange; routingKey: Template } | { kind: 'queue'; queue: Queue };
+/** `queueType`: the type of the queues consumers bind to the exchange (left out when the binding names none). */
+type Destination = { kind: 'exchange'; exchange: Exchange; routingKey: Template; queueType?: QueueType } | { kind: 'queue'; queue: Queue };
 
 const QUEUE_DEFAULTS = { durable: true, exclusive: false, autoDelete: false };
 
@@ -144,9 +147,9 @@ class Addressing {
 
   destination(channelId: string): Destination {
     const { channel, binding } = this.channel(channelId);
-    if (binding?.is === 'queue' || binding?.exchange?.name === '') return { kind: 'queue', queue: this.queue(channel, binding?.queue) };
+    if (binding?.is === 'queue' || binding?.exchange?.name === '') return { kind: 'queue', queue: this.queue(channel, binding) };
     const exchange = this.exchange(binding?.exchange);
-    return { kind: 'exchange', exchange, routingKey: routingKeyTemplate(channel, exchange.type) };
+    return { kind: 'exchange', exchange, routingKey: routingKeyTemplate(channel, exchange.type), queueType: binding?.queueType };
   }
 
   /** Every exchange an operation uses, once. */
@@ -175,8 +178,9 @@ class Addressing {
     return exchange;
   }
 
-  private queue(channel: ChannelModel, binding: QueueBinding | undefined): Queue {
-    const queue: Queue = { ...queueFlags(binding), name: binding?.name ? [binding.name] : addressTemplate(channel, false) };
+  private queue(channel: ChannelModel, binding: ChannelBinding | undefined): Queue {
+    const declared = binding?.queue;
+    const queue: Queue = { ...queueFlags(declared), name: declared?.name ? [declared.name] : addressTemplate(channel, false), type: binding?.queueType };
     const key = JSON.stringify(queue.name);
     if (!this.queues.has(key)) this.queues.set(key, queue);
     return queue;

@@ -18,8 +18,10 @@ import type {
   KafkaChannel,
   KafkaConsumerOptions,
   KafkaOperation,
+  DeclareTopologyOptions,
   KafkaProducerOptions,
   KafkaReplySpec,
+  KafkaTopologyOptions,
   TopologyReport,
   KafkaHandler,
   KafkaSubscription,
@@ -116,7 +118,10 @@ export interface KafkaClientOptions {
   validate?: boolean;
   /** pino-compatible logger; kafkajs logs go there too. Silent by default. */
   logger?: Logger;
+  /** Producer settings; idempotent with acks -1 (all in-sync replicas) unless `idempotent: false`. */
   producer?: KafkaProducerOptions;
+  /** Replication of the topics declareTopology() creates, over the document's (on a cluster: 3 and min ISR 2). */
+  topology?: KafkaTopologyOptions;
   /** Defaults for every consumer (each `on…` method may override them). */
   consumer?: KafkaConsumerOptions;
   /** transactional.id of the transaction() producer; keep it stable per instance to fence zombies. Default: random. */
@@ -163,6 +168,7 @@ export class KafkaClient extends KafkaPublishers {
         logger: options.logger ?? silentLogger,
         producer: options.producer ?? {},
         consumer: options.consumer ?? {},
+        topology: options.topology ?? {},
         transactionalId: options.transactionalId,
         requestTimeoutMs: options.requestTimeoutMs ?? 30_000,
         replyTopic: options.replyTopic,
@@ -184,8 +190,11 @@ export class KafkaClient extends KafkaPublishers {
     return this.#transport.kafka;
   }
 
-  /** Creates the document's topics, dead-letter and reply topics (partitions and replicas from the bindings). Idempotent. */
-  declareTopology(options: { deadLetter?: boolean } = {}): Promise<TopologyReport> {
+  /**
+   * Creates the document's topics, dead-letter and reply topics (partitions and replicas from the bindings,
+   * replication from the `topology` option or `options` when given). Idempotent.
+   */
+  declareTopology(options: DeclareTopologyOptions = {}): Promise<TopologyReport> {
     return this.#transport.declareTopology(options);
   }
 
