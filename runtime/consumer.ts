@@ -1,4 +1,4 @@
-import { decodeJson, type PayloadCodec } from './codec.js';
+import { decodeJson, type PayloadCodec, type SchemaRegistryOptions } from './codec.js';
 import {
   envelopeFromHeaders,
   isEnvelopeHeader,
@@ -8,6 +8,7 @@ import {
 } from './envelope.js';
 import { errorMessage, type DeadLetterReason } from './errors.js';
 import { IdempotencyGate } from './idempotency-gate.js';
+import type { OperationSpec } from './operation.js';
 import { MemoryIdempotencyStore, type ClaimResult, type IdempotencyStore } from './idempotency.js';
 import { silentLogger, type Logger } from './logger.js';
 import { backoffDelay, retryPolicy, sleep, type RetryPolicy } from './retry.js';
@@ -54,6 +55,24 @@ export interface InboundSpec<T, H> {
   validateHeaders(data: unknown): ValidationResult<H>;
   /** The payload's encoding when it is not JSON (Avro). */
   codec?: PayloadCodec;
+}
+
+/**
+ * What a consumer of `spec` reads with on a broker: the broker's header mapping, the operation's
+ * validators, and its payload codec (with the client's schema registry) when the payload is not JSON.
+ */
+export function inboundSpecOf<T, H>(
+  spec: OperationSpec<T, H, unknown>,
+  mapping: HeaderMapping,
+  registry: SchemaRegistryOptions | undefined,
+): InboundSpec<T, H> {
+  return {
+    operation: spec.operation,
+    mapping,
+    validatePayload: (data) => spec.validatePayload(data),
+    validateHeaders: (data) => spec.validateHeaders(data),
+    codec: spec.payloadCodec?.(registry),
+  };
 }
 
 type Decoded<T, H> = { ok: true; value: DecodedEvent<T, H> } | { ok: false; reason: DeadLetterReason; error: string };
@@ -135,6 +154,11 @@ export class ConsumerPipeline<T, H> {
     }
   }
 
+  /** Decodes and checks an event in its operation's encoding: JSON, or the spec's codec. */
+  decodeAny(event: InboundEvent, signal: AbortSignal): Decoded<T, H> | Promise<Decoded<T, H>> {
+    return this.spec.codec ? this.decodeEncoded(event, this.spec.codec, signal) : this.decode(event);
+  }
+
   private envelopeOf(
     event: InboundEvent,
   ): { ok: true; value: CloudEventAttributes } | { ok: false; reason: DeadLetterReason; error: string } {
@@ -174,7 +198,9 @@ export class ConsumerPipeline<T, H> {
     signal: AbortSignal,
     span?: ProcessSpan,
   ): Promise<Outcome> {
-    const decoded = this.spec.codec ? await this.decodeEncoded(event, this.spec.codec, signal) : this.decode(event);
+    const pending = this.decodeAny(event, signal);
+    // JSON decodes at once: no await (a microtask per event) on the hot path.
+    const decoded = pending instanceof Promise ? await pending : pending;
     if (!decoded.ok) {
       // For logs: the event's id and trace id as its headers give them, when they do.
       const id = event.headers[this.spec.mapping.prefix + 'id'];

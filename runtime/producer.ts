@@ -67,6 +67,31 @@ export async function prepareEncodedOutbound<T, H>(
   return outboundEvent(spec, options, defaults, await spec.codec.encode(payload, address, spec.operation));
 }
 
+/**
+ * Prepares an event in its payload's encoding: at once for JSON (the hot path keeps no extra promise),
+ * as a promise for an encoding that may ask a schema registry first (Avro). Every broker sends through
+ * here. `address`: the destination as the broker names it (topic, subject), which names the registry subject.
+ */
+export function prepareEvent<T, H>(
+  spec: OutboundSpec<T, H>,
+  payload: T,
+  options: PublishOptions<H>,
+  defaults: { source: string; validate: boolean },
+  address: string,
+): OutboundEvent | Promise<OutboundEvent> {
+  return spec.codec
+    ? prepareEncodedOutbound(spec, payload, options, defaults, address)
+    : prepareOutbound(spec, payload, options, defaults);
+}
+
+/**
+ * Runs `next` on what `prepareEvent` made: at once when it is ready (JSON), once the promise resolves
+ * when it is not (a schema registry was asked), so a JSON publish keeps its single promise.
+ */
+export function afterPrepared<E, R>(event: E | Promise<E>, next: (event: E) => Promise<R>): Promise<R> {
+  return event instanceof Promise ? event.then(next) : next(event);
+}
+
 function checkOutbound<T, H>(
   spec: OutboundSpec<T, H>,
   payload: T,

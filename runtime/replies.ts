@@ -1,6 +1,8 @@
+import { decodeJson, type PayloadCodec } from './codec.js';
 import { ConsumerPipeline } from './consumer.js';
 import type { CloudEventAttributes, HeaderMapping } from './envelope.js';
 import { EventValidationError, ReplyTimeoutError, RequestFailedError } from './errors.js';
+import type { OutboundSpec } from './producer.js';
 import type { ValidationResult } from './validation.js';
 
 interface Waiter<R> {
@@ -104,4 +106,51 @@ export function readReply<R>(
       { pointer: '', rule: decoded.reason, message: decoded.error },
     ]);
   return decoded.value;
+}
+
+/** What a responder knows of the reply it sends (each broker's reply spec has these). */
+export interface ReplyDescription<R> {
+  eventType(payload: R): string;
+  contentType: string;
+  validatePayload(data: unknown): ValidationResult<R>;
+}
+
+/**
+ * The producer-side spec of one reply, in the reply's encoding (`codec`: the operation's
+ * `replyPayloadCodec` with the client's registry; absent: JSON). Reply headers are not validated:
+ * the document declares none for replies.
+ */
+export function replyOutboundSpec<R>(
+  operation: string,
+  reply: ReplyDescription<R>,
+  payload: R,
+  mapping: HeaderMapping,
+  codec: PayloadCodec | undefined,
+): OutboundSpec<R, Record<string, string>> {
+  return {
+    operation,
+    type: reply.eventType(payload),
+    contentType: reply.contentType,
+    mapping,
+    validatePayload: (data) => reply.validatePayload(data),
+    validateHeaders: (data) => ({ ok: true, value: data as Record<string, string> }),
+    codec,
+  };
+}
+
+/**
+ * A reply's body in its encoding: JSON, or the reply's codec (Avro, which may ask the schema registry
+ * for the writer's schema). A body that cannot be read is an EventValidationError with its reason.
+ */
+export async function replyBody(body: Uint8Array, codec: PayloadCodec | undefined, operation: string): Promise<unknown> {
+  if (!codec) {
+    const json = decodeJson(body);
+    if (json.ok) return json.value;
+    throw new EventValidationError('not-json', `reply to ${operation}`, [{ pointer: '', rule: 'json', message: json.error }]);
+  }
+  const decoded = await codec.decode(body);
+  if (decoded.ok) return decoded.value;
+  throw new EventValidationError(decoded.reason, `reply to ${operation}`, [
+    { pointer: '', rule: decoded.reason, message: decoded.error },
+  ]);
 }

@@ -115,11 +115,22 @@ export class RegistryUnavailableError extends Error {
 /** One registry client per registry settings object: every operation of a client shares its caches. */
 const registries = new WeakMap<SchemaRegistryOptions, SchemaRegistryClient>();
 
-/** The codec factory of a message with an Avro schema (what operations.ts declares). */
+/**
+ * The codec factory of a message with an Avro schema (what operations.ts declares): one codec per
+ * registry settings object (and one without), so the schema is parsed once and writer schemas are
+ * cached for every consumer, publisher and reply of a client.
+ */
 export function avroCodec(schema: string): PayloadCodecFactory {
+  const byRegistry = new WeakMap<SchemaRegistryOptions, AvroPayloadCodec>();
+  let bare: AvroPayloadCodec | undefined;
   return (options) => {
-    let registry = options && registries.get(options);
-    if (options && !registry) registries.set(options, (registry = new SchemaRegistryClient(options)));
-    return new AvroPayloadCodec(schema, registry);
+    if (!options) return (bare ??= new AvroPayloadCodec(schema));
+    let codec = byRegistry.get(options);
+    if (!codec) {
+      let registry = registries.get(options);
+      if (!registry) registries.set(options, (registry = new SchemaRegistryClient(options)));
+      byRegistry.set(options, (codec = new AvroPayloadCodec(schema, registry)));
+    }
+    return codec;
   };
 }

@@ -3,6 +3,7 @@
 // are resolved once, in `settingsOf`.
 import type { NatsConnection, NodeConnectionOptions } from '@nats-io/transport-node';
 import type { StreamConfig } from '@nats-io/jetstream';
+import type { SchemaRegistryOptions } from '../codec.js';
 import type { ConsumerOptions } from '../consumer.js';
 import type { CloudEventAttributes } from '../envelope.js';
 import type { Logger } from '../logger.js';
@@ -103,6 +104,11 @@ export interface NatsClientOptions {
   closeTimeoutMs?: number;
   /** OpenTelemetry spans and metrics, on when @opentelemetry/api is installed; `{ enabled: false }` turns them off. */
   telemetry?: TelemetryOptions;
+  /**
+   * The schema registry of Avro messages (Confluent REST API): bodies then carry the schema id in the
+   * Confluent wire format, as on Kafka (docs/schemas.md). Without one, Avro bodies are bare Avro binary.
+   */
+  schemaRegistry?: SchemaRegistryOptions;
 }
 
 export interface NatsPublishOptions<H> extends PublishOptions<H> {
@@ -205,6 +211,7 @@ export interface NatsSettings {
   publishRetry: RetryPolicy;
   requestTimeoutMs: number;
   closeTimeoutMs: number;
+  schemaRegistry: SchemaRegistryOptions | undefined;
 }
 
 const DEFAULT_PUBLISH_RETRY: Partial<RetryPolicy> = { maxAttempts: 5, initialDelayMs: 250, maxDelayMs: 5000 };
@@ -223,6 +230,7 @@ export function settingsOf(options: NatsClientOptions, defaults: TransportDefaul
     publishRetry: retryPolicy({ ...DEFAULT_PUBLISH_RETRY, ...options.publishRetry }),
     requestTimeoutMs: options.requestTimeoutMs ?? 5000,
     closeTimeoutMs: options.closeTimeoutMs ?? 30_000,
+    schemaRegistry: options.schemaRegistry,
   };
 }
 

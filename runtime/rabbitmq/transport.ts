@@ -143,6 +143,7 @@ export class RabbitTransport {
       telemetry: this.telemetry,
       logger: settings.logger,
       assertOpen: () => lifecycle.assertOpen(),
+      schemaRegistry: settings.schemaRegistry,
     });
   }
 
