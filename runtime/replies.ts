@@ -142,11 +142,17 @@ export function replyOutboundSpec<R>(
  * A reply's body in its encoding: JSON, or the reply's codec (Avro, which may ask the schema registry
  * for the writer's schema). A body that cannot be read is an EventValidationError with its reason.
  */
-export async function replyBody(body: Uint8Array, codec: PayloadCodec | undefined, operation: string): Promise<unknown> {
+export async function replyBody(
+  body: Uint8Array,
+  codec: PayloadCodec | undefined,
+  operation: string,
+): Promise<unknown> {
   if (!codec) {
     const json = decodeJson(body);
     if (json.ok) return json.value;
-    throw new EventValidationError('not-json', `reply to ${operation}`, [{ pointer: '', rule: 'json', message: json.error }]);
+    throw new EventValidationError('not-json', `reply to ${operation}`, [
+      { pointer: '', rule: 'json', message: json.error },
+    ]);
   }
   const decoded = await codec.decode(body);
   if (decoded.ok) return decoded.value;

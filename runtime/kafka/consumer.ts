@@ -2,7 +2,14 @@
 // offsets resolved after the handler (or before it, at-most-once), failures dead-lettered.
 import type { Consumer, EachBatchPayload, IHeaders, Kafka, KafkaMessage } from 'kafkajs';
 import type { SchemaRegistryOptions } from '../codec.js';
-import { ConsumerPipeline, deadLetterHeaders, inboundSpecOf, type DecodedEvent, type InFlight, type Outcome } from '../consumer.js';
+import {
+  ConsumerPipeline,
+  deadLetterHeaders,
+  inboundSpecOf,
+  type DecodedEvent,
+  type InFlight,
+  type Outcome,
+} from '../consumer.js';
 import { deferred } from '../deferred.js';
 import { errorMessage, type DeadLetterReason } from '../errors.js';
 import type { Logger } from '../logger.js';

@@ -154,7 +154,13 @@ export class Requester {
       listener.replies.reject(correlationId, error);
     }
     const codec = operation.spec.replyPayloadCodec?.(this.settings.schemaRegistry);
-    return decodeReply(operation.spec.operation, reply, await answer, options.validate ?? this.settings.validate, codec);
+    return decodeReply(
+      operation.spec.operation,
+      reply,
+      await answer,
+      options.validate ?? this.settings.validate,
+      codec,
+    );
   }
 
   /** Fails the requests still waiting and stops listening. */
@@ -220,7 +226,10 @@ async function decodeReply<R>(
     },
     { validate, idempotencyStore: false },
   );
-  const decoded = await pipeline.decodeAny({ body: raw.body ?? EMPTY_BODY, headers: raw.headers, deliveryAttempt: 1 }, NEVER);
+  const decoded = await pipeline.decodeAny(
+    { body: raw.body ?? EMPTY_BODY, headers: raw.headers, deliveryAttempt: 1 },
+    NEVER,
+  );
   if (!decoded.ok)
     throw new EventValidationError(decoded.reason, `reply to ${operation}`, [
       { pointer: '', rule: decoded.reason, message: decoded.error },

@@ -3,7 +3,14 @@
 // core NATS by retrying in process and dead-lettering, in JetStream by ack / nak / term.
 import type { Msg, MsgHdrs, NatsConnection, Subscription } from '@nats-io/transport-node';
 import type { ConsumerMessages, JetStreamClient, JsMsg } from '@nats-io/jetstream';
-import { ConsumerPipeline, deadLetterHeaders, inboundSpecOf, InFlight, type InboundEvent, type Outcome } from '../consumer.js';
+import {
+  ConsumerPipeline,
+  deadLetterHeaders,
+  inboundSpecOf,
+  InFlight,
+  type InboundEvent,
+  type Outcome,
+} from '../consumer.js';
 import { errorMessage, type DeadLetterReason } from '../errors.js';
 import { ConcurrencyLimit } from '../limiter.js';
 import type { Logger } from '../logger.js';

@@ -9,7 +9,13 @@ import { ClientClosedError, errorMessage, PublishError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { OperationSpec } from '../operation.js';
 import { OutboundSpecs } from '../outbound-specs.js';
-import { afterPrepared, prepareEvent, type OutboundEvent, type OutboundSpec, type PublishOptions } from '../producer.js';
+import {
+  afterPrepared,
+  prepareEvent,
+  type OutboundEvent,
+  type OutboundSpec,
+  type PublishOptions,
+} from '../producer.js';
 import { backoffDelay, sleep } from '../retry.js';
 import { isNoStream, isTransient } from './failures.js';
 import { NATS_HEADER_MAPPING, toNatsHeaders, toSafeNatsHeaders, type Subjects } from './message.js';
