@@ -136,14 +136,15 @@ async function withClients(broker: AvroBroker, label: string, test: (prefix: str
 describe.each(AVRO_BROKERS)('Avro on $label with the schema registry', (broker) => {
   beforeAll(() => broker.assertUp());
 
-  it('round-trips typed events (bytes included) in the Confluent wire format, with datacontenttype and dataschema', () =>
+  it('round-trips typed events (bytes included) in the Confluent wire format, with datacontenttype and dataschema; dead letters inspected and redriven as Avro', () =>
     withClients(broker, 'avro-rt', async (prefix, client) => {
       const producer = await client(accounts);
       const consumer = await client(accounts);
       const received: any[] = [];
+      let failUser3 = true;
       await consumer.onReceiveUserSignedUp(async (payload: any, context: any) => {
-        // The first delivery fails, so the event is dead-lettered unchanged: the raw bytes as they were sent.
-        if (payload.email === 'user3@example.com') throw new Error('kept for its bytes');
+        // Until redriven, user 3 fails, so it is dead-lettered unchanged: the raw bytes as they were sent.
+        if (failUser3 && payload.email === 'user3@example.com') throw new Error('kept for its bytes');
         received.push({ payload, envelope: context.envelope });
       }, { ...broker.subscribeOptions(prefix, 'receiveUserSignedUp'), retry: FAST_RETRY });
       await producer.publishSendUserSignedUp(user(1));
@@ -162,6 +163,11 @@ describe.each(AVRO_BROKERS)('Avro on $label with the schema registry', (broker) 
       expect(body[0]).toBe(0);
       expect(body.readUInt32BE(1)).toBe(id);
       expect(letters[0].current).toEqual({ valid: true, payload: user(3), headers: expect.anything() });
+      // Redriven, the same bytes are read again by the consumer.
+      failUser3 = false;
+      expect((await consumer.deadLetters.onReceiveUserSignedUp.redrive('all')).redriven).toHaveLength(1);
+      await waitFor(() => received.length === 3, 30_000, 'the redriven event');
+      expect(received[2].payload).toEqual(user(3));
     }), 90_000);
 
   it('refuses an invalid payload before sending (invalid-payload, the field named), nothing registered', () =>
