@@ -1,4 +1,4 @@
-import { decodeJson, type PayloadCodec, type SchemaRegistryOptions } from './codec.js';
+import { decodeJson, type PayloadCodec, type PayloadDecodeResult, type SchemaRegistryOptions } from './codec.js';
 import {
   envelopeFromHeaders,
   isEnvelopeHeader,
@@ -136,20 +136,40 @@ export class ConsumerPipeline<T, H> {
   }
 
   /**
-   * The same for a body in the spec's own encoding (Avro). When the codec cannot finish for a reason
-   * that is not the event's (the schema registry is unreachable), it is asked again with backoff,
-   * then the event is dead-lettered as `unknown-schema`.
+   * The same for a body in the spec's own encoding (Avro): at once when the codec answers at once
+   * (the writer's schema known), else a promise. When the codec cannot finish for a reason that is
+   * not the event's (the schema registry is unreachable), it is asked again with backoff, then the
+   * event is dead-lettered as `unknown-schema`.
    */
-  async decodeEncoded(event: InboundEvent, codec: PayloadCodec, signal: AbortSignal): Promise<Decoded<T, H>> {
+  decodeEncoded(event: InboundEvent, codec: PayloadCodec, signal: AbortSignal): Decoded<T, H> | Promise<Decoded<T, H>> {
     const envelope = this.envelopeOf(event);
     if (!envelope.ok) return envelope;
+    const read = (body: PayloadDecodeResult): Decoded<T, H> =>
+      body.ok ? this.checked(event, envelope.value, body.value) : body;
+    let first: PayloadDecodeResult | Promise<PayloadDecodeResult>;
+    try {
+      first = codec.decode(event.body);
+    } catch (error) {
+      first = Promise.reject(error);
+    }
+    if (!(first instanceof Promise)) return read(first);
+    return this.decodeRetrying(first, event.body, codec, signal).then(read);
+  }
+
+  private async decodeRetrying(
+    first: Promise<PayloadDecodeResult>,
+    body: Uint8Array,
+    codec: PayloadCodec,
+    signal: AbortSignal,
+  ): Promise<PayloadDecodeResult> {
+    let pending = first;
     for (let attempt = 1; ; attempt++) {
       try {
-        const body = await codec.decode(event.body);
-        return body.ok ? this.checked(event, envelope.value, body.value) : body;
+        return await pending;
       } catch (error) {
         if (attempt >= this.policy.maxAttempts || !(await sleep(backoffDelay(this.policy, attempt), signal)))
           return { ok: false, reason: 'unknown-schema', error: errorMessage(error) };
+        pending = Promise.resolve().then(() => codec.decode(body));
       }
     }
   }

@@ -52,25 +52,11 @@ export function prepareOutbound<T, H>(
 }
 
 /**
- * The same for a payload with its own encoding (Avro), which may ask a schema registry first:
- * validated before anything is encoded or registered.
- */
-export async function prepareEncodedOutbound<T, H>(
-  spec: OutboundSpec<T, H>,
-  payload: T,
-  options: PublishOptions<H>,
-  defaults: { source: string; validate: boolean },
-  address: string,
-): Promise<OutboundEvent> {
-  if (!spec.codec) return prepareOutbound(spec, payload, options, defaults);
-  checkOutbound(spec, payload, options, defaults.validate);
-  return outboundEvent(spec, options, defaults, await spec.codec.encode(payload, address, spec.operation));
-}
-
-/**
- * Prepares an event in its payload's encoding: at once for JSON (the hot path keeps no extra promise),
- * as a promise for an encoding that may ask a schema registry first (Avro). Every broker sends through
- * here. `address`: the destination as the broker names it (topic, subject), which names the registry subject.
+ * Prepares an event in its payload's encoding (JSON, or the spec's codec: Avro), validated before
+ * anything is encoded or registered. Every broker sends through here. At once when the encoding can
+ * answer at once (JSON; Avro once its schema id is known); a promise while a codec asks a schema
+ * registry. `address`: the destination as the broker names it (topic, subject), which names the
+ * registry subject.
  */
 export function prepareEvent<T, H>(
   spec: OutboundSpec<T, H>,
@@ -79,9 +65,12 @@ export function prepareEvent<T, H>(
   defaults: { source: string; validate: boolean },
   address: string,
 ): OutboundEvent | Promise<OutboundEvent> {
-  return spec.codec
-    ? prepareEncodedOutbound(spec, payload, options, defaults, address)
-    : prepareOutbound(spec, payload, options, defaults);
+  if (!spec.codec) return prepareOutbound(spec, payload, options, defaults);
+  checkOutbound(spec, payload, options, defaults.validate);
+  const encoded = spec.codec.encode(payload, address, spec.operation);
+  return encoded instanceof Promise
+    ? encoded.then((ready) => outboundEvent(spec, options, defaults, ready))
+    : outboundEvent(spec, options, defaults, encoded);
 }
 
 /**
