@@ -69,12 +69,17 @@ export interface RawReply {
   headers: Record<string, unknown>;
 }
 
+/** A signal never aborted: a reply's writer schema is fetched with the retry policy, bounded by the request's own timeout. */
+const NEVER = new AbortController().signal;
+
 /** What a requester knows about the reply it waits for. */
 export interface ReplyReading<R> {
   operation: string;
   mapping: HeaderMapping;
   validatePayload(data: unknown): ValidationResult<R>;
   validate: boolean;
+  /** The reply's encoding when it is not JSON (Avro). */
+  codec?: PayloadCodec;
 }
 
 /**
@@ -82,10 +87,10 @@ export interface ReplyReading<R> {
  * the same way a consumer reads an event; the responder's refusal (the `x-codegen-error` header) thrown as
  * RequestFailedError, anything unreadable as EventValidationError.
  */
-export function readReply<R>(
+export async function readReply<R>(
   reading: ReplyReading<R>,
   raw: RawReply,
-): { payload: R; headers: Record<string, unknown>; envelope: CloudEventAttributes } {
+): Promise<{ payload: R; headers: Record<string, unknown>; envelope: CloudEventAttributes }> {
   const failure = raw.headers['x-codegen-error'];
   if (typeof failure === 'string') {
     const reason = raw.headers['x-codegen-dead-letter-reason'];
@@ -97,10 +102,11 @@ export function readReply<R>(
       mapping: reading.mapping,
       validatePayload: (data) => reading.validatePayload(data),
       validateHeaders: (data) => ({ ok: true, value: data as Record<string, unknown> }),
+      codec: reading.codec,
     },
     { validate: reading.validate, idempotencyStore: false },
   );
-  const decoded = pipeline.decode({ body: raw.body, headers: raw.headers, deliveryAttempt: 1 });
+  const decoded = await pipeline.decodeAny({ body: raw.body, headers: raw.headers, deliveryAttempt: 1 }, NEVER);
   if (!decoded.ok)
     throw new EventValidationError(decoded.reason, `reply to ${reading.operation}`, [
       { pointer: '', rule: decoded.reason, message: decoded.error },

@@ -13,6 +13,7 @@ import { uniqueName } from '../helpers/codegen.js';
 import { assertKafkaUp, BROKERS, plainKafka } from '../kafka/support.js';
 import { deleteStreams, NATS_URL, rawConnection, streamPrefixOf, uniquePrefix } from '../nats/support.js';
 import { AMQP_URL, deleteByPrefix, namePrefix } from '../rabbitmq/support.js';
+import { MQTT_URL, rawConnection as mqttConnection, uniquePrefix as mqttPrefix } from '../mqtt/support.js';
 
 export const registry = { url: REGISTRY_URL };
 
@@ -25,7 +26,9 @@ export interface AvroBroker {
   /** As the test names show it. */
   readonly label: string;
   /** The generated namespace (`root.kafka`, `root.rabbitmq`, `root.nats`). */
-  readonly target: 'kafka' | 'rabbitmq' | 'nats';
+  readonly target: 'kafka' | 'rabbitmq' | 'nats' | 'mqtt';
+  /** Whether the client reads its dead letters back (`client.deadLetters.onX`): not on MQTT yet. */
+  readonly deadLetters: boolean;
   /** Fails the suite when the broker is not running. */
   assertUp(): Promise<void>;
   /** A prefix unique to one test: every topic, exchange, queue, subject and stream of it starts with it. */
@@ -56,6 +59,7 @@ const SERVICE = 'avro';
 const kafka: AvroBroker = {
   label: 'Kafka',
   target: 'kafka',
+  deadLetters: true,
   assertUp: assertKafkaUp,
   prefix: (label) => `${uniqueName(label)}.`,
   clientOptions: (prefix) => ({ brokers: BROKERS, topicPrefix: prefix, schemaRegistry: registry }),
@@ -83,6 +87,7 @@ const kafka: AvroBroker = {
 const rabbitmq: AvroBroker = {
   label: 'RabbitMQ',
   target: 'rabbitmq',
+  deadLetters: true,
   async assertUp() {
     const connection = await amqpConnect(AMQP_URL);
     await connection.close();
@@ -112,6 +117,7 @@ const rabbitmq: AvroBroker = {
 const nats: AvroBroker = {
   label: 'NATS JetStream',
   target: 'nats',
+  deadLetters: true,
   async assertUp() {
     await (await rawConnection()).close();
   },
@@ -137,4 +143,28 @@ const nats: AvroBroker = {
   cleanUp: (prefix) => deleteStreams(streamPrefixOf(prefix)),
 };
 
+/** MQTT 5 (attributes as user properties) or 3.1.1 (the structured event, the Avro body as `data_base64`). */
+function mqtt(version: '5' | '3.1.1'): AvroBroker {
+  // Addresses with dots become topic levels (`user.signedup` → `user/signedup`).
+  const topic = (prefix: string, address: string) => `${prefix}${address.replace(/\./g, '/')}`;
+  return {
+    label: `MQTT ${version}`,
+    target: 'mqtt',
+    deadLetters: false,
+    async assertUp() {
+      (await mqttConnection()).end(true);
+    },
+    prefix: (label) => mqttPrefix(label),
+    clientOptions: (prefix) => ({ servers: [MQTT_URL], topicPrefix: prefix, mqttVersion: version, schemaRegistry: registry }),
+    subscribeOptions: () => ({}),
+    registryTopic: (prefix, _exchange, address) => topic(prefix, address),
+    replyRegistryTopic: (prefix, _exchange, address) => `${topic(prefix, address)}.reply`,
+    inject: () => Promise.reject(new Error('no raw MQTT writer in this suite')),
+    cleanUp: async () => {},
+  };
+}
+
+/** The brokers with a raw writer and readable dead letters: every test. */
 export const AVRO_BROKERS: AvroBroker[] = [kafka, rabbitmq, nats];
+/** Every broker that carries Avro: the round trip, validation, evolution and request/reply. */
+export const ALL_AVRO_BROKERS: AvroBroker[] = [...AVRO_BROKERS, mqtt('5'), mqtt('3.1.1')];

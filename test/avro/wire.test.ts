@@ -12,10 +12,10 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { compileStrict, FIXTURES, freshDir, generateTo, importGenerated } from '../helpers/codegen.js';
 import { REGISTRY_URL, registryUp } from '../helpers/registry.js';
 import { waitFor } from '../kafka/support.js';
-import { AVRO_BROKERS, rawAttributes, type AvroBroker } from './brokers.js';
+import { ALL_AVRO_BROKERS, AVRO_BROKERS, rawAttributes, type AvroBroker } from './brokers.js';
 
 const FAST_RETRY = { maxAttempts: 2, initialDelayMs: 10, maxDelayMs: 20 };
-const TARGETS = ['kafka', 'rabbitmq', 'nats'];
+const TARGETS = ['kafka', 'rabbitmq', 'nats', 'mqtt'];
 
 function user(n: number): Record<string, unknown> {
   return {
@@ -133,7 +133,7 @@ async function withClients(broker: AvroBroker, label: string, test: (prefix: str
   }
 }
 
-describe.each(AVRO_BROKERS)('Avro on $label with the schema registry', (broker) => {
+describe.each(ALL_AVRO_BROKERS)('Avro on $label with the schema registry', (broker) => {
   beforeAll(() => broker.assertUp());
 
   it('round-trips typed events (bytes included) in the Confluent wire format, with datacontenttype and dataschema; dead letters inspected and redriven as Avro', () =>
@@ -156,6 +156,7 @@ describe.each(AVRO_BROKERS)('Avro on $label with the schema registry', (broker) 
       expect(received[0].envelope.datacontenttype).toBe('application/avro');
       expect(received[0].envelope.dataschema).toBe(`${REGISTRY_URL}/schemas/ids/${id}`);
 
+      if (!broker.deadLetters) return; // MQTT clients do not read their dead letters back yet (docs/targets/mqtt.md)
       await producer.publishSendUserSignedUp(user(3));
       let letters: any[] = [];
       await waitFor(async () => (letters = (await consumer.deadLetters.onReceiveUserSignedUp.inspect()).letters).length === 1, 30_000, 'the dead letter');
@@ -181,17 +182,6 @@ describe.each(AVRO_BROKERS)('Avro on $label with the schema registry', (broker) 
       expect((await fetch(`${REGISTRY_URL}/subjects/${encodeURIComponent(subject)}/versions`)).status).toBe(404);
     }), 60_000);
 
-  it('reads what a stand-alone avsc producer wrote with the registry (no generated code)', () =>
-    withClients(broker, 'avro-interop', async (prefix, client) => {
-      const id = await register(`${broker.registryTopic(prefix, SIGNUPS, 'signups')}-value`, SIGNUP_V1);
-      const consumer = await client(v1);
-      const received: any[] = [];
-      await consumer.onReceiveSignup(async (payload: any) => void received.push(payload), broker.subscribeOptions(prefix, 'receiveSignup'));
-      await broker.inject(prefix, SIGNUPS, 'signups', [{ body: framed(id, SIGNUP_V1, { id: 'from-avsc' }), attributes: rawAttributes('avsc-1', 'Signup') }]);
-      await waitFor(() => received.length === 1, 30_000, 'the avsc event');
-      expect(received).toEqual([{ id: 'from-avsc' }]);
-    }), 60_000);
-
   it('evolves both ways: v1 producer → v2 consumer (default filled in), v2 producer → v1 consumer (field dropped); an incompatible v2 is refused', () =>
     withClients(broker, 'avro-evolve', async (prefix, client) => {
       const subject = `${broker.registryTopic(prefix, SIGNUPS, 'signups')}-value`;
@@ -213,6 +203,40 @@ describe.each(AVRO_BROKERS)('Avro on $label with the schema registry', (broker) 
       expect(error?.name).toBe('SchemaRegistryError');
       expect(error.status).toBe(409);
     }), 90_000);
+
+  it('sends Avro request and reply bodies (bytes survive both ways), each with its own registry subject', () =>
+    withClients(broker, 'avro-rr', async (prefix, client) => {
+      const responder = await client(v1);
+      const requester = await client(v1);
+      const seen: any[] = [];
+      await responder.onAnswerCheck(async (payload: any, context: any) => {
+        seen.push(context.envelope);
+        return { id: payload.id, digest: Uint8Array.from(payload.photo, (byte: number) => 255 - byte) };
+      }, broker.subscribeOptions(prefix, 'answerCheck'));
+      const reply = await requester.requestAskCheck({ id: 'c1', photo: new Uint8Array([0, 1, 254]) });
+      expect(reply.payload).toEqual({ id: 'c1', digest: new Uint8Array([255, 254, 1]) });
+      expect(reply.envelope.datacontenttype).toBe('application/avro');
+      // The request and the reply under subjects of their own: the ids the envelopes name.
+      const replyTopic = broker.replyRegistryTopic(prefix, SIGNUPS, 'checks', 'verdicts');
+      expect(reply.envelope.dataschema).toBe(`${REGISTRY_URL}/schemas/ids/${await subjectId(`${replyTopic}-value`)}`);
+      expect(seen[0].datacontenttype).toBe('application/avro');
+      expect(seen[0].dataschema).toBe(`${REGISTRY_URL}/schemas/ids/${await subjectId(`${broker.registryTopic(prefix, SIGNUPS, 'checks')}-value`)}`);
+    }), 60_000);
+});
+
+describe.each(AVRO_BROKERS)('Avro on $label: bytes written behind the generated client', (broker) => {
+  beforeAll(() => broker.assertUp());
+
+  it('reads what a stand-alone avsc producer wrote with the registry (no generated code)', () =>
+    withClients(broker, 'avro-interop', async (prefix, client) => {
+      const id = await register(`${broker.registryTopic(prefix, SIGNUPS, 'signups')}-value`, SIGNUP_V1);
+      const consumer = await client(v1);
+      const received: any[] = [];
+      await consumer.onReceiveSignup(async (payload: any) => void received.push(payload), broker.subscribeOptions(prefix, 'receiveSignup'));
+      await broker.inject(prefix, SIGNUPS, 'signups', [{ body: framed(id, SIGNUP_V1, { id: 'from-avsc' }), attributes: rawAttributes('avsc-1', 'Signup') }]);
+      await waitFor(() => received.length === 1, 30_000, 'the avsc event');
+      expect(received).toEqual([{ id: 'from-avsc' }]);
+    }), 60_000);
 
   it('dead-letters hostile bodies with distinct reasons and keeps consuming', () =>
     withClients(broker, 'avro-hostile', async (prefix, client) => {
@@ -238,25 +262,6 @@ describe.each(AVRO_BROKERS)('Avro on $label with the schema registry', (broker) 
       await waitFor(async () => (letters = (await consumer.deadLetters.onReceiveSignup.inspect()).letters).length === 3, 30_000, 'three dead letters');
       expect(Object.fromEntries(letters.map((l) => [l.eventId, l.reason]))).toEqual({ 'no-magic': 'not-schema-framed', 'unknown-id': 'unknown-schema', truncated: 'not-avro' });
     }), 90_000);
-
-  it('sends Avro request and reply bodies (bytes survive both ways), each with its own registry subject', () =>
-    withClients(broker, 'avro-rr', async (prefix, client) => {
-      const responder = await client(v1);
-      const requester = await client(v1);
-      const seen: any[] = [];
-      await responder.onAnswerCheck(async (payload: any, context: any) => {
-        seen.push(context.envelope);
-        return { id: payload.id, digest: Uint8Array.from(payload.photo, (byte: number) => 255 - byte) };
-      }, broker.subscribeOptions(prefix, 'answerCheck'));
-      const reply = await requester.requestAskCheck({ id: 'c1', photo: new Uint8Array([0, 1, 254]) });
-      expect(reply.payload).toEqual({ id: 'c1', digest: new Uint8Array([255, 254, 1]) });
-      expect(reply.envelope.datacontenttype).toBe('application/avro');
-      // The request and the reply under subjects of their own: the ids the envelopes name.
-      const replyTopic = broker.replyRegistryTopic(prefix, SIGNUPS, 'checks', 'verdicts');
-      expect(reply.envelope.dataschema).toBe(`${REGISTRY_URL}/schemas/ids/${await subjectId(`${replyTopic}-value`)}`);
-      expect(seen[0].datacontenttype).toBe('application/avro');
-      expect(seen[0].dataschema).toBe(`${REGISTRY_URL}/schemas/ids/${await subjectId(`${broker.registryTopic(prefix, SIGNUPS, 'checks')}-value`)}`);
-    }), 60_000);
 });
 
 describe('Avro on core NATS', () => {
