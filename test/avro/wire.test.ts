@@ -1,10 +1,12 @@
 /* eslint-disable @typescript-eslint/no-explicit-any */
-// Avro events through the real brokers (Kafka, RabbitMQ, NATS JetStream; core NATS for the round
-// trip) and the real schema registry (Apicurio's Confluent-compatible API, scripts/registry.sh), one
-// suite over the brokers (brokers.ts): typed round trips in the Confluent wire format with
-// datacontenttype and dataschema, interop with a stand-alone avsc producer, evolution v1 ↔ v2, an
-// incompatible version refused, hostile bodies dead-lettered with their own reasons while the consumer
-// keeps going, and Avro request/reply bodies.
+// Avro events through the real brokers and the real schema registry (Apicurio's Confluent-compatible
+// API, scripts/registry.sh), one suite over the brokers (brokers.ts): on Kafka, RabbitMQ, NATS
+// JetStream, MQTT 5 and MQTT 3.1.1, typed round trips in the Confluent wire format with
+// datacontenttype and dataschema, validation before sending, evolution v1 ↔ v2 with an incompatible
+// version refused, and Avro request/reply bodies; where a plain client writes raw bytes and the
+// generated client reads its dead letters back (Kafka, RabbitMQ, NATS), a stand-alone avsc producer
+// and hostile bodies dead-lettered with their own reasons while the consumer keeps going; core NATS
+// for the round trip.
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import avsc from 'avsc';
