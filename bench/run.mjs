@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync, r
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { runBrokers } from './lib/brokers.mjs';
+import { runAvro, runBrokers } from './lib/brokers.mjs';
 import { renderChart } from './lib/chart.mjs';
 import { runGroup, pairRatio } from './lib/group.mjs';
 import { buildInputs } from './lib/inputs.mjs';
@@ -18,7 +18,7 @@ import { summary } from './lib/stats.mjs';
 import * as tools from './lib/tools.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const SECTIONS = ['generate', 'validate', 'everyday', 'diff', 'growth', 'runtime', 'brokers', 'profile'];
+const SECTIONS = ['generate', 'validate', 'everyday', 'diff', 'growth', 'runtime', 'brokers', 'avro', 'profile'];
 
 const HELP = `npm run bench [-- options]
 
@@ -214,6 +214,7 @@ const results = {
   growth: null,
   runtime: null,
   brokers: null,
+  avro: null,
   profiles: [],
 };
 
@@ -348,6 +349,12 @@ if (want('brokers') && brokersOn) {
   results.brokers.load.after = loadAverage();
   sampleLoad('brokers');
 } else if (want('brokers')) results.brokers = { skipped: opts.quick ? '--quick (add --brokers to include them)' : '--no-brokers' };
+
+// --- avro: Avro publish and consume next to JSON on Kafka (bench/avro/throughput.mjs) ----------------------
+if (want('avro') && brokersOn) {
+  results.avro = await runAvro({ root: ROOT, events, rounds: opts.rounds, timeoutMs, log });
+  sampleLoad('avro');
+} else if (want('avro')) results.avro = { skipped: opts.quick ? '--quick (add --brokers to include it)' : '--no-brokers' };
 
 // --- profiles: where codegen's time goes (full runs) -------------------------------------------------------
 if (want('profile')) {

@@ -59,14 +59,17 @@ export interface EncodedPayload {
 export type PayloadDecodeResult = { ok: true; value: unknown } | { ok: false; reason: DeadLetterReason; error: string };
 
 /**
- * How one message's payload travels when it is not JSON (Avro: runtime/avro/). Encoding may ask a
- * schema registry (once per subject and schema), so both directions are asynchronous. `decode`
- * resolves a body it cannot read with a dead-letter reason, and throws only when the fault is not
- * the event's (the registry is unreachable): the event is then tried again.
+ * How one message's payload travels when it is not JSON (Avro: runtime/avro/; Protobuf plugs in the
+ * same way). Either direction may have to ask a schema registry first (once per subject and schema,
+ * once per writer schema id) and then answers with a promise; once it knows what it needs it should
+ * answer at once, so the hot path makes no promise per event. `decode` gives a body it cannot read a
+ * dead-letter reason, and fails (throws or rejects) only when the fault is not the event's (the
+ * registry is unreachable): the event is then tried again. `encode` throws EventValidationError for
+ * a payload it cannot write.
  */
 export interface PayloadCodec {
-  encode(payload: unknown, address: string, operation: string): Promise<EncodedPayload>;
-  decode(body: Uint8Array): Promise<PayloadDecodeResult>;
+  encode(payload: unknown, address: string, operation: string): EncodedPayload | Promise<EncodedPayload>;
+  decode(body: Uint8Array): PayloadDecodeResult | Promise<PayloadDecodeResult>;
 }
 
 /**

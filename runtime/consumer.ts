@@ -1,4 +1,4 @@
-import { decodeJson, type PayloadCodec } from './codec.js';
+import { decodeJson, type PayloadCodec, type PayloadDecodeResult, type SchemaRegistryOptions } from './codec.js';
 import {
   envelopeFromHeaders,
   isEnvelopeHeader,
@@ -8,6 +8,7 @@ import {
 } from './envelope.js';
 import { errorMessage, type DeadLetterReason } from './errors.js';
 import { IdempotencyGate } from './idempotency-gate.js';
+import type { OperationSpec } from './operation.js';
 import { MemoryIdempotencyStore, type ClaimResult, type IdempotencyStore } from './idempotency.js';
 import { silentLogger, type Logger } from './logger.js';
 import { backoffDelay, retryPolicy, sleep, type RetryPolicy } from './retry.js';
@@ -54,6 +55,24 @@ export interface InboundSpec<T, H> {
   validateHeaders(data: unknown): ValidationResult<H>;
   /** The payload's encoding when it is not JSON (Avro). */
   codec?: PayloadCodec;
+}
+
+/**
+ * What a consumer of `spec` reads with on a broker: the broker's header mapping, the operation's
+ * validators, and its payload codec (with the client's schema registry) when the payload is not JSON.
+ */
+export function inboundSpecOf<T, H>(
+  spec: OperationSpec<T, H, unknown>,
+  mapping: HeaderMapping,
+  registry: SchemaRegistryOptions | undefined,
+): InboundSpec<T, H> {
+  return {
+    operation: spec.operation,
+    mapping,
+    validatePayload: (data) => spec.validatePayload(data),
+    validateHeaders: (data) => spec.validateHeaders(data),
+    codec: spec.payloadCodec?.(registry),
+  };
 }
 
 type Decoded<T, H> = { ok: true; value: DecodedEvent<T, H> } | { ok: false; reason: DeadLetterReason; error: string };
@@ -117,22 +136,47 @@ export class ConsumerPipeline<T, H> {
   }
 
   /**
-   * The same for a body in the spec's own encoding (Avro). When the codec cannot finish for a reason
-   * that is not the event's (the schema registry is unreachable), it is asked again with backoff,
-   * then the event is dead-lettered as `unknown-schema`.
+   * The same for a body in the spec's own encoding (Avro): at once when the codec answers at once
+   * (the writer's schema known), else a promise. When the codec cannot finish for a reason that is
+   * not the event's (the schema registry is unreachable), it is asked again with backoff, then the
+   * event is dead-lettered as `unknown-schema`.
    */
-  async decodeEncoded(event: InboundEvent, codec: PayloadCodec, signal: AbortSignal): Promise<Decoded<T, H>> {
+  decodeEncoded(event: InboundEvent, codec: PayloadCodec, signal: AbortSignal): Decoded<T, H> | Promise<Decoded<T, H>> {
     const envelope = this.envelopeOf(event);
     if (!envelope.ok) return envelope;
+    const read = (body: PayloadDecodeResult): Decoded<T, H> =>
+      body.ok ? this.checked(event, envelope.value, body.value) : body;
+    let first: PayloadDecodeResult | Promise<PayloadDecodeResult>;
+    try {
+      first = codec.decode(event.body);
+    } catch (error) {
+      first = Promise.reject(error);
+    }
+    if (!(first instanceof Promise)) return read(first);
+    return this.decodeRetrying(first, event.body, codec, signal).then(read);
+  }
+
+  private async decodeRetrying(
+    first: Promise<PayloadDecodeResult>,
+    body: Uint8Array,
+    codec: PayloadCodec,
+    signal: AbortSignal,
+  ): Promise<PayloadDecodeResult> {
+    let pending = first;
     for (let attempt = 1; ; attempt++) {
       try {
-        const body = await codec.decode(event.body);
-        return body.ok ? this.checked(event, envelope.value, body.value) : body;
+        return await pending;
       } catch (error) {
         if (attempt >= this.policy.maxAttempts || !(await sleep(backoffDelay(this.policy, attempt), signal)))
           return { ok: false, reason: 'unknown-schema', error: errorMessage(error) };
+        pending = Promise.resolve().then(() => codec.decode(body));
       }
     }
+  }
+
+  /** Decodes and checks an event in its operation's encoding: JSON, or the spec's codec. */
+  decodeAny(event: InboundEvent, signal: AbortSignal): Decoded<T, H> | Promise<Decoded<T, H>> {
+    return this.spec.codec ? this.decodeEncoded(event, this.spec.codec, signal) : this.decode(event);
   }
 
   private envelopeOf(
@@ -174,7 +218,9 @@ export class ConsumerPipeline<T, H> {
     signal: AbortSignal,
     span?: ProcessSpan,
   ): Promise<Outcome> {
-    const decoded = this.spec.codec ? await this.decodeEncoded(event, this.spec.codec, signal) : this.decode(event);
+    const pending = this.decodeAny(event, signal);
+    // JSON decodes at once: no await (a microtask per event) on the hot path.
+    const decoded = pending instanceof Promise ? await pending : pending;
     if (!decoded.ok) {
       // For logs: the event's id and trace id as its headers give them, when they do.
       const id = event.headers[this.spec.mapping.prefix + 'id'];

@@ -3,7 +3,8 @@
 // against the current schema, the bookkeeping of a redrive or a discard, logs and telemetry. A broker
 // only reads its dead-letter destination in order, republishes and removes
 // (runtime/<broker>/dead-letters.ts, a DeadLetterStore).
-import { ConsumerPipeline, InFlight, type InboundSpec } from './consumer.js';
+import type { SchemaRegistryOptions } from './codec.js';
+import { ConsumerPipeline, InFlight, inboundSpecOf, type InboundSpec } from './consumer.js';
 import { envelopeFromHeaders, readEnvelope, type CloudEventAttributes } from './envelope.js';
 import type { HeaderMapping } from './envelope.js';
 import type { DeadLetterReason } from './errors.js';
@@ -165,21 +166,25 @@ export interface DeadLetterParts<T, H, O> {
 /** The dead letters of an operation whose dead-letter destination `store` reads (how every broker makes them). */
 export function deadLettersOf<T, H, O>(
   store: DeadLetterStore<O>,
-  spec: Pick<OperationSpec<T, H, unknown>, 'operation' | 'validatePayload' | 'validateHeaders'>,
+  spec: OperationSpec<T, H, unknown>,
   mapping: HeaderMapping,
-  client: { telemetry: Telemetry | Promise<Telemetry>; logger: Logger; assertOpen(): void },
+  client: {
+    telemetry: Telemetry | Promise<Telemetry>;
+    logger: Logger;
+    assertOpen(): void;
+    /** Where Avro dead letters' writer schemas are read, as the consumer reads them. */
+    schemaRegistry: SchemaRegistryOptions | undefined;
+  },
 ): DeadLetters<T, H, O> {
-  const inbound: InboundSpec<T, H> = {
-    operation: spec.operation,
-    mapping,
-    validatePayload: (data) => spec.validatePayload(data),
-    validateHeaders: (data) => spec.validateHeaders(data),
-  };
-  return new DeadLetters({ store, spec: inbound, ...client });
+  const { schemaRegistry, ...rest } = client;
+  return new DeadLetters({ store, spec: inboundSpecOf(spec, mapping, schemaRegistry), ...rest });
 }
 
 /** Dead letters read per round trip while a redrive or discard walks the destination. */
 const PAGE = 200;
+
+/** A signal never aborted: reading a dead letter waits out an unreachable registry with the retry policy. */
+const NEVER = new AbortController().signal;
 
 /**
  * The dead letters of one receive operation: `inspect` pages through them without removing any,
@@ -287,7 +292,7 @@ export class DeadLetters<T, H, O> {
         for (const stored of batch) {
           cursor = stored.id;
           if (textOf(stored.headers[DEAD_LETTER_HEADERS.operation]) !== this.parts.spec.operation) continue;
-          if (!(await visit(this.letterOf(stored), stored, session))) return await window?.drain();
+          if (!(await visit(await this.letterOf(stored), stored, session))) return await window?.drain();
         }
       }
     } finally {
@@ -297,9 +302,9 @@ export class DeadLetters<T, H, O> {
   }
 
   /** A stored dead letter read: the bookkeeping headers apart, the event checked against the current schema. */
-  private letterOf(stored: StoredDeadLetter<O>): DeadLetter<T, H, O> {
+  private async letterOf(stored: StoredDeadLetter<O>): Promise<DeadLetter<T, H, O>> {
     const headers = stored.headers;
-    const decoded = this.pipeline.decode({ body: stored.body, headers, deliveryAttempt: 1 });
+    const decoded = await this.pipeline.decodeAny({ body: stored.body, headers, deliveryAttempt: 1 }, NEVER);
     const envelope = readEnvelope(envelopeFromHeaders(headers, this.parts.spec.mapping));
     const attempts = Number(textOf(headers[DEAD_LETTER_HEADERS.attempts]));
     return {

@@ -21,6 +21,8 @@ export interface OperationSpec<T, H, P> {
   contentType: string;
   /** How the payload is encoded when it is not JSON (Avro); absent: JSON. */
   payloadCodec?: PayloadCodecFactory;
+  /** How the reply's payload is encoded when it is not JSON (Avro); absent: JSON or no reply. */
+  replyPayloadCodec?: PayloadCodecFactory;
   validatePayload(data: unknown): ValidationResult<T>;
   validateHeaders(data: unknown): ValidationResult<H>;
   validateParameters(data: unknown): ValidationResult<P>;

@@ -52,19 +52,33 @@ export function prepareOutbound<T, H>(
 }
 
 /**
- * The same for a payload with its own encoding (Avro), which may ask a schema registry first:
- * validated before anything is encoded or registered.
+ * Prepares an event in its payload's encoding (JSON, or the spec's codec: Avro), validated before
+ * anything is encoded or registered. Every broker sends through here. At once when the encoding can
+ * answer at once (JSON; Avro once its schema id is known); a promise while a codec asks a schema
+ * registry. `address`: the destination as the broker names it (topic, subject), which names the
+ * registry subject.
  */
-export async function prepareEncodedOutbound<T, H>(
+export function prepareEvent<T, H>(
   spec: OutboundSpec<T, H>,
   payload: T,
   options: PublishOptions<H>,
   defaults: { source: string; validate: boolean },
   address: string,
-): Promise<OutboundEvent> {
+): OutboundEvent | Promise<OutboundEvent> {
   if (!spec.codec) return prepareOutbound(spec, payload, options, defaults);
   checkOutbound(spec, payload, options, defaults.validate);
-  return outboundEvent(spec, options, defaults, await spec.codec.encode(payload, address, spec.operation));
+  const encoded = spec.codec.encode(payload, address, spec.operation);
+  return encoded instanceof Promise
+    ? encoded.then((ready) => outboundEvent(spec, options, defaults, ready))
+    : outboundEvent(spec, options, defaults, encoded);
+}
+
+/**
+ * Runs `next` on what `prepareEvent` made: at once when it is ready (JSON), once the promise resolves
+ * when it is not (a schema registry was asked), so a JSON publish keeps its single promise.
+ */
+export function afterPrepared<E, R>(event: E | Promise<E>, next: (event: E) => Promise<R>): Promise<R> {
+  return event instanceof Promise ? event.then(next) : next(event);
 }
 
 function checkOutbound<T, H>(

@@ -1,6 +1,8 @@
+import { decodeJson, type PayloadCodec } from './codec.js';
 import { ConsumerPipeline } from './consumer.js';
 import type { CloudEventAttributes, HeaderMapping } from './envelope.js';
 import { EventValidationError, ReplyTimeoutError, RequestFailedError } from './errors.js';
+import type { OutboundSpec } from './producer.js';
 import type { ValidationResult } from './validation.js';
 
 interface Waiter<R> {
@@ -67,12 +69,17 @@ export interface RawReply {
   headers: Record<string, unknown>;
 }
 
+/** A signal never aborted: a reply's writer schema is fetched with the retry policy, bounded by the request's own timeout. */
+const NEVER = new AbortController().signal;
+
 /** What a requester knows about the reply it waits for. */
 export interface ReplyReading<R> {
   operation: string;
   mapping: HeaderMapping;
   validatePayload(data: unknown): ValidationResult<R>;
   validate: boolean;
+  /** The reply's encoding when it is not JSON (Avro). */
+  codec?: PayloadCodec;
 }
 
 /**
@@ -80,10 +87,10 @@ export interface ReplyReading<R> {
  * the same way a consumer reads an event; the responder's refusal (the `x-codegen-error` header) thrown as
  * RequestFailedError, anything unreadable as EventValidationError.
  */
-export function readReply<R>(
+export async function readReply<R>(
   reading: ReplyReading<R>,
   raw: RawReply,
-): { payload: R; headers: Record<string, unknown>; envelope: CloudEventAttributes } {
+): Promise<{ payload: R; headers: Record<string, unknown>; envelope: CloudEventAttributes }> {
   const failure = raw.headers['x-codegen-error'];
   if (typeof failure === 'string') {
     const reason = raw.headers['x-codegen-dead-letter-reason'];
@@ -95,13 +102,67 @@ export function readReply<R>(
       mapping: reading.mapping,
       validatePayload: (data) => reading.validatePayload(data),
       validateHeaders: (data) => ({ ok: true, value: data as Record<string, unknown> }),
+      codec: reading.codec,
     },
     { validate: reading.validate, idempotencyStore: false },
   );
-  const decoded = pipeline.decode({ body: raw.body, headers: raw.headers, deliveryAttempt: 1 });
+  const decoded = await pipeline.decodeAny({ body: raw.body, headers: raw.headers, deliveryAttempt: 1 }, NEVER);
   if (!decoded.ok)
     throw new EventValidationError(decoded.reason, `reply to ${reading.operation}`, [
       { pointer: '', rule: decoded.reason, message: decoded.error },
     ]);
   return decoded.value;
+}
+
+/** What a responder knows of the reply it sends (each broker's reply spec has these). */
+export interface ReplyDescription<R> {
+  eventType(payload: R): string;
+  contentType: string;
+  validatePayload(data: unknown): ValidationResult<R>;
+}
+
+/**
+ * The producer-side spec of one reply, in the reply's encoding (`codec`: the operation's
+ * `replyPayloadCodec` with the client's registry; absent: JSON). Reply headers are not validated:
+ * the document declares none for replies.
+ */
+export function replyOutboundSpec<R>(
+  operation: string,
+  reply: ReplyDescription<R>,
+  payload: R,
+  mapping: HeaderMapping,
+  codec: PayloadCodec | undefined,
+): OutboundSpec<R, Record<string, string>> {
+  return {
+    operation,
+    type: reply.eventType(payload),
+    contentType: reply.contentType,
+    mapping,
+    validatePayload: (data) => reply.validatePayload(data),
+    validateHeaders: (data) => ({ ok: true, value: data as Record<string, string> }),
+    codec,
+  };
+}
+
+/**
+ * A reply's body in its encoding: JSON, or the reply's codec (Avro, which may ask the schema registry
+ * for the writer's schema). A body that cannot be read is an EventValidationError with its reason.
+ */
+export async function replyBody(
+  body: Uint8Array,
+  codec: PayloadCodec | undefined,
+  operation: string,
+): Promise<unknown> {
+  if (!codec) {
+    const json = decodeJson(body);
+    if (json.ok) return json.value;
+    throw new EventValidationError('not-json', `reply to ${operation}`, [
+      { pointer: '', rule: 'json', message: json.error },
+    ]);
+  }
+  const decoded = await codec.decode(body);
+  if (decoded.ok) return decoded.value;
+  throw new EventValidationError(decoded.reason, `reply to ${operation}`, [
+    { pointer: '', rule: decoded.reason, message: decoded.error },
+  ]);
 }

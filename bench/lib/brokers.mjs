@@ -11,7 +11,7 @@
 import { existsSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { measure } from './measure.mjs';
+import { loadAverage, measure } from './measure.mjs';
 import { summary } from './stats.mjs';
 
 export const BROKERS = [
@@ -113,4 +113,36 @@ export async function runBrokers({ root, events, rounds, timeoutMs, log }) {
     results.push({ broker: broker.name, status: 'measured', command, modes: summaries, wall: run.wall, contract: Object.values(summaries).every((m) => m.contract) });
   }
   return results;
+}
+
+/**
+ * Runs bench/avro/throughput.mjs (Avro next to JSON on Kafka, through the schema registry) when Kafka
+ * and the registry answer, and reads its last JSON line.
+ */
+export async function runAvro({ root, events, rounds, timeoutMs, log }) {
+  const script = 'bench/avro/throughput.mjs';
+  const command = `node ${script} ${events} ${rounds}`;
+  const kafka = BROKERS.find((broker) => broker.name === 'kafka').endpoint();
+  const registry = hostPort(process.env.CODEGEN_REGISTRY_URL ?? 'http://127.0.0.1:8081', 8081);
+  for (const [what, endpoint] of [['Kafka', kafka], ['schema registry', registry]]) {
+    if (!(await isUp(endpoint))) return { status: 'skipped', reason: `no ${what} at ${endpoint.host}:${endpoint.port}`, command };
+  }
+  log(`  avro: ${command}`);
+  const loadBefore = loadAverage();
+  const run = await measure({ cmd: process.execPath, args: [path.join(root, script), String(events), String(rounds)], cwd: root, timeoutMs });
+  const line = run.stdout.trim().split('\n').reverse().find((l) => l.trim().startsWith('{'));
+  if (run.code !== 0 || !line) {
+    return { status: 'failed', reason: run.timedOut ? `timed out after ${Math.round(timeoutMs / 1000)} s` : `exit ${run.code}: ${run.stderr.trim().split('\n').slice(-3).join(' ')}`, command };
+  }
+  const figures = JSON.parse(line);
+  return {
+    status: 'measured',
+    command,
+    load: { before: loadBefore, after: loadAverage() },
+    events: figures.events,
+    rounds: figures.rounds,
+    eventsPerSecond: { json: summary(figures.eventsPerSecond.json), avro: summary(figures.eventsPerSecond.avro) },
+    cpuMicrosPerEvent: figures.cpuMicrosPerEvent,
+    bytesPerEvent: figures.bytesPerEvent,
+  };
 }

@@ -385,6 +385,26 @@ function runtimeSection(results) {
   return out.join('\n');
 }
 
+function avroSection(results) {
+  const a = results.avro;
+  const out = ['### Avro next to JSON on Kafka (the generated client, with the schema registry)', ''];
+  if (!a) return [...out, 'Not run (section not selected).'].join('\n');
+  if (a.skipped) return [...out, `Skipped: ${a.skipped}.`].join('\n');
+  if (a.status !== 'measured') return [...out, `${a.status}: ${a.reason}`, '', '```sh', a.command, '```'].join('\n');
+  out.push(
+    `${a.events} events per round, ${a.rounds} rounds alternating JSON and Avro (bench/avro/asyncapi.yaml: the same order as JSON Schema and as Avro); publish to last event handled. CPU: the process's user + system time per event, median of the rounds. Bytes: record value and headers as on the topic. Load average: ${loadText(a.load.before)} → ${loadText(a.load.after)}.`,
+    '',
+    '| format | events/s median (min–max) | CPU µs per event | value bytes per event | header bytes per event |',
+    '|---|---|---|---|---|',
+    ...['json', 'avro'].map((f) => `| ${f === 'json' ? 'JSON' : 'Avro (Confluent wire format)'} | ${spread(a.eventsPerSecond[f], rate)} | ${a.cpuMicrosPerEvent[f]} | ${a.bytesPerEvent[f].value} | ${a.bytesPerEvent[f].headers} |`),
+    '',
+    '```sh',
+    a.command,
+    '```',
+  );
+  return out.join('\n');
+}
+
 function profileSection(results) {
   if (!results.profiles.length) return '';
   const out = ['## Where the time goes (profiles of codegen)', '', 'One run each under `node --cpu-prof` (cold, no cache); self time summed by area (a package, a folder of dist/, node built-ins, GC) and by function.', ''];
@@ -469,6 +489,7 @@ export function writeReport(results, { svg, readme = 'README.md' }) {
   const growth = growthSection(results);
   if (growth) md.push(growth, '');
   md.push(runtimeSection(results), '');
+  md.push(avroSection(results), '');
   const profiles = profileSection(results);
   if (profiles) md.push(profiles, '');
   const missed = targets.filter((t) => t.verdict === 'missed' || t.verdict === 'void');

@@ -23,6 +23,8 @@ export const AVRO_CONTENT_TYPE = 'application/avro';
 export class AvroPayloadCodec implements PayloadCodec {
   private readonly type: AvroType;
   private readonly writers = new Map<number, AvroType>();
+  /** Schema ids by subject, once the registry gave them: later publishes frame their body without a promise. */
+  private readonly ids = new Map<string, number>();
 
   /** `schema`: the message's Avro schema as JSON text (what is registered). */
   constructor(
@@ -32,7 +34,7 @@ export class AvroPayloadCodec implements PayloadCodec {
     this.type = parseAvroSchema(schema);
   }
 
-  async encode(payload: unknown, topic: string, operation: string): Promise<EncodedPayload> {
+  encode(payload: unknown, topic: string, operation: string): EncodedPayload | Promise<EncodedPayload> {
     let body: Uint8Array;
     try {
       body = encodeAvro(this.type, payload);
@@ -43,53 +45,41 @@ export class AvroPayloadCodec implements PayloadCodec {
         { pointer: error.pointer, rule: 'avro', message: error.message },
       ]);
     }
-    if (!this.registry) return { body, datacontenttype: AVRO_CONTENT_TYPE };
-    const recordName = 'name' in this.type ? this.type.name : undefined;
-    const id = await this.registry.idOf(this.registry.subject(topic, recordName), this.schema);
-    const framed = new Uint8Array(HEADER_BYTES + body.length);
-    framed[0] = MAGIC_BYTE;
-    new DataView(framed.buffer).setUint32(1, id, false);
-    framed.set(body, HEADER_BYTES);
-    return {
-      body: framed,
-      datacontenttype: AVRO_CONTENT_TYPE,
-      dataschema: `${this.registry.options.url.replace(/\/+$/, '')}/schemas/ids/${id}`,
-    };
+    const registry = this.registry;
+    if (!registry) return { body, datacontenttype: AVRO_CONTENT_TYPE };
+    const subject = registry.subject(topic, 'name' in this.type ? this.type.name : undefined);
+    const known = this.ids.get(subject);
+    if (known !== undefined) return framed(body, known, registry);
+    return registry.idOf(subject, this.schema).then((id) => {
+      this.ids.set(subject, id);
+      return framed(body, id, registry);
+    });
   }
 
-  async decode(body: Uint8Array): Promise<PayloadDecodeResult> {
-    let writer = this.type;
-    let content = body;
-    if (this.registry) {
-      if (body.length < HEADER_BYTES || body[0] !== MAGIC_BYTE) {
-        return {
-          ok: false,
-          reason: 'not-schema-framed',
-          error: 'the body does not start with the schema registry wire format (magic byte 0 and a 4-byte schema id)',
-        };
-      }
-      const id = new DataView(body.buffer, body.byteOffset, body.byteLength).getUint32(1, false);
-      try {
-        writer = await this.writerSchema(id);
-      } catch (error) {
+  decode(body: Uint8Array): PayloadDecodeResult | Promise<PayloadDecodeResult> {
+    if (!this.registry) return read(this.type, this.type, body);
+    if (body.length < HEADER_BYTES || body[0] !== MAGIC_BYTE) {
+      return {
+        ok: false,
+        reason: 'not-schema-framed',
+        error: 'the body does not start with the schema registry wire format (magic byte 0 and a 4-byte schema id)',
+      };
+    }
+    const id = new DataView(body.buffer, body.byteOffset, body.byteLength).getUint32(1, false);
+    const content = body.subarray(HEADER_BYTES);
+    const writer = this.writers.get(id);
+    if (writer) return read(writer, this.type, content);
+    return this.writerSchema(id).then(
+      (fetched) => read(fetched, this.type, content),
+      (error: unknown): PayloadDecodeResult => {
         if (error instanceof RegistryUnavailableError) throw error;
         return { ok: false, reason: 'unknown-schema', error: `writer schema ${id}: ${(error as Error).message}` };
-      }
-      content = body.subarray(HEADER_BYTES);
-    }
-    try {
-      return { ok: true, value: decodeAvro(writer, this.type, content) };
-    } catch (error) {
-      if (error instanceof AvroReadError || error instanceof AvroError)
-        return { ok: false, reason: 'not-avro', error: error.message };
-      throw error;
-    }
+      },
+    );
   }
 
   /** The writer's schema by id, parsed once. A registry that cannot be reached is retried later, not dead-lettered. */
   private async writerSchema(id: number): Promise<AvroType> {
-    const known = this.writers.get(id);
-    if (known) return known;
     let text: string;
     try {
       text = await this.registry!.schemaById(id);
@@ -104,6 +94,30 @@ export class AvroPayloadCodec implements PayloadCodec {
   }
 }
 
+/** The Confluent wire format of an Avro body written with schema `id`, and the attributes that say so. */
+function framed(body: Uint8Array, id: number, registry: SchemaRegistryClient): EncodedPayload {
+  const bytes = new Uint8Array(HEADER_BYTES + body.length);
+  bytes[0] = MAGIC_BYTE;
+  new DataView(bytes.buffer).setUint32(1, id, false);
+  bytes.set(body, HEADER_BYTES);
+  return {
+    body: bytes,
+    datacontenttype: AVRO_CONTENT_TYPE,
+    dataschema: `${registry.options.url.replace(/\/+$/, '')}/schemas/ids/${id}`,
+  };
+}
+
+/** An Avro body read with the writer's schema into the reader's; what cannot be read is `not-avro`. */
+function read(writer: AvroType, reader: AvroType, content: Uint8Array): PayloadDecodeResult {
+  try {
+    return { ok: true, value: decodeAvro(writer, reader, content) };
+  } catch (error) {
+    if (error instanceof AvroReadError || error instanceof AvroError)
+      return { ok: false, reason: 'not-avro', error: error.message };
+    throw error;
+  }
+}
+
 /** The registry did not answer: the event is not at fault, it is handled again later. */
 export class RegistryUnavailableError extends Error {
   constructor(cause: unknown) {
@@ -115,11 +129,22 @@ export class RegistryUnavailableError extends Error {
 /** One registry client per registry settings object: every operation of a client shares its caches. */
 const registries = new WeakMap<SchemaRegistryOptions, SchemaRegistryClient>();
 
-/** The codec factory of a message with an Avro schema (what operations.ts declares). */
+/**
+ * The codec factory of a message with an Avro schema (what operations.ts declares): one codec per
+ * registry settings object (and one without), so the schema is parsed once and writer schemas are
+ * cached for every consumer, publisher and reply of a client.
+ */
 export function avroCodec(schema: string): PayloadCodecFactory {
+  const byRegistry = new WeakMap<SchemaRegistryOptions, AvroPayloadCodec>();
+  let bare: AvroPayloadCodec | undefined;
   return (options) => {
-    let registry = options && registries.get(options);
-    if (options && !registry) registries.set(options, (registry = new SchemaRegistryClient(options)));
-    return new AvroPayloadCodec(schema, registry);
+    if (!options) return (bare ??= new AvroPayloadCodec(schema));
+    let codec = byRegistry.get(options);
+    if (!codec) {
+      let registry = registries.get(options);
+      if (!registry) registries.set(options, (registry = new SchemaRegistryClient(options)));
+      byRegistry.set(options, (codec = new AvroPayloadCodec(schema, registry)));
+    }
+    return codec;
   };
 }

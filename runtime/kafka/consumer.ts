@@ -2,7 +2,14 @@
 // offsets resolved after the handler (or before it, at-most-once), failures dead-lettered.
 import type { Consumer, EachBatchPayload, IHeaders, Kafka, KafkaMessage } from 'kafkajs';
 import type { SchemaRegistryOptions } from '../codec.js';
-import { ConsumerPipeline, deadLetterHeaders, type DecodedEvent, type InFlight, type Outcome } from '../consumer.js';
+import {
+  ConsumerPipeline,
+  deadLetterHeaders,
+  inboundSpecOf,
+  type DecodedEvent,
+  type InFlight,
+  type Outcome,
+} from '../consumer.js';
 import { deferred } from '../deferred.js';
 import { errorMessage, type DeadLetterReason } from '../errors.js';
 import type { Logger } from '../logger.js';
@@ -139,13 +146,7 @@ export class KafkaConsumerRunner implements KafkaSubscription {
     if (host.signal.aborted) this.abort.abort();
     else host.signal.addEventListener('abort', () => this.abort.abort(), { once: true });
     this.pipeline = new ConsumerPipeline(
-      {
-        operation: operation.spec.operation,
-        mapping: KAFKA_HEADER_MAPPING,
-        validatePayload: (d) => operation.spec.validatePayload(d),
-        validateHeaders: (d) => operation.spec.validateHeaders(d),
-        codec: operation.spec.payloadCodec?.(host.schemaRegistry),
-      },
+      inboundSpecOf(operation.spec, KAFKA_HEADER_MAPPING, host.schemaRegistry),
       options,
       host.logger,
     );

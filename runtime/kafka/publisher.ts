@@ -14,7 +14,7 @@ import type { CloudEventAttributes } from '../envelope.js';
 import { concreteAddress } from '../operation.js';
 import type { Logger } from '../logger.js';
 import { OutboundSpecs } from '../outbound-specs.js';
-import { prepareEncodedOutbound, prepareOutbound } from '../producer.js';
+import { prepareEvent } from '../producer.js';
 import { Telemetry, type TelemetryOptions } from '../telemetry.js';
 import { BatchingSender, senderSettings } from './batching.js';
 import type { KafkaConnection, LazyClient } from './connection.js';
@@ -162,9 +162,9 @@ export class KafkaPublisher {
     const topic = this.topics.of(operation.channel, address);
     const outboundSpec = this.outboundSpecs.of(spec, spec.eventType(payload));
     const defaults = { source: this.settings.source, validate };
-    const outbound = outboundSpec.codec
-      ? await prepareEncodedOutbound(outboundSpec, payload, options, defaults, topic)
-      : prepareOutbound(outboundSpec, payload, options, defaults);
+    const prepared = prepareEvent(outboundSpec, payload, options, defaults, topic);
+    // JSON is prepared at once: no await (a microtask per event) on the hot path.
+    const outbound = prepared instanceof Promise ? await prepared : prepared;
     const headers: IHeaders = outbound.headers;
     if (address !== undefined && this.topics.carriesAddress(operation.channel)) headers[ADDRESS_HEADER] = address;
     if (extraHeaders) Object.assign(headers, extraHeaders);

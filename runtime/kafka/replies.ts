@@ -2,13 +2,14 @@
 // responder that sends a handler's result, or word that none will come, to the request's reply topic.
 import { randomUUID } from 'node:crypto';
 import type { Consumer } from 'kafkajs';
+import type { PayloadCodec, SchemaRegistryOptions } from '../codec.js';
 import { ConsumerPipeline, deadLetterHeaders } from '../consumer.js';
 import { deferred } from '../deferred.js';
 import type { CloudEventAttributes } from '../envelope.js';
 import { ClientClosedError, EventValidationError, RequestFailedError } from '../errors.js';
 import type { Logger } from '../logger.js';
-import { prepareOutbound } from '../producer.js';
-import { PendingReplies } from '../replies.js';
+import { prepareEvent } from '../producer.js';
+import { PendingReplies, replyOutboundSpec } from '../replies.js';
 import { Telemetry } from '../telemetry.js';
 import type { ValidationResult } from '../validation.js';
 import type { KafkaConnection } from './connection.js';
@@ -109,6 +110,7 @@ export interface RequesterSettings {
   requestTimeoutMs: number;
   validate: boolean;
   logger: Logger;
+  schemaRegistry: SchemaRegistryOptions | undefined;
 }
 
 /** The requester's side: sends requests and waits for their replies, one listener per reply topic. */
@@ -151,7 +153,14 @@ export class Requester {
     } catch (error) {
       listener.replies.reject(correlationId, error);
     }
-    return decodeReply(operation.spec.operation, reply, await answer, options.validate ?? this.settings.validate);
+    const codec = operation.spec.replyPayloadCodec?.(this.settings.schemaRegistry);
+    return decodeReply(
+      operation.spec.operation,
+      reply,
+      await answer,
+      options.validate ?? this.settings.validate,
+      codec,
+    );
   }
 
   /** Fails the requests still waiting and stops listening. */
@@ -193,8 +202,17 @@ function anyHeaders(data: unknown): ValidationResult<Record<string, string>> {
   return { ok: true, value: data as Record<string, string> };
 }
 
+/** A signal never aborted: a reply's writer schema is fetched with the retry policy, bounded by the request's own timeout. */
+const NEVER = new AbortController().signal;
+
 /** A reply as the request returns it: decoded and validated, or the responder's failure as RequestFailedError. */
-function decodeReply<R>(operation: string, reply: KafkaReplySpec<R>, raw: RawReply, validate: boolean): KafkaReply<R> {
+async function decodeReply<R>(
+  operation: string,
+  reply: KafkaReplySpec<R>,
+  raw: RawReply,
+  validate: boolean,
+  codec: PayloadCodec | undefined,
+): Promise<KafkaReply<R>> {
   const failure = raw.headers['x-codegen-error'];
   if (failure !== undefined)
     throw new RequestFailedError(operation, raw.headers['x-codegen-dead-letter-reason'] ?? 'handler-failed', failure);
@@ -204,10 +222,14 @@ function decodeReply<R>(operation: string, reply: KafkaReplySpec<R>, raw: RawRep
       mapping: KAFKA_HEADER_MAPPING,
       validatePayload: (data) => reply.validatePayload(data),
       validateHeaders: anyHeaders,
+      codec,
     },
     { validate, idempotencyStore: false },
   );
-  const decoded = pipeline.decode({ body: raw.body ?? EMPTY_BODY, headers: raw.headers, deliveryAttempt: 1 });
+  const decoded = await pipeline.decodeAny(
+    { body: raw.body ?? EMPTY_BODY, headers: raw.headers, deliveryAttempt: 1 },
+    NEVER,
+  );
   if (!decoded.ok)
     throw new EventValidationError(decoded.reason, `reply to ${operation}`, [
       { pointer: '', rule: decoded.reason, message: decoded.error },
@@ -229,7 +251,7 @@ export class Responder {
     private readonly publisher: KafkaPublisher,
     private readonly topics: TopicNames,
     private readonly telemetry: BackgroundTelemetry,
-    private readonly settings: { source: string; validate: boolean },
+    private readonly settings: { source: string; validate: boolean; schemaRegistry: SchemaRegistryOptions | undefined },
   ) {}
 
   /** The record handler of a responder: runs `handler` and sends its result as the reply. */
@@ -241,7 +263,7 @@ export class Responder {
     return async (decoded, context, record) => {
       const result = await handler(decoded.payload as T, context as KafkaEventContext<H, K, C>);
       await this.sendReply(
-        operation.spec.operation,
+        operation.spec,
         reply,
         result,
         decoded.envelope,
@@ -268,7 +290,7 @@ export class Responder {
   }
 
   private async sendReply<R>(
-    operation: string,
+    spec: KafkaOperation<unknown, unknown, unknown>['spec'],
     reply: KafkaReplySpec<R>,
     payload: R,
     request: CloudEventAttributes,
@@ -279,15 +301,9 @@ export class Responder {
     const topic = this.destination(reply as KafkaReplySpec<unknown>, headers, parameters);
     if (!topic)
       throw new Error(`the request carries no reply topic (header ${reply.replyToHeader}) and the document names none`);
-    const outbound = prepareOutbound(
-      {
-        operation: `${operation} reply`,
-        type: reply.eventType(payload),
-        contentType: reply.contentType,
-        mapping: KAFKA_HEADER_MAPPING,
-        validatePayload: (data) => reply.validatePayload(data),
-        validateHeaders: anyHeaders,
-      },
+    const codec = spec.replyPayloadCodec?.(this.settings.schemaRegistry);
+    const outbound = await prepareEvent(
+      replyOutboundSpec(`${spec.operation} reply`, reply, payload, KAFKA_HEADER_MAPPING, codec),
       payload,
       // The reply continues the trace: the responder's CONSUMER span when traced, else the request's context.
       {
@@ -295,6 +311,7 @@ export class Responder {
         ...(this.telemetry.loaded ?? Telemetry.disabled('kafka')).replyTraceContext(request),
       },
       { source: this.settings.source, validate: this.settings.validate },
+      topic,
     );
     await this.publisher.send(topic, { key, value: toBuffer(outbound.body), headers: outbound.headers });
   }

@@ -156,6 +156,7 @@ export class KafkaTransport {
       telemetry: this.telemetry.ready,
       logger: this.options.logger,
       assertOpen: () => this.lifecycle.assertOpen(),
+      schemaRegistry: this.options.schemaRegistry,
     });
   }
 

@@ -3,7 +3,14 @@
 // then acknowledged (PUBACK / PUBCOMP): at-least-once, retries in process, dead letters to a topic. A
 // message left unacknowledged (the client closed mid-retry, or crashed) comes back with the session.
 import type { IPublishPacket } from 'mqtt';
-import { ConsumerPipeline, deadLetterHeaders, type DecodedEvent, type InFlight, type Outcome } from '../consumer.js';
+import {
+  ConsumerPipeline,
+  deadLetterHeaders,
+  inboundSpecOf,
+  type DecodedEvent,
+  type InFlight,
+  type Outcome,
+} from '../consumer.js';
 import { errorMessage, type DeadLetterReason } from '../errors.js';
 import { ConcurrencyLimit } from '../limiter.js';
 import type { Logger } from '../logger.js';
@@ -81,12 +88,7 @@ export class MqttConsumer implements MqttSubscription {
     this.atMostOnce = options.ackMode === 'before-handler';
     this.slots = new ConcurrencyLimit(this.atMostOnce ? Math.max(1, Math.floor(options.concurrency ?? 1)) : 1);
     this.pipeline = new ConsumerPipeline(
-      {
-        operation: spec.operation,
-        mapping: MQTT_HEADER_MAPPING,
-        validatePayload: spec.validatePayload,
-        validateHeaders: spec.validateHeaders,
-      },
+      inboundSpecOf(spec, MQTT_HEADER_MAPPING, parts.settings.schemaRegistry),
       { ...options, validate: options.validate ?? parts.settings.validate },
       parts.logger,
     );

@@ -68,6 +68,15 @@ function structured(message: OutgoingMessage): Buffer {
   }
   if (message.responseTopic !== undefined) headers[RESPONSE_TOPIC_HEADER] = message.responseTopic;
   if (message.correlationData !== undefined) headers[CORRELATION_DATA_HEADER] = message.correlationData;
+  // A binary payload (Avro) is `data_base64`, as the CloudEvents JSON format has it.
+  if (isBinary(attributes.datacontenttype))
+    return Buffer.from(
+      JSON.stringify({
+        ...attributes,
+        [STRUCTURED_HEADERS]: headers,
+        data_base64: toBuffer(message.body).toString('base64'),
+      }),
+    );
   const head = JSON.stringify({ ...attributes, [STRUCTURED_HEADERS]: headers });
   // The payload is already JSON: placed as `data` without parsing it again.
   const data = message.body.length === 0 ? 'null' : decodeText(message.body);
@@ -105,7 +114,7 @@ function fromStructured(payload: Uint8Array): ReadMessage {
   const members = event as Record<string, unknown>;
   for (const key of Object.keys(members)) {
     const value = members[key];
-    if (key === 'data' || key === STRUCTURED_HEADERS) continue;
+    if (key === 'data' || key === 'data_base64' || key === STRUCTURED_HEADERS) continue;
     if (typeof value !== 'string') return unreadable(payload, 'invalid-envelope', `attribute ${key} is not a string`);
     if (key === 'datacontenttype') headers[MQTT_HEADER_MAPPING.contentTypeHeader!] = value;
     else defineOwn(headers, key, value);
@@ -115,8 +124,22 @@ function fromStructured(payload: Uint8Array): ReadMessage {
     for (const [key, value] of Object.entries(application))
       if (typeof value === 'string' && !isEnvelopeHeader(key, MQTT_HEADER_MAPPING)) defineOwn(headers, key, value);
   const { [RESPONSE_TOPIC_HEADER]: responseTopic, [CORRELATION_DATA_HEADER]: correlationData } = headers;
-  const body = members.data === undefined ? new Uint8Array(0) : encodeText(JSON.stringify(members.data));
+  const body =
+    typeof members.data_base64 === 'string'
+      ? new Uint8Array(Buffer.from(members.data_base64, 'base64'))
+      : members.data === undefined
+        ? new Uint8Array(0)
+        : encodeText(JSON.stringify(members.data));
   return { body, headers, responseTopic, correlationData };
+}
+
+/**
+ * The content types of bodies a payload codec writes as bytes (runtime/avro: `application/avro`; a
+ * Protobuf codec's `application/…protobuf`): carried base64-encoded in the structured event. Every
+ * other body is the JSON text codegen writes, whatever `contentType` the document declares.
+ */
+function isBinary(contentType: string | undefined): boolean {
+  return contentType !== undefined && /^application\/(avro|(x-|vnd\.google\.)?protobuf)\b/i.test(contentType);
 }
 
 function unreadable(body: Uint8Array, reason: DeadLetterReason, message: string): ReadMessage {

@@ -3,6 +3,7 @@
 // receive. Defaults are resolved once, in `settingsOf`.
 import { randomBytes } from 'node:crypto';
 import type { IClientOptions } from 'mqtt';
+import type { SchemaRegistryOptions } from '../codec.js';
 import type { ConsumerOptions } from '../consumer.js';
 import type { CloudEventAttributes } from '../envelope.js';
 import type { Logger } from '../logger.js';
@@ -122,6 +123,11 @@ export interface MqttClientOptions {
   closeTimeoutMs?: number;
   /** OpenTelemetry spans and metrics, on when @opentelemetry/api is installed; `{ enabled: false }` turns them off. */
   telemetry?: TelemetryOptions;
+  /**
+   * The schema registry of Avro messages (Confluent REST API): bodies then carry the schema id in the
+   * Confluent wire format, as on Kafka (docs/schemas.md). Without one, Avro bodies are bare Avro binary.
+   */
+  schemaRegistry?: SchemaRegistryOptions;
 }
 
 export interface MqttPublishOptions<H> extends PublishOptions<H> {
@@ -235,6 +241,7 @@ export interface MqttSettings {
   publishTimeoutMs: number;
   requestTimeoutMs: number;
   closeTimeoutMs: number;
+  schemaRegistry: SchemaRegistryOptions | undefined;
 }
 
 export function settingsOf(options: MqttClientOptions, defaults: TransportDefaults): MqttSettings {
@@ -256,6 +263,7 @@ export function settingsOf(options: MqttClientOptions, defaults: TransportDefaul
     publishTimeoutMs: options.publishTimeoutMs ?? 30_000,
     requestTimeoutMs: options.requestTimeoutMs ?? 5000,
     closeTimeoutMs: options.closeTimeoutMs ?? 30_000,
+    schemaRegistry: options.schemaRegistry,
   };
 }
 

@@ -5,7 +5,7 @@ import type { InFlight } from '../consumer.js';
 import { errorMessage, PublishError } from '../errors.js';
 import type { OperationSpec } from '../operation.js';
 import { OutboundSpecs } from '../outbound-specs.js';
-import { prepareOutbound, type OutboundEvent, type OutboundSpec, type PublishOptions } from '../producer.js';
+import { prepareEvent, type OutboundEvent, type OutboundSpec, type PublishOptions } from '../producer.js';
 import type { MqttConnection } from './connection.js';
 import { MQTT_HEADER_MAPPING, toMqttMessage, type OutgoingMessage } from './message.js';
 import type { MqttOperation, MqttPublishOptions, MqttPublishResult, MqttSettings, QoS } from './options.js';
@@ -20,7 +20,7 @@ export interface Delivery {
 }
 
 export class MqttPublisher {
-  private readonly specs = new OutboundSpecs(MQTT_HEADER_MAPPING);
+  private readonly specs: OutboundSpecs;
   /** What `prepareOutbound` fills in when a publish does not say. */
   private readonly defaults: { source: string; validate: boolean };
 
@@ -32,16 +32,22 @@ export class MqttPublisher {
     private readonly inFlight: InFlight,
   ) {
     this.defaults = { source: settings.source, validate: settings.validate };
+    this.specs = new OutboundSpecs(MQTT_HEADER_MAPPING, settings.schemaRegistry);
   }
 
-  /** Validates, fills in the envelope, encodes: the event before it becomes an MQTT message. */
+  /**
+   * Validates, fills in the envelope, encodes: the event before it becomes an MQTT message, sent to
+   * `topic` (which names the schema registry subject of an Avro payload). A promise only when the
+   * registry may be asked.
+   */
   encode<T, H>(
     spec: OperationSpec<T, H, unknown> | OutboundSpec<T, H>,
     payload: T,
     options: PublishOptions<H>,
-  ): OutboundEvent {
+    topic: string,
+  ): OutboundEvent | Promise<OutboundEvent> {
     const outboundSpec = 'mapping' in spec ? spec : this.specs.of(spec, spec.eventType(payload));
-    return prepareOutbound(outboundSpec, payload, options, this.defaults);
+    return prepareEvent(outboundSpec, payload, options, this.defaults, topic);
   }
 
   /** The topic of an outgoing event (parameters checked, prefix added). */
@@ -64,7 +70,8 @@ export class MqttPublisher {
     options: MqttPublishOptions<H> & { parameters?: P },
   ): Promise<MqttPublishResult> {
     const topic = this.topicOf(operation, options);
-    const event = this.encode(operation.spec, payload, options);
+    const prepared = this.encode(operation.spec, payload, options, topic);
+    const event = prepared instanceof Promise ? await prepared : prepared;
     const qos = this.qosOf(operation as MqttOperation<unknown, unknown, unknown>, options.qos);
     const messageExpirySeconds = options.messageExpirySeconds ?? operation.messageExpirySeconds;
     await this.publish(

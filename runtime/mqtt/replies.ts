@@ -4,14 +4,14 @@
 // handler's result, or word that none will come, to the response topic with the same correlation data.
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { IPublishPacket } from 'mqtt';
+import type { PayloadCodec, SchemaRegistryOptions } from '../codec.js';
 import { deadLetterHeaders } from '../consumer.js';
 import type { CloudEventAttributes } from '../envelope.js';
 import { ClientClosedError, EventValidationError, PublishError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { OutboundEvent } from '../producer.js';
-import { PendingReplies, readReply, type RawReply } from '../replies.js';
+import { PendingReplies, readReply, replyOutboundSpec, type RawReply } from '../replies.js';
 import type { Telemetry } from '../telemetry.js';
-import type { ValidationResult } from '../validation.js';
 import type { MqttConnection } from './connection.js';
 import type { EventHandler, GivenUp } from './consumer.js';
 import { fromMqttMessage, MQTT_HEADER_MAPPING } from './message.js';
@@ -50,7 +50,7 @@ export class Requester {
   ): Promise<MqttReply<R>> {
     const topic = this.publisher.topicOf(operation, options);
     const correlationId = options.correlationId ?? randomUUID();
-    const event = this.publisher.encode(operation.spec, payload, { ...options, correlationId });
+    const event = await this.publisher.encode(operation.spec, payload, { ...options, correlationId }, topic);
     await this.listening();
     const answer = this.replies.wait(
       correlationId,
@@ -79,12 +79,13 @@ export class Requester {
     }
     const raw = await answer;
     const validate = options.validate ?? this.settings.validate;
-    const read = readReply(
+    const read = await readReply(
       {
         operation: operation.spec.operation,
         mapping: MQTT_HEADER_MAPPING,
         validatePayload: reply.validatePayload,
         validate,
+        codec: operation.spec.replyPayloadCodec?.(this.settings.schemaRegistry),
       },
       raw,
     );
@@ -122,16 +123,13 @@ export class Requester {
   }
 }
 
-/** Reply headers are not validated: the document declares none for replies. */
-function anyHeaders(data: unknown): ValidationResult<Record<string, string>> {
-  return { ok: true, value: data as Record<string, string> };
-}
-
 /** The responder's side: a handler's result goes to the request's response topic. */
 export class Responder {
   constructor(
     private readonly publisher: MqttPublisher,
     private readonly telemetry: Telemetry,
+    /** Where Avro replies are registered. */
+    private readonly registry: SchemaRegistryOptions | undefined,
   ) {}
 
   /**
@@ -150,7 +148,9 @@ export class Responder {
       const result = await handler(decoded.payload as T, context as MqttEventContext<H, P>);
       let event: OutboundEvent;
       try {
-        event = this.encode(name, reply, result, decoded.envelope);
+        const codec = operation.spec.replyPayloadCodec?.(this.registry);
+        // An Avro reply's registry subject: the request topic's with `.reply` (the response topic is the requester's own).
+        event = await this.encode(name, reply, result, decoded.envelope, codec, `${context.topic}.reply`);
       } catch (error) {
         if (!(error instanceof EventValidationError)) throw error;
         logger.error({ operation: name, reason: error.reason, err: error.message }, 'request not answered');
@@ -169,19 +169,15 @@ export class Responder {
     reply: MqttReplySpec<R>,
     value: R,
     request: CloudEventAttributes,
-  ): OutboundEvent {
+    codec: PayloadCodec | undefined,
+    topic: string,
+  ): OutboundEvent | Promise<OutboundEvent> {
     return this.publisher.encode(
-      {
-        operation: `${operation} reply`,
-        type: reply.eventType(value),
-        contentType: reply.contentType,
-        mapping: MQTT_HEADER_MAPPING,
-        validatePayload: reply.validatePayload,
-        validateHeaders: anyHeaders,
-      },
+      replyOutboundSpec(`${operation} reply`, reply, value, MQTT_HEADER_MAPPING, codec),
       value,
       // The reply continues the trace: the responder's CONSUMER span when traced, else the request's context.
       { correlationId: request.correlationid ?? request.id, ...this.telemetry.replyTraceContext(request) },
+      topic,
     );
   }
 

@@ -77,7 +77,7 @@ export class MqttTransport {
       inFlight: this.inFlight,
     };
     this.requester = new Requester(connection, publisher, settings, topics);
-    this.responder = new Responder(publisher, telemetry);
+    this.responder = new Responder(publisher, telemetry, settings.schemaRegistry);
   }
 
   /** The MQTT.js client of the client's own connection (publishing and replies). */

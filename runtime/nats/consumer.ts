@@ -3,7 +3,14 @@
 // core NATS by retrying in process and dead-lettering, in JetStream by ack / nak / term.
 import type { Msg, MsgHdrs, NatsConnection, Subscription } from '@nats-io/transport-node';
 import type { ConsumerMessages, JetStreamClient, JsMsg } from '@nats-io/jetstream';
-import { ConsumerPipeline, deadLetterHeaders, InFlight, type InboundEvent, type Outcome } from '../consumer.js';
+import {
+  ConsumerPipeline,
+  deadLetterHeaders,
+  inboundSpecOf,
+  InFlight,
+  type InboundEvent,
+  type Outcome,
+} from '../consumer.js';
 import { errorMessage, type DeadLetterReason } from '../errors.js';
 import { ConcurrencyLimit } from '../limiter.js';
 import type { Logger } from '../logger.js';
@@ -71,12 +78,7 @@ export abstract class ConsumerBase<T, H, P, M extends Received> implements NatsS
   ) {
     const spec = operation.spec;
     this.pipeline = new ConsumerPipeline<T, H>(
-      {
-        operation: spec.operation,
-        mapping: NATS_HEADER_MAPPING,
-        validatePayload: spec.validatePayload,
-        validateHeaders: spec.validateHeaders,
-      },
+      inboundSpecOf<T, H>(spec, NATS_HEADER_MAPPING, parts.settings.schemaRegistry),
       { ...options, validate: options.validate ?? parts.settings.validate },
       parts.logger,
     );

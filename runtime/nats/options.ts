@@ -3,6 +3,7 @@
 // are resolved once, in `settingsOf`.
 import type { NatsConnection, NodeConnectionOptions } from '@nats-io/transport-node';
 import type { StreamConfig } from '@nats-io/jetstream';
+import type { SchemaRegistryOptions } from '../codec.js';
 import type { ConsumerOptions } from '../consumer.js';
 import type { CloudEventAttributes } from '../envelope.js';
 import type { Logger } from '../logger.js';
@@ -115,6 +116,11 @@ export interface NatsClientOptions {
   closeTimeoutMs?: number;
   /** OpenTelemetry spans and metrics, on when @opentelemetry/api is installed; `{ enabled: false }` turns them off. */
   telemetry?: TelemetryOptions;
+  /**
+   * The schema registry of Avro messages (Confluent REST API): bodies then carry the schema id in the
+   * Confluent wire format, as on Kafka (docs/schemas.md). Without one, Avro bodies are bare Avro binary.
+   */
+  schemaRegistry?: SchemaRegistryOptions;
 }
 
 export interface NatsPublishOptions<H> extends PublishOptions<H> {
@@ -224,6 +230,7 @@ export interface NatsSettings {
   topologyRetry: RetryPolicy;
   requestTimeoutMs: number;
   closeTimeoutMs: number;
+  schemaRegistry: SchemaRegistryOptions | undefined;
 }
 
 /** About 16 s of waits in all: longer than a stream leader election on a cluster (4-8 s measured, docs/clusters.md). */
@@ -244,6 +251,7 @@ export function settingsOf(options: NatsClientOptions, defaults: TransportDefaul
     topologyRetry: retryPolicy({ ...RIDE_OUT_ELECTION, ...options.topologyRetry }),
     requestTimeoutMs: options.requestTimeoutMs ?? 5000,
     closeTimeoutMs: options.closeTimeoutMs ?? 30_000,
+    schemaRegistry: options.schemaRegistry,
   };
 }
 

@@ -9,7 +9,13 @@ import { ClientClosedError, errorMessage, PublishError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { OperationSpec } from '../operation.js';
 import { OutboundSpecs } from '../outbound-specs.js';
-import { prepareOutbound, type OutboundSpec, type PublishOptions } from '../producer.js';
+import {
+  afterPrepared,
+  prepareEvent,
+  type OutboundEvent,
+  type OutboundSpec,
+  type PublishOptions,
+} from '../producer.js';
 import { retrying } from '../retry.js';
 import { isNoStream, isTransient } from './failures.js';
 import { NATS_HEADER_MAPPING, toNatsHeaders, toSafeNatsHeaders, type Subjects } from './message.js';
@@ -32,7 +38,7 @@ export interface WireEvent {
 }
 
 export class NatsPublisher {
-  private readonly specs = new OutboundSpecs(NATS_HEADER_MAPPING);
+  private readonly specs: OutboundSpecs;
   /** What `prepareOutbound` fills in when a publish does not say. */
   private readonly defaults: { source: string; validate: boolean };
 
@@ -49,17 +55,22 @@ export class NatsPublisher {
     private readonly logger: Logger,
   ) {
     this.defaults = { source: settings.source, validate: settings.validate };
+    this.specs = new OutboundSpecs(NATS_HEADER_MAPPING, settings.schemaRegistry);
   }
 
-  /** Validates, fills in the envelope, encodes: the event as it goes on the wire. */
+  /**
+   * Validates, fills in the envelope, encodes: the event as it goes on the wire, sent to `subject` (which
+   * names the schema registry subject of an Avro payload). A promise only when the registry may be asked.
+   */
   encode<T, H>(
     spec: OperationSpec<T, H, unknown> | OutboundSpec<T, H>,
     payload: T,
     options: PublishOptions<H>,
-  ): WireEvent {
+    subject: string,
+  ): WireEvent | Promise<WireEvent> {
     const outboundSpec = 'mapping' in spec ? spec : this.specs.of(spec, spec.eventType(payload));
-    const event = prepareOutbound(outboundSpec, payload, options, this.defaults);
-    return { body: event.body, headers: toNatsHeaders(event.headers), id: event.envelope.id, envelope: event.envelope };
+    const event = prepareEvent(outboundSpec, payload, options, this.defaults, subject);
+    return event instanceof Promise ? event.then(wireEvent) : wireEvent(event);
   }
 
   /** Not async: its errors reach the caller through the async `publish`, with one promise less per event. */
@@ -71,12 +82,13 @@ export class NatsPublisher {
     const mode = deliveryModeOf(this.settings, operation as AnyNatsOperation, options.mode);
     const validate = options.validate ?? this.settings.validate;
     const subject = this.subjects.of(operation, options.parameters, options.natsSubject, validate);
-    const event = this.encode(operation.spec, payload, options);
-    if (mode === 'core') {
-      this.connection.publish(subject, event.body, { headers: event.headers });
-      return Promise.resolve({ id: event.id, subject, mode });
-    }
-    return this.inFlight.track(this.publishDurably(operation as AnyNatsOperation, subject, event));
+    return afterPrepared(this.encode(operation.spec, payload, options, subject), (event) => {
+      if (mode === 'core') {
+        this.connection.publish(subject, event.body, { headers: event.headers });
+        return Promise.resolve({ id: event.id, subject, mode });
+      }
+      return this.inFlight.track(this.publishDurably(operation as AnyNatsOperation, subject, event));
+    });
   }
 
   /** JetStream publish: awaits the stream's acknowledgement; retries transient failures with the same `Nats-Msg-Id`. */
@@ -125,6 +137,10 @@ export class NatsPublisher {
       timeout: this.settings.publishTimeoutMs,
     });
   }
+}
+
+function wireEvent(event: OutboundEvent): WireEvent {
+  return { body: event.body, headers: toNatsHeaders(event.headers), id: event.envelope.id, envelope: event.envelope };
 }
 
 function unconfirmed(

@@ -2,8 +2,9 @@
 // from a muxed inbox (the library correlates, so no `PendingReplies` is needed); the responder answers
 // from a queue group with the handler's return value, or with the reason it could not.
 import type { Msg, NatsConnection } from '@nats-io/transport-node';
-import { decodeJson } from '../codec.js';
+import type { PayloadCodec } from '../codec.js';
 import { deadLetterHeaders, type InFlight } from '../consumer.js';
+import { replyBody, replyOutboundSpec } from '../replies.js';
 import { applicationHeaders, envelopeFromHeaders, readEnvelope, type CloudEventAttributes } from '../envelope.js';
 import {
   errorMessage,
@@ -52,7 +53,7 @@ export class Requester {
   ): Promise<NatsReply<R>> {
     const validate = options.validate ?? this.settings.validate;
     const subject = this.subjects.of(operation, options.parameters, options.natsSubject, validate);
-    const event = this.publisher.encode(operation.spec, payload, options);
+    const event = await this.publisher.encode(operation.spec, payload, options, subject);
     const timeoutMs = options.timeoutMs ?? this.settings.requestTimeoutMs;
     let message: Msg;
     try {
@@ -62,7 +63,8 @@ export class Requester {
     } catch (error) {
       throw requestError(operation.spec.operation, subject, timeoutMs, error);
     }
-    return readReply(message, operation.spec.operation, reply, validate);
+    const codec = operation.spec.replyPayloadCodec?.(this.settings.schemaRegistry);
+    return readReply(message, operation.spec.operation, reply, validate, codec);
   }
 }
 
@@ -74,7 +76,13 @@ function requestError(operation: string, subject: string, timeoutMs: number, err
 }
 
 /** The reply as the caller gets it: decoded, validated, with its envelope; the responder's refusal thrown. */
-function readReply<R>(message: Msg, operation: string, reply: NatsReplySpec<R>, validate: boolean): NatsReply<R> {
+async function readReply<R>(
+  message: Msg,
+  operation: string,
+  reply: NatsReplySpec<R>,
+  validate: boolean,
+  codec: PayloadCodec | undefined,
+): Promise<NatsReply<R>> {
   const read = fromNatsHeaders(message.headers);
   const failure = read.headers['x-codegen-error'];
   if (failure !== undefined)
@@ -84,12 +92,10 @@ function readReply<R>(message: Msg, operation: string, reply: NatsReplySpec<R>, 
     throw new EventValidationError('invalid-envelope', subjectName, [
       { pointer: '', rule: 'encoding', message: read.error },
     ]);
-  const body = decodeJson(message.data);
-  if (!body.ok)
-    throw new EventValidationError('not-json', subjectName, [{ pointer: '', rule: 'json', message: body.error }]);
-  let value = body.value as R;
+  const body = await replyBody(message.data, codec, operation);
+  let value = body as R;
   if (validate) {
-    const checked = reply.validatePayload(body.value);
+    const checked = reply.validatePayload(body);
     if (!checked.ok) throw new EventValidationError('invalid-payload', subjectName, checked.issues);
     value = checked.value;
   }
@@ -129,25 +135,20 @@ export class Responder<T, H, P, R> extends CoreSubscriber<T, H, P> {
     if (outcome.action === 'dead-letter') return this.fail(message, outcome.reason, outcome.error, outcome.attempts);
     if (outcome.action !== 'ack' || !result || !request)
       return this.fail(message, 'handler-failed', 'the responder is shutting down', 0);
-    this.answer(message, request, result.value);
+    await this.answer(message, request, result.value);
   }
 
   /** Sends the handler's result to the request's reply subject, in its own envelope. */
-  private answer(message: Msg, request: CloudEventAttributes, value: R): void {
+  private async answer(message: Msg, request: CloudEventAttributes, value: R): Promise<void> {
     try {
       // The reply continues the trace: the span's context when tracing, else the request's.
       const trace = this.parts.telemetry.replyTraceContext(request);
-      const event = this.parts.publisher.encode(
-        {
-          operation: this.reply.operation,
-          type: this.reply.eventType(value),
-          contentType: this.reply.contentType,
-          mapping: NATS_HEADER_MAPPING,
-          validatePayload: this.reply.validatePayload,
-          validateHeaders: (data: unknown) => ({ ok: true, value: data as Record<string, string> }),
-        },
+      const codec = this.operation.spec.replyPayloadCodec?.(this.parts.settings.schemaRegistry);
+      const event = await this.parts.publisher.encode(
+        replyOutboundSpec(this.reply.operation, this.reply, value, NATS_HEADER_MAPPING, codec),
         value,
         { correlationId: request.correlationid ?? request.id, ...trace },
+        `${message.subject}.reply`,
       );
       if (!message.respond(event.body, { headers: event.headers }))
         this.parts.logger.warn(

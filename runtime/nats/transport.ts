@@ -169,6 +169,7 @@ export class NatsTransport {
       telemetry: this.telemetry,
       logger,
       assertOpen: () => this.assertOpen(),
+      schemaRegistry: this.settings.schemaRegistry,
     });
   }
 

@@ -5,6 +5,7 @@ import { setMaxListeners } from 'node:events';
 import type { Channel, ChannelModel, ConsumeMessage } from 'amqplib';
 import {
   ConsumerPipeline,
+  inboundSpecOf,
   InFlight,
   deadLetterHeaders,
   type DecodedEvent,
@@ -568,12 +569,7 @@ export class Consumers {
     const { settings, lifecycle, connection, publisher, telemetry } = this.host;
     const validate = options.validate ?? settings.events.validate;
     const plan = planConsumer(route, options, validate, settings);
-    const inbound = {
-      operation: route.spec.operation,
-      mapping: INBOUND_MAPPING,
-      validatePayload: route.spec.validatePayload,
-      validateHeaders: route.spec.validateHeaders,
-    };
+    const inbound = inboundSpecOf<T, H>(route.spec, INBOUND_MAPPING, settings.schemaRegistry);
     const pipeline = new ConsumerPipeline<T, H>(inbound, { ...options, ackMode: undefined, validate }, settings.logger);
     return new QueueConsumer<T, H, P>(plan, pipeline, handler, {
       publish: (message) =>

@@ -2,6 +2,7 @@
 // generated client knows of it), what handlers get and what requests resolve with; and the client's
 // settings: its options with every default resolved once.
 import type { ChannelModel, ConsumeMessage, SocketOptions } from 'amqplib';
+import type { SchemaRegistryOptions } from '../codec.js';
 import type { ConsumerOptions } from '../consumer.js';
 import type { CloudEventAttributes, HeaderMapping } from '../envelope.js';
 import { silentLogger, type Logger } from '../logger.js';
@@ -44,6 +45,11 @@ export interface ClientOptions {
   queueType?: QueueType;
   /** Exchange (direct) receiving dead letters, routed by queue name to `<queue>.dlq`. Default: `<serviceName>.dlx`. */
   deadLetterExchange?: string;
+  /**
+   * The schema registry of Avro messages (Confluent REST API): bodies then carry the schema id in the
+   * Confluent wire format, as on Kafka (docs/schemas.md). Without one, Avro bodies are bare Avro binary.
+   */
+  schemaRegistry?: SchemaRegistryOptions;
   /** Header prefix of the CloudEvents attributes. Default `cloudEvents:`; both spellings are read. */
   cloudEventsPrefix?: CloudEventsPrefix;
   /** Longest wait of a publish for a connection and the broker's confirm (default 30 s). */
@@ -206,6 +212,7 @@ export interface Settings {
   publishTimeoutMs: number;
   replyTimeoutMs: number;
   closeTimeoutMs: number;
+  schemaRegistry: SchemaRegistryOptions | undefined;
 }
 
 const DEFAULT_TIMEOUT_MS = 30_000;
@@ -228,5 +235,6 @@ export function settingsOf(options: ClientOptions, document: DocumentDefaults): 
     publishTimeoutMs: options.publishTimeoutMs ?? DEFAULT_TIMEOUT_MS,
     replyTimeoutMs: options.replyTimeoutMs ?? DEFAULT_TIMEOUT_MS,
     closeTimeoutMs: options.closeTimeoutMs ?? DEFAULT_TIMEOUT_MS,
+    schemaRegistry: options.schemaRegistry,
   };
 }

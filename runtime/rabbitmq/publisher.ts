@@ -7,7 +7,7 @@ import type { Lifecycle } from '../lifecycle.js';
 import { silentLogger, type Logger } from '../logger.js';
 import type { OperationSpec } from '../operation.js';
 import { OutboundSpecs } from '../outbound-specs.js';
-import { prepareOutbound, type OutboundEvent, type PublishOptions } from '../producer.js';
+import { afterPrepared, prepareEvent, type OutboundEvent, type PublishOptions } from '../producer.js';
 import { Slot } from '../reconnect.js';
 import { backoffDelay, retryPolicy, sleep } from '../retry.js';
 import type { Telemetry } from '../telemetry.js';
@@ -263,7 +263,7 @@ export class EventPublisher {
     private readonly lifecycle: Lifecycle,
     private readonly telemetry: Telemetry,
   ) {
-    this.specs = new OutboundSpecs(settings.mapping);
+    this.specs = new OutboundSpecs(settings.mapping, settings.schemaRegistry);
   }
 
   /** Publishes an event and resolves once RabbitMQ confirmed it. */
@@ -304,9 +304,10 @@ export class EventPublisher {
     if (options.validate ?? this.settings.events.validate) checkParameters(route.spec, options.parameters);
     const target = targetOf(this.settings.naming, route.destination, options.parameters);
     // Not async: a validation failure thrown here still rejects (this method is async; the span catches it).
-    const send = (traced: O) => {
+    const send = (traced: O): Promise<R> => {
       const spec = this.specs.of(route.spec, route.spec.eventType(payload));
-      return deliver(prepareOutbound(spec, payload, traced, this.settings.events), target, traced);
+      const event = prepareEvent(spec, payload, traced, this.settings.events, registryTopicOf(target));
+      return afterPrepared(event, (prepared) => deliver(prepared, target, traced));
     };
     if (!this.telemetry.active) return send(options);
     return this.traced(target, options, send);
@@ -327,6 +328,15 @@ export class EventPublisher {
       (trace) => publish(options.traceparent === undefined ? { ...options, id, ...trace } : { ...options, id }),
     );
   }
+}
+
+/**
+ * The name an Avro payload's registry subject is made from (Kafka's topic): the queue, or the exchange
+ * and the routing key (`<exchange>.<routing key>`), so two message types on one exchange get two subjects.
+ */
+export function registryTopicOf(target: Target): string {
+  if (target.exchange === '') return target.routingKey;
+  return target.routingKey === '' ? target.exchange : `${target.exchange}.${target.routingKey}`;
 }
 
 /** Refuses parameters the document does not allow (checked before anything is sent). */

@@ -1,14 +1,13 @@
 // Request/reply over RabbitMQ's direct reply-to: the requester (`Requester`: publishes, correlates, decodes
 // the reply) and the responder (`Responder`: the handler's result sent to the request's reply address).
 import type { Channel, ConsumeMessage } from 'amqplib';
-import { decodeJson } from '../codec.js';
 import type { DecodedEvent } from '../consumer.js';
 import { applicationHeaders, envelopeFromHeaders, readEnvelope, type CloudEventAttributes } from '../envelope.js';
 import { EventValidationError } from '../errors.js';
 import type { Lifecycle } from '../lifecycle.js';
-import { prepareOutbound, type OutboundSpec } from '../producer.js';
+import { prepareEvent } from '../producer.js';
 import { ConnectionUnavailableError } from '../reconnect.js';
-import { PendingReplies } from '../replies.js';
+import { PendingReplies, replyBody, replyOutboundSpec } from '../replies.js';
 import type { Telemetry } from '../telemetry.js';
 import type { RabbitConnection } from './connection.js';
 import { contextOf, type Delivery, type DeliveryHandler } from './consumer.js';
@@ -23,6 +22,7 @@ import type {
   Settings,
 } from './options.js';
 import type { ConfirmPublisher, EventPublisher } from './publisher.js';
+import { registryTopicOf } from './publisher.js';
 import { targetOf } from './topology.js';
 
 /** RabbitMQ's pseudo-queue for replies: no queue to declare, replies come straight to the requesting channel. */
@@ -70,7 +70,7 @@ export class Requester {
           signal: this.lifecycle.signal,
         })
         .catch((error: unknown) => this.pending.reject(correlationId, error));
-      return this.decode(route.reply, await reply, traced.validate);
+      return this.decode(route, await reply, traced.validate);
     });
   }
 
@@ -116,15 +116,17 @@ export class Requester {
     }
   }
 
-  private decode<R>(spec: ReplySpec<R>, message: ConsumeMessage, validate: boolean | undefined): RabbitReply<R> {
-    const body = decodeJson(message.content);
-    if (!body.ok)
-      throw new EventValidationError('not-json', `reply to ${spec.operation}`, [
-        { pointer: '', rule: 'json', message: body.error },
-      ]);
-    let payload = body.value as R;
+  private async decode<T, H, P, R>(
+    route: RequestRoute<T, H, P, R>,
+    message: ConsumeMessage,
+    validate: boolean | undefined,
+  ): Promise<RabbitReply<R>> {
+    const spec = route.reply;
+    const codec = route.spec.replyPayloadCodec?.(this.settings.schemaRegistry);
+    const body = await replyBody(message.content, codec, spec.operation);
+    let payload = body as R;
     if (validate ?? this.settings.events.validate) {
-      const checked = spec.validatePayload(body.value);
+      const checked = spec.validatePayload(body);
       if (!checked.ok) throw new EventValidationError('invalid-payload', `reply to ${spec.operation}`, checked.issues);
       payload = checked.value;
     }
@@ -181,13 +183,13 @@ export class Responder {
     };
   }
 
-  private prepare<T, H, P, R>(
+  private async prepare<T, H, P, R>(
     route: RespondRoute<T, H, P, R>,
     reply: R,
     request: CloudEventAttributes,
     message: ConsumeMessage,
     validate: boolean,
-  ): OutgoingMessage | undefined {
+  ): Promise<OutgoingMessage | undefined> {
     const replyTo = replyAddressOf(message, route.reply.replyToHeader);
     const destination =
       replyTo !== undefined
@@ -200,20 +202,17 @@ export class Responder {
       );
       return undefined;
     }
-    const spec: OutboundSpec<R, Record<string, string>> = {
-      operation: route.reply.operation,
-      type: route.reply.eventType(reply),
-      contentType: route.reply.contentType,
-      mapping: this.settings.mapping,
-      validatePayload: route.reply.validatePayload,
-      validateHeaders: (data) => ({ ok: true, value: data as Record<string, string> }),
-    };
+    const codec = route.spec.replyPayloadCodec?.(this.settings.schemaRegistry);
+    const spec = replyOutboundSpec(route.reply.operation, route.reply, reply, this.settings.mapping, codec);
+    // An Avro reply's registry subject: the request's destination with `.reply` (the reply-to queue is a new name per request).
+    const replyTopic = `${registryTopicOf({ exchange: message.fields.exchange, routingKey: message.fields.routingKey })}.reply`;
     // The reply continues the trace of the request: the consumer span (the active one here) when traced, else the request's context.
-    const event = prepareOutbound(
+    const event = await prepareEvent(
       spec,
       reply,
       { correlationId: request.correlationid, validate, ...this.telemetry.replyTraceContext(request) },
       this.settings.events,
+      replyTopic,
     );
     const correlationId: unknown = message.properties.correlationId;
     const options = publishOptions(event, route.reply.properties, {

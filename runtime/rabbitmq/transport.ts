@@ -145,6 +145,7 @@ export class RabbitTransport {
       telemetry: this.telemetry,
       logger: settings.logger,
       assertOpen: () => lifecycle.assertOpen(),
+      schemaRegistry: settings.schemaRegistry,
     });
   }
 

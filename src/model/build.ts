@@ -64,6 +64,8 @@ class ModelBuilder {
   private readonly parameterSets = new Map<string, string>();
   private readonly operations: OperationModel[] = [];
   private readonly messages: MessageModel[] = [];
+  /** Where each operation and reply is written, for errors found once every message is known. */
+  private readonly nodes = new WeakMap<OperationModel | ReplyModel, Located>();
   private readonly major: number;
   private defaultContentType = DEFAULT_CONTENT_TYPE;
 
@@ -86,6 +88,7 @@ class ModelBuilder {
     const components = this.reader.child(root, 'components');
     for (const [key, node] of this.reader.entries(components && this.reader.child(components, 'messages'))) this.message(node, key);
     this.checkSize(root);
+    this.checkAvroOperations();
     return {
       asyncapiVersion: stringField(root.value, 'asyncapi') ?? '',
       info: {
@@ -115,6 +118,26 @@ class ModelBuilder {
     }
   }
 
+  /**
+   * An Avro body does not say which of several messages it is (without a registry it cannot), so an
+   * operation or reply with several messages of which one is Avro is refused, at its place in the file.
+   */
+  private checkAvroOperations(): void {
+    const avro = new Set(this.messages.filter((m) => m.avroSchema !== undefined).map((m) => m.id));
+    for (const operation of this.operations) {
+      for (const [part, what] of [[operation, 'operation'], [operation.reply, 'reply']] as const) {
+        if (!part || part.messageIds.length < 2) continue;
+        const ids = part.messageIds.filter((id) => avro.has(id));
+        if (ids.length === 0) continue;
+        throw documentError(
+          'E_AVRO_SEVERAL_MESSAGES',
+          `the ${what} of "${operation.id}" has ${part.messageIds.length} messages and ${ids.join(', ')} ${ids.length > 1 ? 'are' : 'is'} Avro: a body does not say which schema wrote it, so give each Avro message an operation (channel) of its own`,
+          this.reader.origin(this.nodes.get(part)!, true),
+        );
+      }
+    }
+  }
+
   // ---- 3.x -------------------------------------------------------------------------------
 
   private buildV3(root: Located): void {
@@ -132,7 +155,7 @@ class ModelBuilder {
       if (!channel) throw documentError('E_OPERATION_CHANNEL', `operation "${key}" does not reference a channel of this document`, this.reader.origin(node, true));
       const listed = this.reader.items(this.reader.child(node, 'messages')).map((m) => this.message(m).id);
       const reply = this.replyV3(this.reader.child(node, 'reply'));
-      this.operations.push({
+      const built: OperationModel = {
         id: key,
         name: this.operationNames.claim(operationStem(camelCase(key, 'operation'))),
         action: stringField(node.value, 'action') === 'send' ? 'send' : 'receive',
@@ -143,7 +166,9 @@ class ModelBuilder {
         description: stringField(merged, 'description'),
         bindings: bindingsOf(isRecord(merged) ? merged.bindings : undefined, this.reader, node),
         origin: this.reader.origin(node),
-      });
+      };
+      this.nodes.set(built, node);
+      this.operations.push(built);
     }
   }
 
@@ -153,13 +178,15 @@ class ModelBuilder {
     const channel = channelNode ? this.channelsByLocation.get(this.reader.key(channelNode)) : undefined;
     const addressNode = this.reader.child(node, 'address');
     const listed = this.reader.items(this.reader.child(node, 'messages')).map((m) => this.message(m).id);
-    return {
+    const reply: ReplyModel = {
       channelId: channel?.id,
       address: channel?.address ?? null,
       addressLocation: stringField(addressNode?.value, 'location'),
       messageIds: listed.length > 0 ? listed : [...(channel?.messageIds ?? [])],
       origin: this.reader.origin(node),
     };
+    this.nodes.set(reply, node);
+    return reply;
   }
 
   // ---- 2.x -------------------------------------------------------------------------------
@@ -175,7 +202,7 @@ class ModelBuilder {
         const messageIds = this.messagesV2(operation);
         for (const id of messageIds) if (!channel.messageIds.includes(id)) channel.messageIds.push(id);
         const id = stringField(merged, 'operationId') ?? `${action}${pascalCase(channel.name)}`;
-        this.operations.push({
+        const built: OperationModel = {
           id,
           name: this.operationNames.claim(operationStem(camelCase(id, 'operation'))),
           action,
@@ -185,7 +212,9 @@ class ModelBuilder {
           description: stringField(merged, 'description'),
           bindings: bindingsOf(isRecord(merged) ? merged.bindings : undefined, this.reader, operation),
           origin: this.reader.origin(operation),
-        });
+        };
+        this.nodes.set(built, operation);
+        this.operations.push(built);
       }
     }
   }

@@ -1,4 +1,3 @@
-import { documentError } from '../errors.js';
 import { camelCase, cloudEventsTypeOf, commentText, pascalCase, stringLiteral, UniqueNames } from '../model/names.js';
 import type { ApiModel, ChannelModel, JsonSchema, MessageModel, OperationModel } from '../model/types.js';
 
@@ -141,6 +140,8 @@ export interface ReplyView {
   /** Expression of a function `(payload) => CloudEvents type` for a reply. */
   eventTypeExpression: string;
   contentTypeLiteral: string;
+  /** Expression of the reply's payload codec factory, when its message is not JSON (Avro). */
+  payloadCodecExpression?: string;
 }
 
 export interface CoreViewOptions {
@@ -302,6 +303,7 @@ function replyView(channelId: string | undefined, messageIds: string[], channels
     payloadValidatorExpression: expressions.payloadValidatorExpression,
     eventTypeExpression: expressions.eventTypeExpression,
     contentTypeLiteral: expressions.contentTypeLiteral,
+    payloadCodecExpression: expressions.payloadCodecExpression,
   };
 }
 
@@ -328,17 +330,12 @@ function validationExpressions(messages: MessageView[], channel: ChannelView | u
 }
 
 /**
- * An operation of one Avro message encodes it with that message's schema. Several messages in one
- * operation would need the body to say which schema it is: without a registry it cannot, so such an
- * operation is refused (no half-working client).
+ * An operation (or reply) of one Avro message encodes it with that message's schema. One with several
+ * messages of which one is Avro never reaches here: the model refuses it (E_AVRO_SEVERAL_MESSAGES).
  */
 function payloadCodecExpression(messages: MessageView[]): string | undefined {
-  const avro = messages.filter((m) => m.avroSchemaLiteral !== undefined);
-  if (avro.length === 0) return undefined;
-  if (messages.length > 1) {
-    throw documentError('E_AVRO_SEVERAL_MESSAGES', `an operation sends or receives several messages and ${avro.map((m) => m.id).join(', ')} ${avro.length > 1 ? 'are' : 'is'} Avro: give each Avro message an operation (channel) of its own`);
-  }
-  return `avroCodec(${avro[0]!.avroSchemaLiteral})`;
+  const avro = messages.find((m) => m.avroSchemaLiteral !== undefined);
+  return avro && `avroCodec(${avro.avroSchemaLiteral})`;
 }
 
 function unionOf(types: string[]): string {

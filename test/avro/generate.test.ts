@@ -1,12 +1,12 @@
 // Avro payloads become TypeScript types and validators: the project's fixture (inline, component
 // and .avsc payloads, every Avro type) and the public Avro examples generate, compile under
 // --strict, and validate as avsc (the reference implementation) does.
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import avsc from 'avsc';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { EVERYTHING_SCHEMA } from './everything.js';
-import { compileStrict, FIXTURES, freshDir, generateTo, importGenerated, ROOT } from '../helpers/codegen.js';
+import { compileStrict, FIXTURES, freshDir, generateTo, importGenerated, ROOT, runInProcess } from '../helpers/codegen.js';
 
 /** The public Avro examples (shared/specs/avro, beside the project: see its README). */
 const SHARED_AVRO = path.resolve(ROOT, '../shared/specs/avro');
@@ -202,4 +202,45 @@ describe('Avro payloads: the public examples', () => {
     }
     await compileStrict(outs);
   }, 240_000);
+});
+
+describe('Avro payloads: an operation mixing Avro and other messages', () => {
+  const yaml = (reply: boolean) => `asyncapi: 3.0.0
+info:
+  title: Mixed
+  version: 1.0.0
+channels:
+  events:
+    address: events
+    messages:
+      avro:
+        payload:
+          schemaFormat: application/vnd.apache.avro;version=1.9.0
+          schema: { type: record, name: Created, fields: [{ name: id, type: string }] }
+      json:
+        payload: { type: object, properties: { id: { type: string } } }
+  single:
+    address: single
+    messages:
+      json:
+        payload: { type: object }
+operations:
+  publishEvents:
+    action: send
+    channel: { $ref: '#/channels/${reply ? 'single' : 'events'}' }
+${reply ? "    reply:\n      channel: { $ref: '#/channels/events' }\n" : ''}`;
+
+  it.each([
+    ['an operation', false, 'operation', '#/operations/publishEvents', 21],
+    ['a reply', true, 'reply', '#/operations/publishEvents/reply', 24],
+  ])('%s is refused at generation with its file, line and JSON pointer, nothing written', async (_label, reply, what, pointer, line) => {
+    const dir = freshDir('avro-mixed');
+    writeFileSync(path.join(dir, 'asyncapi.yaml'), yaml(reply));
+    const result = await runInProcess(['generate', 'asyncapi.yaml', '-t', 'kafka', '-o', 'out'], dir);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('E_AVRO_SEVERAL_MESSAGES');
+    expect(result.stderr).toContain(`the ${what} of "publishEvents" has 2 messages and avro is Avro`);
+    expect(result.stderr).toMatch(new RegExp(`asyncapi\\.yaml:${line}:\\d+ \\(${pointer.replace(/\//g, '\\/')}\\)`));
+    expect(existsSync(path.join(dir, 'out'))).toBe(false);
+  });
 });
