@@ -1,5 +1,5 @@
 import { encodeJson, type EncodedPayload, type PayloadCodec } from './codec.js';
-import { createEnvelope, envelopeToHeaders, type CloudEventAttributes, type HeaderMapping } from './envelope.js';
+import { createEnvelope, writeEnvelopeHeaders, type CloudEventAttributes, type HeaderMapping } from './envelope.js';
 import { EventValidationError } from './errors.js';
 import type { ValidationResult } from './validation.js';
 
@@ -101,19 +101,22 @@ function outboundEvent<T, H>(
     tracestate: options.tracestate,
     correlationid: options.correlationId,
   });
+  // One object: the application's headers, then the envelope's over them (an envelope header always wins).
   const headers: Record<string, string> = {};
-  const appHeaders = (options.headers ?? {}) as Record<string, unknown>;
-  for (const key of Object.keys(appHeaders)) {
-    const value = appHeaders[key];
-    if (value === undefined || value === null) continue;
-    Object.defineProperty(headers, key, {
-      value: typeof value === 'string' ? value : JSON.stringify(value),
-      enumerable: true,
-      writable: true,
-      configurable: true,
-    });
+  const appHeaders = options.headers as Record<string, unknown> | undefined;
+  if (appHeaders !== undefined && appHeaders !== null) {
+    for (const key of Object.keys(appHeaders)) {
+      const value = appHeaders[key];
+      if (value === undefined || value === null) continue;
+      Object.defineProperty(headers, key, {
+        value: typeof value === 'string' ? value : JSON.stringify(value),
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
+    }
   }
-  Object.assign(headers, envelopeToHeaders(envelope, spec.mapping));
+  writeEnvelopeHeaders(envelope, spec.mapping, headers);
   return { body: encoded.body, headers, envelope };
 }
 
