@@ -143,7 +143,8 @@ function readAttributes(
     if (!out[name])
       (issues ??= []).push({ pointer: `/${name}`, rule: 'required', message: `must have a non-empty ${name}` });
   }
-  if (out.specversion !== '1.0') (issues ??= []).push({ pointer: '/specversion', rule: 'const', message: 'must be "1.0"' });
+  if (out.specversion !== '1.0')
+    (issues ??= []).push({ pointer: '/specversion', rule: 'const', message: 'must be "1.0"' });
   const time = out.time;
   if (time !== undefined && time !== validTime) {
     if (RFC3339.test(time) && !Number.isNaN(Date.parse(time))) validTime = time;
