@@ -6,7 +6,7 @@ import { MemoryIdempotencyStore, type ClaimResult, type IdempotencyStore } from 
 import { silentLogger, type Logger } from './logger.js';
 import { backoffDelay, retryPolicy, sleep, type RetryPolicy } from './retry.js';
 import { traceIdOf, type ProcessSpan } from './telemetry.js';
-import type { ValidationIssue, ValidationResult } from './validation.js';
+import { setOwn, type ValidationIssue, type ValidationResult } from './validation.js';
 
 /** Options every consumer takes, on every broker. */
 export interface ConsumerOptions {
@@ -321,7 +321,7 @@ function applicationHeadersOf(headers: Record<string, unknown>, mapping: HeaderM
   const out: Record<string, unknown> = {};
   for (const key of Object.keys(headers)) {
     if (isEnvelopeHeader(key, mapping) || key.startsWith('x-codegen-')) continue;
-    Object.defineProperty(out, key, { value: headers[key], enumerable: true, writable: true, configurable: true });
+    setOwn(out, key, headers[key]);
   }
   return out;
 }

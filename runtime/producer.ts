@@ -1,7 +1,7 @@
 import { encodeJson, type EncodedPayload, type PayloadCodec } from './codec.js';
 import { createEnvelope, writeEnvelopeHeaders, type CloudEventAttributes, type HeaderMapping } from './envelope.js';
 import { EventValidationError } from './errors.js';
-import type { ValidationResult } from './validation.js';
+import { setOwn, type ValidationResult } from './validation.js';
 
 /** Options every publish takes, on every broker. */
 export interface PublishOptions<H> {
@@ -108,12 +108,7 @@ function outboundEvent<T, H>(
     for (const key of Object.keys(appHeaders)) {
       const value = appHeaders[key];
       if (value === undefined || value === null) continue;
-      Object.defineProperty(headers, key, {
-        value: typeof value === 'string' ? value : JSON.stringify(value),
-        enumerable: true,
-        writable: true,
-        configurable: true,
-      });
+      setOwn(headers, key, typeof value === 'string' ? value : JSON.stringify(value));
     }
   }
   writeEnvelopeHeaders(envelope, spec.mapping, headers);
