@@ -37,8 +37,10 @@ export function decodeJson(body: Uint8Array | string): DecodeResult {
   }
 }
 
+/** A Buffer (a Uint8Array): Node's UTF-8 encoder is several times faster than TextEncoder on small bodies. */
 export function encodeJson(value: unknown): Uint8Array {
-  return encoder.encode(JSON.stringify(value));
+  // JSON.stringify(undefined) is undefined: an empty body, as TextEncoder made it.
+  return Buffer.from((JSON.stringify(value) as string | undefined) ?? '', 'utf8');
 }
 
 export function encodeText(text: string): Uint8Array {

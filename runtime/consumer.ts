@@ -1,19 +1,13 @@
 import { decodeJson, type PayloadCodec, type PayloadDecodeResult, type SchemaRegistryOptions } from './codec.js';
-import {
-  envelopeFromHeaders,
-  isEnvelopeHeader,
-  readEnvelope,
-  type CloudEventAttributes,
-  type HeaderMapping,
-} from './envelope.js';
+import { isEnvelopeHeader, readEnvelopeHeaders, type CloudEventAttributes, type HeaderMapping } from './envelope.js';
 import { errorMessage, type DeadLetterReason } from './errors.js';
-import { IdempotencyGate } from './idempotency-gate.js';
+import { IdempotencyGate, isPromiseLike } from './idempotency-gate.js';
 import type { OperationSpec } from './operation.js';
 import { MemoryIdempotencyStore, type ClaimResult, type IdempotencyStore } from './idempotency.js';
 import { silentLogger, type Logger } from './logger.js';
 import { backoffDelay, retryPolicy, sleep, type RetryPolicy } from './retry.js';
 import { traceIdOf, type ProcessSpan } from './telemetry.js';
-import type { ValidationIssue, ValidationResult } from './validation.js';
+import { setOwn, type ValidationIssue, type ValidationResult } from './validation.js';
 
 /** Options every consumer takes, on every broker. */
 export interface ConsumerOptions {
@@ -188,7 +182,7 @@ export class ConsumerPipeline<T, H> {
         reason: 'too-large',
         error: `body of ${event.body.length} bytes is over maxBodyBytes (${this.maxBodyBytes})`,
       };
-    const envelope = readEnvelope(envelopeFromHeaders(event.headers, this.spec.mapping));
+    const envelope = readEnvelopeHeaders(event.headers, this.spec.mapping);
     if (!envelope.ok) return { ok: false, reason: 'invalid-envelope', error: describe('envelope', envelope.issues) };
     return envelope;
   }
@@ -250,7 +244,8 @@ export class ConsumerPipeline<T, H> {
     let claimed = false;
     let handled = false;
     try {
-      const claim = this.gate ? await this.claim(id, retryMode, signal) : 'claimed';
+      const claiming = this.gate ? this.claim(id, retryMode, signal) : 'claimed';
+      const claim = typeof claiming === 'string' ? claiming : await claiming;
       if (claim === 'done') return this.duplicate(id, span, traceId);
       // Redelivered once the other consumer's claim is settled or expired: every redelivery counts against the
       // broker's delivery limit (JetStream max_deliver), so asking again sooner could use up the event's deliveries.
@@ -263,7 +258,8 @@ export class ConsumerPipeline<T, H> {
         try {
           await handler(decoded.value, attempt);
           handled = true;
-          await this.settleClaim(id, true, traceId);
+          const settled = this.settleClaim(id, true, traceId);
+          if (settled) await settled;
           return { action: 'ack', duplicate: false };
         } catch (error) {
           if (attempt >= this.policy.maxAttempts)
@@ -291,26 +287,53 @@ export class ConsumerPipeline<T, H> {
    * Claims the id in the store. A copy being handled by another consumer ('busy') is handed back to a
    * redelivering broker (to come back after a lease); in-process brokers (which cannot put one message aside) wait here until
    * the other consumer commits, releases or its lease runs out, or until shutdown ('gave-up').
+   * A store that answers synchronously is answered without a promise.
    */
-  private async claim(id: string, retryMode: 'in-process' | 'redelivery', signal: AbortSignal) {
-    for (let attempt = 1; ; attempt++) {
-      const claim: ClaimResult = await this.gate!.begin(id);
-      if (claim !== 'busy' || retryMode === 'redelivery') return claim;
+  private claim(
+    id: string,
+    retryMode: 'in-process' | 'redelivery',
+    signal: AbortSignal,
+  ): ClaimResult | 'gave-up' | Promise<ClaimResult | 'gave-up'> {
+    const first = this.gate!.begin(id);
+    if (typeof first === 'string' && (first !== 'busy' || retryMode === 'redelivery')) return first;
+    return this.claimWhenFree(id, retryMode, signal, first);
+  }
+
+  private async claimWhenFree(
+    id: string,
+    retryMode: 'in-process' | 'redelivery',
+    signal: AbortSignal,
+    first: ClaimResult | Promise<ClaimResult>,
+  ): Promise<ClaimResult | 'gave-up'> {
+    let claim = await first;
+    for (let attempt = 1; claim === 'busy' && retryMode === 'in-process'; attempt++) {
       if (!(await sleep(backoffDelay(this.policy, Math.min(attempt, 4)), signal))) return 'gave-up';
+      claim = await this.gate!.begin(id);
     }
+    return claim;
   }
 
   /** Commits (handled) or releases the claim. A store that fails here is logged, not retried: the event
-   *  was handled, and an unreleased claim frees itself when its lease runs out. */
-  private async settleClaim(id: string, handled: boolean, traceId?: string): Promise<void> {
+   *  was handled, and an unreleased claim frees itself when its lease runs out. Nothing to wait for
+   *  (undefined) when the store answered synchronously. */
+  private settleClaim(id: string, handled: boolean, traceId?: string): Promise<void> | undefined {
     try {
-      await this.gate?.finish(id, handled);
+      const finished = this.gate?.finish(id, handled);
+      if (isPromiseLike(finished))
+        return Promise.resolve(finished).then(undefined, (error: unknown) =>
+          this.settleFailed(id, handled, error, traceId),
+        );
     } catch (error) {
-      this.logger.warn(
-        { eventId: id, traceId, operation: this.spec.operation, err: errorMessage(error) },
-        handled ? 'idempotency store: commit failed' : 'idempotency store: release failed',
-      );
+      this.settleFailed(id, handled, error, traceId);
     }
+    return undefined;
+  }
+
+  private settleFailed(id: string, handled: boolean, error: unknown, traceId?: string): void {
+    this.logger.warn(
+      { eventId: id, traceId, operation: this.spec.operation, err: errorMessage(error) },
+      handled ? 'idempotency store: commit failed' : 'idempotency store: release failed',
+    );
   }
 
   private duplicate(id: string, span?: ProcessSpan, traceId?: string): Outcome {
@@ -344,7 +367,7 @@ function applicationHeadersOf(headers: Record<string, unknown>, mapping: HeaderM
   const out: Record<string, unknown> = {};
   for (const key of Object.keys(headers)) {
     if (isEnvelopeHeader(key, mapping) || key.startsWith('x-codegen-')) continue;
-    Object.defineProperty(out, key, { value: headers[key], enumerable: true, writable: true, configurable: true });
+    setOwn(out, key, headers[key]);
   }
   return out;
 }

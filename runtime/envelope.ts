@@ -44,7 +44,7 @@ export function createEnvelope(input: EnvelopeInput): CloudEventAttributes {
     id: input.id ?? randomUUID(),
     source: input.source,
     type: input.type,
-    time: input.time instanceof Date ? input.time.toISOString() : (input.time ?? new Date().toISOString()),
+    time: input.time instanceof Date ? input.time.toISOString() : (input.time ?? currentTime()),
   };
   if (input.datacontenttype !== undefined) attributes.datacontenttype = input.datacontenttype;
   if (input.dataschema !== undefined) attributes.dataschema = input.dataschema;
@@ -54,6 +54,20 @@ export function createEnvelope(input: EnvelopeInput): CloudEventAttributes {
   if (input.tracestate !== undefined && attributes.traceparent !== undefined) attributes.tracestate = input.tracestate;
   if (input.correlationid !== undefined) attributes.correlationid = input.correlationid;
   return attributes;
+}
+
+// Formatting a Date costs more than the rest of the envelope; events of the same millisecond share the text.
+let clockMs = NaN;
+let clockText = '';
+
+/** The current time in RFC 3339 (UTC, milliseconds), formatted at most once per millisecond. */
+function currentTime(): string {
+  const now = Date.now();
+  if (now !== clockMs) {
+    clockMs = now;
+    clockText = new Date(now).toISOString();
+  }
+  return clockText;
 }
 
 const TRACEPARENT = /^[0-9a-f]{2}-(?!0{32})[0-9a-f]{32}-(?!0{16})[0-9a-f]{16}-[0-9a-f]{2}$/;
@@ -86,17 +100,37 @@ const REQUIRED = ['id', 'source', 'type'] as const;
  * tracing must never cost an event.
  */
 export function readEnvelope(raw: Record<string, unknown>): ValidationResult<CloudEventAttributes> {
-  const issues: ValidationIssue[] = [];
+  return readAttributes(raw, ATTRIBUTE_NAMES);
+}
+
+/** The same, straight from a message's headers (one pass, no intermediate object): what consumers call. */
+export function readEnvelopeHeaders(
+  headers: Record<string, unknown>,
+  mapping: HeaderMapping,
+): ValidationResult<CloudEventAttributes> {
+  return readAttributes(headers, headerNames(mapping));
+}
+
+/** The last `time` found valid: events of the same millisecond carry the same text, checked once. */
+let validTime = '';
+
+/** Reads attribute `ATTRIBUTE_NAMES[i]` from `source[keys[i]]`; issues are allocated only for a bad envelope. */
+function readAttributes(
+  source: Record<string, unknown>,
+  keys: readonly string[],
+): ValidationResult<CloudEventAttributes> {
+  let issues: ValidationIssue[] | undefined;
   const out: Record<string, string> = {};
-  for (const name of ATTRIBUTE_NAMES) {
-    const value = raw[name];
+  for (let i = 0; i < keys.length; i++) {
+    const name = ATTRIBUTE_NAMES[i]!;
+    const value = source[keys[i]!];
     if (value === undefined || value === null) continue;
     if (typeof value !== 'string') {
-      issues.push({ pointer: `/${name}`, rule: 'type', message: `must be a string` });
+      (issues ??= []).push({ pointer: `/${name}`, rule: 'type', message: `must be a string` });
       continue;
     }
     if (value.length > MAX_ATTRIBUTE_LENGTH) {
-      issues.push({
+      (issues ??= []).push({
         pointer: `/${name}`,
         rule: 'maxLength',
         message: `must NOT be longer than ${MAX_ATTRIBUTE_LENGTH} characters`,
@@ -106,17 +140,21 @@ export function readEnvelope(raw: Record<string, unknown>): ValidationResult<Clo
     out[name] = value;
   }
   for (const name of REQUIRED) {
-    if (!out[name]) issues.push({ pointer: `/${name}`, rule: 'required', message: `must have a non-empty ${name}` });
+    if (!out[name])
+      (issues ??= []).push({ pointer: `/${name}`, rule: 'required', message: `must have a non-empty ${name}` });
   }
-  if (out.specversion !== '1.0') issues.push({ pointer: '/specversion', rule: 'const', message: 'must be "1.0"' });
-  if (out.time !== undefined && (!RFC3339.test(out.time) || Number.isNaN(Date.parse(out.time)))) {
-    issues.push({ pointer: '/time', rule: 'format', message: 'must be an RFC 3339 timestamp' });
+  if (out.specversion !== '1.0')
+    (issues ??= []).push({ pointer: '/specversion', rule: 'const', message: 'must be "1.0"' });
+  const time = out.time;
+  if (time !== undefined && time !== validTime) {
+    if (RFC3339.test(time) && !Number.isNaN(Date.parse(time))) validTime = time;
+    else (issues ??= []).push({ pointer: '/time', rule: 'format', message: 'must be an RFC 3339 timestamp' });
   }
   if (out.traceparent !== undefined && !isTraceparent(out.traceparent)) {
     delete out.traceparent;
     delete out.tracestate;
   }
-  if (issues.length > 0) return { ok: false, issues };
+  if (issues !== undefined) return { ok: false, issues };
   return { ok: true, value: out as unknown as CloudEventAttributes };
 }
 
@@ -131,26 +169,45 @@ export interface HeaderMapping {
 }
 
 export function envelopeToHeaders(attributes: CloudEventAttributes, mapping: HeaderMapping): Record<string, string> {
-  const headers: Record<string, string> = {};
-  for (const name of ATTRIBUTE_NAMES) {
-    const value = attributes[name];
-    if (value === undefined) continue;
-    if (name === 'datacontenttype' && mapping.contentTypeHeader) headers[mapping.contentTypeHeader] = value;
-    else headers[mapping.prefix + name] = value;
+  return writeEnvelopeHeaders(attributes, mapping, {});
+}
+
+/** Writes the attributes into `headers` (over any header of the same name) and returns it. */
+export function writeEnvelopeHeaders(
+  attributes: CloudEventAttributes,
+  mapping: HeaderMapping,
+  headers: Record<string, string>,
+): Record<string, string> {
+  const keys = headerNames(mapping);
+  for (let i = 0; i < keys.length; i++) {
+    const value = attributes[ATTRIBUTE_NAMES[i]!];
+    if (value !== undefined) headers[keys[i]!] = value;
   }
   return headers;
 }
 
 export function envelopeFromHeaders(headers: Record<string, unknown>, mapping: HeaderMapping): Record<string, unknown> {
   const raw: Record<string, unknown> = {};
-  for (const name of ATTRIBUTE_NAMES) {
-    const value =
-      name === 'datacontenttype' && mapping.contentTypeHeader
-        ? headers[mapping.contentTypeHeader]
-        : headers[mapping.prefix + name];
-    if (value !== undefined) raw[name] = value;
+  const keys = headerNames(mapping);
+  for (let i = 0; i < keys.length; i++) {
+    const value = headers[keys[i]!];
+    if (value !== undefined) raw[ATTRIBUTE_NAMES[i]!] = value;
   }
   return raw;
+}
+
+/** Per mapping, the header of each attribute (parallel to ATTRIBUTE_NAMES): worked out once, not per event. */
+const HEADER_NAMES = new WeakMap<HeaderMapping, readonly string[]>();
+
+function headerNames(mapping: HeaderMapping): readonly string[] {
+  let names = HEADER_NAMES.get(mapping);
+  if (names === undefined) {
+    names = ATTRIBUTE_NAMES.map((name) =>
+      name === 'datacontenttype' && mapping.contentTypeHeader ? mapping.contentTypeHeader : mapping.prefix + name,
+    );
+    HEADER_NAMES.set(mapping, names);
+  }
+  return names;
 }
 
 const ATTRIBUTE_SET: ReadonlySet<string> = new Set(ATTRIBUTE_NAMES);

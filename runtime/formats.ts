@@ -36,9 +36,54 @@ function time(text: string, requireZone: boolean): boolean {
   return (utcHours === 23 || utcHours === -1) && (utcMinutes === 59 || utcMinutes === -1) && seconds < 61;
 }
 
+const DATE_TIME_SEPARATOR = /t|\s/i;
+
+/** A date, one separator (T or a space), a time. A second separator fails the time's own pattern. */
 function dateTime(text: string, requireZone: boolean): boolean {
-  const parts = text.split(/t|\s/i);
-  return parts.length === 2 && date(parts[0]!) && time(parts[1]!, requireZone);
+  if (isPlainDateTime(text)) return true;
+  const separator = text.search(DATE_TIME_SEPARATOR);
+  return separator > 0 && date(text.slice(0, separator)) && time(text.slice(separator + 1), requireZone);
+}
+
+const ZERO = 48;
+
+/** The two-digit number at `at`, or NaN when either character is not an ASCII digit. */
+function twoDigits(text: string, at: number): number {
+  const tens = text.charCodeAt(at) - ZERO;
+  const units = text.charCodeAt(at + 1) - ZERO;
+  return tens >= 0 && tens <= 9 && units >= 0 && units <= 9 ? tens * 10 + units : NaN;
+}
+
+/**
+ * The common shape, `YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM)`, checked without a regular expression
+ * (most events carry their times this way). True only when it is valid; anything else (another shape,
+ * a leap second, an out-of-range field) goes the general way, which has the last word.
+ */
+function isPlainDateTime(text: string): boolean {
+  if (text.length < 20 || text[4] !== '-' || text[7] !== '-' || (text[10] !== 'T' && text[10] !== 't')) return false;
+  if (text[13] !== ':' || text[16] !== ':') return false;
+  const year = twoDigits(text, 0) * 100 + twoDigits(text, 2);
+  if (Number.isNaN(year)) return false;
+  const month = twoDigits(text, 5);
+  const day = twoDigits(text, 8);
+  if (!(month >= 1 && month <= 12 && day >= 1 && day <= (month === 2 && isLeapYear(year) ? 29 : DAYS[month]!)))
+    return false;
+  if (!(twoDigits(text, 11) <= 23 && twoDigits(text, 14) <= 59 && twoDigits(text, 17) <= 59)) return false;
+  let at = 19;
+  if (text[at] === '.') {
+    const start = ++at;
+    while (at < text.length && text.charCodeAt(at) >= ZERO && text.charCodeAt(at) <= ZERO + 9) at++;
+    if (at === start) return false;
+  }
+  const zone = text[at];
+  if (zone === 'Z' || zone === 'z') return at + 1 === text.length;
+  return (
+    (zone === '+' || zone === '-') &&
+    at + 6 === text.length &&
+    text[at + 3] === ':' &&
+    twoDigits(text, at + 1) <= 23 &&
+    twoDigits(text, at + 4) <= 59
+  );
 }
 
 const NOT_URI_FRAGMENT = /\/|:/;

@@ -1,6 +1,6 @@
 import type { PayloadCodecFactory } from './codec.js';
 import { EventValidationError } from './errors.js';
-import type { ValidationResult } from './validation.js';
+import { setOwn, type ValidationResult } from './validation.js';
 
 /**
  * Everything the document says about one operation, independent of the broker:
@@ -77,14 +77,7 @@ export function matchAddress(
   const match = pattern.exec(address);
   if (!match) return undefined;
   const values: Record<string, string> = {};
-  names.forEach((name, index) =>
-    Object.defineProperty(values, name, {
-      value: match[index + 1],
-      enumerable: true,
-      writable: true,
-      configurable: true,
-    }),
-  );
+  for (let i = 0; i < names.length; i++) setOwn(values, names[i]!, match[i + 1]!);
   return values;
 }
 

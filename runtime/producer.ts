@@ -1,7 +1,7 @@
 import { encodeJson, type EncodedPayload, type PayloadCodec } from './codec.js';
-import { createEnvelope, envelopeToHeaders, type CloudEventAttributes, type HeaderMapping } from './envelope.js';
+import { createEnvelope, writeEnvelopeHeaders, type CloudEventAttributes, type HeaderMapping } from './envelope.js';
 import { EventValidationError } from './errors.js';
-import type { ValidationResult } from './validation.js';
+import { setOwn, type ValidationResult } from './validation.js';
 
 /** Options every publish takes, on every broker. */
 export interface PublishOptions<H> {
@@ -115,19 +115,17 @@ function outboundEvent<T, H>(
     tracestate: options.tracestate,
     correlationid: options.correlationId,
   });
+  // One object: the application's headers, then the envelope's over them (an envelope header always wins).
   const headers: Record<string, string> = {};
-  const appHeaders = (options.headers ?? {}) as Record<string, unknown>;
-  for (const key of Object.keys(appHeaders)) {
-    const value = appHeaders[key];
-    if (value === undefined || value === null) continue;
-    Object.defineProperty(headers, key, {
-      value: typeof value === 'string' ? value : JSON.stringify(value),
-      enumerable: true,
-      writable: true,
-      configurable: true,
-    });
+  const appHeaders = options.headers as Record<string, unknown> | undefined;
+  if (appHeaders !== undefined && appHeaders !== null) {
+    for (const key of Object.keys(appHeaders)) {
+      const value = appHeaders[key];
+      if (value === undefined || value === null) continue;
+      setOwn(headers, key, typeof value === 'string' ? value : JSON.stringify(value));
+    }
   }
-  Object.assign(headers, envelopeToHeaders(envelope, spec.mapping));
+  writeEnvelopeHeaders(envelope, spec.mapping, headers);
   return { body: encoded.body, headers, envelope };
 }
 

@@ -22,6 +22,16 @@ export interface CompiledValidator {
   errors?: CompiledIssue[] | null;
 }
 
+/**
+ * Stores `value` under `key` as an own data property. A plain assignment everywhere but `__proto__`
+ * (Object.prototype's setter: assigning it would replace the prototype), which is defined instead.
+ */
+export function setOwn<V>(record: Record<string, V>, key: string, value: V): void {
+  if (key === '__proto__')
+    Object.defineProperty(record, key, { value, enumerable: true, writable: true, configurable: true });
+  else record[key] = value;
+}
+
 /** Runs a compiled validator and names each failing field and rule. */
 export function check<T>(validator: CompiledValidator, data: unknown): ValidationResult<T> {
   if (validator(data)) return { ok: true, value: data as T };

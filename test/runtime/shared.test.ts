@@ -1,6 +1,15 @@
 // The shared run-time, tested directly as source (no generation, no broker).
 import { describe, expect, it } from 'vitest';
-import { createEnvelope, envelopeFromHeaders, envelopeToHeaders, readEnvelope } from '../../runtime/envelope.js';
+import { fullFormats } from 'ajv-formats/dist/formats.js';
+import { encodeJson } from '../../runtime/codec.js';
+import {
+  createEnvelope,
+  envelopeFromHeaders,
+  envelopeToHeaders,
+  readEnvelope,
+  readEnvelopeHeaders,
+} from '../../runtime/envelope.js';
+import { formats } from '../../runtime/formats.js';
 import { EventValidationError } from '../../runtime/errors.js';
 import { MemoryIdempotencyStore } from '../../runtime/idempotency.js';
 import { ConcurrencyLimit } from '../../runtime/limiter.js';
@@ -81,6 +90,41 @@ describe('MemoryIdempotencyStore', () => {
     expect(store.has('id-0')).toBe(false);
     expect(store.has('never')).toBe(false);
   });
+
+  it('counts an id added again as the most recently used one: it outlives ids added after it first', () => {
+    const store = new MemoryIdempotencyStore({ maxEntries: 10 });
+    for (let i = 0; i < 10; i++) store.add(`id-${i}`);
+    store.add('id-0');
+    store.add('id-10');
+    expect(store.has('id-0')).toBe(true);
+    expect(store.has('id-1')).toBe(false);
+  });
+});
+
+describe('the date-time format', () => {
+  // The common shape is checked without a regular expression; ajv-formats is the reference for every variant.
+  const seeds = [
+    '2026-11-26T08:00:00Z',
+    '2024-02-29t23:59:59.123456+05:30',
+    '2026-11-26 08:00:00-23:59',
+    '2026-11-26T23:59:60Z',
+    '2026-11-26T22:59:60-01:00',
+  ];
+  const edits = (text: string): string[] =>
+    [...text].flatMap((_, i) =>
+      [...'09-:TtZz+. x'].flatMap((c) => [
+        text.slice(0, i) + c + text.slice(i + 1),
+        text.slice(0, i) + c + text.slice(i),
+        text.slice(0, i) + text.slice(i + 1),
+      ]),
+    );
+
+  it('gives ajv-formats verdict on every one-character edit of valid and edge-case timestamps', () => {
+    const differing = seeds
+      .flatMap((seed) => [seed, ...edits(seed)])
+      .filter((text) => formats['date-time'].validate(text) !== fullFormats['date-time'].validate(text));
+    expect(differing).toEqual([]);
+  });
 });
 
 describe('the CloudEvents envelope', () => {
@@ -92,6 +136,36 @@ describe('the CloudEvents envelope', () => {
     expect(headers.ce_id).toBe(envelope.id);
     const read = readEnvelope(envelopeFromHeaders(headers, mapping));
     expect(read).toEqual({ ok: true, value: envelope });
+    expect(readEnvelopeHeaders(headers, mapping)).toEqual(read);
+  });
+
+  it('reads headers straight into the same verdict as readEnvelope, a valid time seen before included', () => {
+    const mapping = { prefix: 'ce-' };
+    const good = envelopeToHeaders(createEnvelope({ type: 't', source: '/s', time: '2026-11-26T08:00:00Z' }), mapping);
+    const cases: Array<Record<string, unknown>> = [
+      good,
+      { ...good, 'ce-time': 'yesterday' },
+      { ...good, 'ce-id': 7, 'ce-specversion': '0.3' },
+      { ...good, 'ce-source': 'x'.repeat(5000), 'ce-type': '' },
+      { ...good, 'ce-traceparent': 'garbage', 'ce-tracestate': 'a=b' },
+      good,
+    ];
+    for (const headers of cases)
+      expect(readEnvelopeHeaders(headers, mapping)).toEqual(readEnvelope(envelopeFromHeaders(headers, mapping)));
+    expect(readEnvelopeHeaders({ ...good, 'ce-time': '2026-11-26T08:00:00X' }, mapping).ok).toBe(false);
+  });
+
+  it('stamps events of the same millisecond with the same time, and a later event with a later one', async () => {
+    const first = createEnvelope({ type: 't', source: '/s' }).time!;
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    const later = createEnvelope({ type: 't', source: '/s' }).time!;
+    expect(Date.parse(later)).toBeGreaterThan(Date.parse(first));
+    expect(later).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/);
+  });
+
+  it('encodes an absent payload as an empty body', () => {
+    expect(encodeJson(undefined)).toHaveLength(0);
+    expect(Buffer.from(encodeJson({ a: 'é' })).toString()).toBe('{"a":"é"}');
   });
 
   it('drops a malformed traceparent instead of sending it', () => {
