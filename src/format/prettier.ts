@@ -2,14 +2,9 @@ import { disabledCache, hashOf, type Cache } from '../cache/cache.js';
 import type { GeneratedFile } from '../generators/contract.js';
 import { escapeInvisible } from '../model/names.js';
 
-/**
- * Fixed options, not the user's prettier config: the same document must give the same bytes on
- * every machine, and `--check` must not flip when a developer's editor settings change.
- * `babel-ts` parses TypeScript with Babel instead of the TypeScript compiler: the same output on
- * every generated file of every fixture, in 60% of the time (500 channels: 11.5 s → 7.0 s of CPU),
- * and a plugin a tenth the size to load (docs/DECISIONS.md).
- */
-export const PRETTIER_OPTIONS = { parser: 'babel-ts', printWidth: 120, singleQuote: true, trailingComma: 'all' } as const;
+import { PRETTIER_OPTIONS } from './style.js';
+
+export { PRETTIER_OPTIONS };
 
 const FORMAT_KEY = JSON.stringify(PRETTIER_OPTIONS) + '|prettier3';
 
@@ -41,6 +36,7 @@ export async function formatFiles(files: GeneratedFile[], cache: Cache = disable
   const formatted = files.map((file, index): GeneratedFile => {
     if (!file.path.endsWith('.ts') || file.format === false) return stripFlag(file);
     const { header, body } = splitHeader(file.content);
+    if (file.prettierForm && inPrettierForm(body)) return finish(file.path, header, body);
     const key = hashOf(FORMAT_KEY, body);
     const hit = cache.get('format', key);
     if (hit === undefined) jobs.push({ index, path: file.path, header, body, key });
@@ -77,6 +73,21 @@ async function runJobs(jobs: FormatJob[], work: (job: FormatJob, format: FormatF
   if (jobs.length === 0) return;
   const format = await formatter();
   for (const job of jobs) await work(job, format);
+}
+
+/**
+ * A file its generator wrote in prettier's form is kept as it is when nothing in it can have been
+ * laid out wrongly: every line within the print width (a longer one is a case the view's layout does
+ * not model), only ASCII (prettier counts some characters twice in a line's width) and no trailing
+ * whitespace (prettier drops it).
+ */
+function inPrettierForm(body: string): boolean {
+  if (!body.endsWith('\n') || /[^\x00-\x7f]|[ \t]\n/.test(body)) return false;
+  let start = 0;
+  for (let end = body.indexOf('\n'); end !== -1; start = end + 1, end = body.indexOf('\n', start)) {
+    if (end - start > PRETTIER_OPTIONS.printWidth) return false;
+  }
+  return true;
 }
 
 function stripFlag(file: GeneratedFile): GeneratedFile {
