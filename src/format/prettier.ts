@@ -11,7 +11,12 @@ const FORMAT_KEY = JSON.stringify(PRETTIER_OPTIONS) + '|prettier3';
 type FormatFn = (source: string, filepath: string) => Promise<string>;
 let loadedFormatter: Promise<FormatFn> | undefined;
 
-/** prettier's standalone build with the Babel parser: loaded only when a file is not in the cache. */
+/**
+ * prettier's standalone build with the Babel parser: loaded only when a file is not in the cache.
+ * Babel refuses a few things the TypeScript compiler takes (seen: a quoted property key followed by
+ * json-schema-to-typescript's `-1[][]`, no semicolon between): such a file is formatted with
+ * prettier's TypeScript parser, loaded only then. Where both parse, both print the same text (docs/DECISIONS.md).
+ */
 function formatter(): Promise<FormatFn> {
   loadedFormatter ??= (async () => {
     const [{ format }, babel, estree] = await Promise.all([
@@ -20,9 +25,18 @@ function formatter(): Promise<FormatFn> {
       import('prettier/plugins/estree'),
     ]);
     const plugins = [babel.default ?? babel, estree.default ?? estree] as never;
+    let typescriptPlugins: Promise<never> | undefined;
+    const withTypescript = () =>
+      (typescriptPlugins ??= import('prettier/plugins/typescript').then((typescript) => [typescript.default ?? typescript, estree.default ?? estree] as never));
     // The file name makes prettier skip its JSX guess for `.ts` files: a regular expression that
     // is quadratic in the file's size (9.8 s of 31.7 s on a 500-channel document). Same output.
-    return (source: string, filepath: string) => format(source, { ...PRETTIER_OPTIONS, filepath, plugins });
+    return async (source: string, filepath: string) => {
+      try {
+        return await format(source, { ...PRETTIER_OPTIONS, filepath, plugins });
+      } catch {
+        return format(source, { ...PRETTIER_OPTIONS, parser: 'typescript', filepath, plugins: await withTypescript() });
+      }
+    };
   })();
   return loadedFormatter;
 }
