@@ -79,7 +79,7 @@ describe(`the npm package ${PACKAGE_NAME}`, () => {
     // Every template and run-time source the generator reads, whatever their layout.
     const sources = (folder: string) => (readdirSync(path.join(ROOT, folder), { recursive: true }) as string[]).filter((f) => /\.(?:hbs|ts)$/.test(f)).map((f) => `${folder}/${f.split(path.sep).join('/')}`);
     expect(sources('runtime').length).toBeGreaterThan(10);
-    for (const needed of ['package.json', 'README.md', 'bin/codegen.js', 'dist/index.js', 'dist/index.d.ts', 'dist/cli/run.js', 'dist/precompiled-templates.cjs', ...sources('templates'), ...sources('runtime')]) {
+    for (const needed of ['package.json', 'README.md', 'LICENSE', 'bin/codegen.js', 'dist/index.js', 'dist/index.d.ts', 'dist/cli/run.js', 'dist/precompiled-templates.cjs', ...sources('templates'), ...sources('runtime')]) {
       expect(files).toContain(needed);
     }
     const unwanted = files.filter((file) => /^(?:src|test|bench|fixtures|scripts|docs|examples|node_modules|\.cache|\.ci)\//.test(file) || /(?:^|\/)tsconfig\.json$|\.prettierrc/.test(file));

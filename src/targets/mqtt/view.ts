@@ -2,6 +2,7 @@ import { documentError } from '../../errors.js';
 import { commentText, stringLiteral } from '../../model/names.js';
 import type { ApiModel, OperationModel, ServerModel } from '../../model/types.js';
 import type { AddressPart, CoreView, OperationView } from '../../view/core-view.js';
+import { operationKindFlags, type OperationKindFlags } from '../../view/operation-kind.js';
 
 /**
  * What the MQTT templates see: the core view plus, per operation, where it lives on MQTT (topic filter,
@@ -21,15 +22,8 @@ export interface MqttView extends CoreView {
   documentComment: string;
 }
 
-export type MqttOperationKind = 'publish' | 'request' | 'subscribe' | 'respond';
-
-export interface MqttOperationView {
+export interface MqttOperationView extends OperationKindFlags {
   operation: OperationView;
-  kind: MqttOperationKind;
-  isPublish: boolean;
-  isRequest: boolean;
-  isSubscribe: boolean;
-  isRespond: boolean;
   /** Name of the constant holding the operation's MQTT description in the generated client. */
   constName: string;
   /** Name of the constant holding the reply description (request and respond only). */
@@ -76,7 +70,7 @@ function versionOf(server: ServerModel): '5.0' | '3.1.1' {
 function operationView(operation: OperationModel, core: OperationView): MqttOperationView {
   const binding = operation.bindings.mqtt ?? {};
   const at = (field: string) => ({ file: operation.origin.file, pointer: `${operation.origin.pointer}/bindings/mqtt/${field}` });
-  const kind: MqttOperationKind = operation.action === 'send' ? (operation.reply ? 'request' : 'publish') : operation.reply ? 'respond' : 'subscribe';
+  const flags = operationKindFlags(operation);
   const qos = binding.qos;
   if (qos !== undefined && qos !== 0 && qos !== 1 && qos !== 2)
     throw documentError('E_MQTT_QOS', `the mqtt binding's qos of operation "${operation.id}" must be 0, 1 or 2`, at('qos'));
@@ -89,11 +83,7 @@ function operationView(operation: OperationModel, core: OperationView): MqttOper
   const topic = topicOf(core.channel.addressParts, core.channel.addressLiteral === 'null', operation);
   return {
     operation: core,
-    kind,
-    isPublish: kind === 'publish',
-    isRequest: kind === 'request',
-    isSubscribe: kind === 'subscribe',
-    isRespond: kind === 'respond',
+    ...flags,
     constName: `${core.name}Mqtt`,
     replyConstName: `${core.name}Reply`,
     filterLiteral: topic.filter === null ? 'null' : stringLiteral(topic.filter),

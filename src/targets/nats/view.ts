@@ -1,6 +1,7 @@
 import { documentError } from '../../errors.js';
 import { commentText, stringLiteral, words } from '../../model/names.js';
 import type { ApiModel, OperationModel } from '../../model/types.js';
+import { operationKindFlags, type OperationKindFlags } from '../../view/operation-kind.js';
 import { parseAddress, type AddressPart, type CoreView, type OperationView } from '../../view/core-view.js';
 
 /**
@@ -16,15 +17,8 @@ export interface NatsView extends CoreView {
   documentComment: string;
 }
 
-export type NatsOperationKind = 'publish' | 'request' | 'subscribe' | 'respond';
-
-export interface NatsOperationView {
+export interface NatsOperationView extends OperationKindFlags {
   operation: OperationView;
-  kind: NatsOperationKind;
-  isPublish: boolean;
-  isRequest: boolean;
-  isSubscribe: boolean;
-  isRespond: boolean;
   /** Name of the constant holding the operation's NATS description in the generated client. */
   constName: string;
   /** Name of the constant holding the reply description (request and respond only). */
@@ -61,7 +55,7 @@ export function buildNatsView(model: ApiModel, view: CoreView): NatsView {
 
 function operationView(operation: OperationModel, core: OperationView, streamNames: Map<string, string>): NatsOperationView {
   const binding = operation.bindings.nats ?? {};
-  const kind: NatsOperationKind = operation.action === 'send' ? (operation.reply ? 'request' : 'publish') : operation.reply ? 'respond' : 'subscribe';
+  const flags = operationKindFlags(operation);
   const queue = typeof binding.queue === 'string' && binding.queue !== '' ? binding.queue : undefined;
   const delivery = binding['x-delivery'];
   if (delivery !== undefined && (typeof delivery !== 'string' || !DELIVERY_MODES.includes(delivery))) {
@@ -76,11 +70,7 @@ function operationView(operation: OperationModel, core: OperationView, streamNam
   if (!streamNames.has(wildcard)) streamNames.set(wildcard, uniqueStreamName(words(core.channel.name).join('_').toUpperCase() || 'EVENTS', streamNames));
   return {
     operation: core,
-    kind,
-    isPublish: kind === 'publish',
-    isRequest: kind === 'request',
-    isSubscribe: kind === 'subscribe',
-    isRespond: kind === 'respond',
+    ...flags,
     constName: `${core.name}Nats`,
     replyConstName: `${core.name}Reply`,
     wildcardLiteral: subject.wildcard === null ? 'null' : stringLiteral(subject.wildcard),
