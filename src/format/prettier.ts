@@ -2,29 +2,41 @@ import { disabledCache, hashOf, type Cache } from '../cache/cache.js';
 import type { GeneratedFile } from '../generators/contract.js';
 import { escapeInvisible } from '../model/names.js';
 
-/**
- * Fixed options, not the user's prettier config: the same document must give the same bytes on
- * every machine, and `--check` must not flip when a developer's editor settings change.
- */
-export const PRETTIER_OPTIONS = { parser: 'typescript', printWidth: 120, singleQuote: true, trailingComma: 'all' } as const;
+import { PRETTIER_OPTIONS } from './style.js';
+
+export { PRETTIER_OPTIONS };
 
 const FORMAT_KEY = JSON.stringify(PRETTIER_OPTIONS) + '|prettier3';
 
 type FormatFn = (source: string, filepath: string) => Promise<string>;
 let loadedFormatter: Promise<FormatFn> | undefined;
 
-/** prettier's standalone build with the TypeScript parser: loaded only when a file is not in the cache. */
+/**
+ * prettier's standalone build with the Babel parser: loaded only when a file is not in the cache.
+ * Babel refuses a few things the TypeScript compiler takes (seen: a quoted property key followed by
+ * json-schema-to-typescript's `-1[][]`, no semicolon between): such a file is formatted with
+ * prettier's TypeScript parser, loaded only then. Where both parse, both print the same text (docs/DECISIONS.md).
+ */
 function formatter(): Promise<FormatFn> {
   loadedFormatter ??= (async () => {
-    const [{ format }, typescript, estree] = await Promise.all([
+    const [{ format }, babel, estree] = await Promise.all([
       import('prettier/standalone'),
-      import('prettier/plugins/typescript'),
+      import('prettier/plugins/babel'),
       import('prettier/plugins/estree'),
     ]);
-    const plugins = [typescript.default ?? typescript, estree.default ?? estree] as never;
+    const plugins = [babel.default ?? babel, estree.default ?? estree] as never;
+    let typescriptPlugins: Promise<never> | undefined;
+    const withTypescript = () =>
+      (typescriptPlugins ??= import('prettier/plugins/typescript').then((typescript) => [typescript.default ?? typescript, estree.default ?? estree] as never));
     // The file name makes prettier skip its JSX guess for `.ts` files: a regular expression that
     // is quadratic in the file's size (9.8 s of 31.7 s on a 500-channel document). Same output.
-    return (source: string, filepath: string) => format(source, { ...PRETTIER_OPTIONS, filepath, plugins });
+    return async (source: string, filepath: string) => {
+      try {
+        return await format(source, { ...PRETTIER_OPTIONS, filepath, plugins });
+      } catch {
+        return format(source, { ...PRETTIER_OPTIONS, parser: 'typescript', filepath, plugins: await withTypescript() });
+      }
+    };
   })();
   return loadedFormatter;
 }
@@ -38,6 +50,7 @@ export async function formatFiles(files: GeneratedFile[], cache: Cache = disable
   const formatted = files.map((file, index): GeneratedFile => {
     if (!file.path.endsWith('.ts') || file.format === false) return stripFlag(file);
     const { header, body } = splitHeader(file.content);
+    if (file.prettierForm && inPrettierForm(body)) return finish(file.path, header, body);
     const key = hashOf(FORMAT_KEY, body);
     const hit = cache.get('format', key);
     if (hit === undefined) jobs.push({ index, path: file.path, header, body, key });
@@ -74,6 +87,21 @@ async function runJobs(jobs: FormatJob[], work: (job: FormatJob, format: FormatF
   if (jobs.length === 0) return;
   const format = await formatter();
   for (const job of jobs) await work(job, format);
+}
+
+/**
+ * A file its generator wrote in prettier's form is kept as it is when nothing in it can have been
+ * laid out wrongly: every line within the print width (a longer one is a case the view's layout does
+ * not model), only ASCII (prettier counts some characters twice in a line's width) and no trailing
+ * whitespace (prettier drops it).
+ */
+function inPrettierForm(body: string): boolean {
+  if (!body.endsWith('\n') || /[^\x00-\x7f]|[ \t]\n/.test(body)) return false;
+  let start = 0;
+  for (let end = body.indexOf('\n'); end !== -1; start = end + 1, end = body.indexOf('\n', start)) {
+    if (end - start > PRETTIER_OPTIONS.printWidth) return false;
+  }
+  return true;
 }
 
 function stripFlag(file: GeneratedFile): GeneratedFile {

@@ -13,6 +13,13 @@ export interface GeneratedFile {
    * prettier would take ~30 s and triple the size on a 500-channel document (docs/DECISIONS.md).
    */
   format?: boolean;
+  /**
+   * The generator wrote this file in prettier's form (built-in templates around code the view laid
+   * out, src/view/prettier-form.ts): the format stage keeps it as it is unless a line is too wide
+   * for the view's layouts to have been sure. test/foundation/prettier-form.test.ts checks that
+   * prettier would leave every such file unchanged, on every fixture and target.
+   */
+  prettierForm?: boolean;
 }
 
 /** Everything a generator may read. Generators never touch the disk, the terminal or the process. */
@@ -63,7 +70,7 @@ function joinOutput(folder: string, file: string): string {
 export function targetFiles(context: GeneratorContext, name: string, view: object): GeneratedFile[] {
   return [
     ...renderFolder(context, name, name, view),
-    { path: `${name}/index.ts`, content: context.renderer.render('core/target-index.ts.hbs', { ...context.view, targetName: name }) },
+    { path: `${name}/index.ts`, content: context.renderer.render('core/target-index.ts.hbs', { ...context.view, targetName: name }), prettierForm: context.renderer.isBuiltIn('core/target-index.ts.hbs') },
     ...context.runtime.folder(name, context.view),
   ];
 }

@@ -17,8 +17,8 @@ export const operationsGenerator: Generator = {
   name: 'operations',
   generate({ renderer, view, options }) {
     return [
-      { path: 'operations.ts', content: renderer.render('core/operations.ts.hbs', view) },
-      { path: 'index.ts', content: renderer.render('core/index.ts.hbs', { ...view, targets: options.targets }) },
+      { path: 'operations.ts', content: renderer.render('core/operations.ts.hbs', view), prettierForm: renderer.isBuiltIn('core/operations.ts.hbs') },
+      { path: 'index.ts', content: renderer.render('core/index.ts.hbs', { ...view, targets: options.targets }), prettierForm: renderer.isBuiltIn('core/index.ts.hbs') },
     ];
   },
 };

@@ -5,6 +5,7 @@ import { documentError } from '../errors.js';
 import { isRecord } from '../load/json.js';
 import { BYTES_KEYWORD } from '../model/avro.js';
 import type { ApiModel, JsonSchema } from '../model/types.js';
+import { listLayout } from '../view/prettier-form.js';
 import type { GeneratedFile, Generator } from './contract.js';
 
 const SCHEMA_ID = 'codegen-schemas.json';
@@ -43,12 +44,19 @@ export const validatorsGenerator: Generator = {
         ...view,
         payloadValidators: payloadTypes.map((type) => ({ type, name: `validate${type}` })),
         coercingValidators: textTypes.map((type) => ({ type, name: `validate${type}` })),
-        typeImports: [...new Set([...payloadTypes, ...textTypes])],
+        typeImports: typeImports([...new Set([...payloadTypes, ...textTypes])]),
       }),
+      prettierForm: renderer.isBuiltIn('core/validators.ts.hbs'),
     });
     return files;
   },
 };
+
+/** The `import type { ... } from './types.js';` line(s), laid out as prettier prints them; empty without types. */
+function typeImports(names: string[]): string {
+  if (names.length === 0) return '';
+  return listLayout('', { open: 'import type {', items: names, close: "} from './types.js';", padded: true, trailingComma: true });
+}
 
 function compiledModule(model: ApiModel, typeNames: string[], coerce: boolean, headerComment: string): string {
   const header = `/**\n * ${headerComment}\n */\n// @ts-nocheck -- ajv standalone output, typed by validators.ts; emitted as ajv writes it (not formatted).\n/* eslint-disable */\n`;

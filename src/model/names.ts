@@ -151,6 +151,20 @@ export function stringLiteral(text: string): string {
 }
 
 /**
+ * The same literal as prettier prints it in the generated code's style (`singleQuote`): single
+ * quotes unless the text holds more single than double quotes, and no escaped quote that the
+ * chosen quotes do not need. Code laid out in the view (src/view/prettier-form.ts) uses it.
+ */
+export function codeStringLiteral(text: string): string {
+  const literal = stringLiteral(text);
+  const singles = text.split("'").length - 1;
+  const doubles = text.split('"').length - 1;
+  if (singles > doubles) return literal;
+  const body = literal.slice(1, -1).replace(/\\(.)|'/g, (match, escaped: string | undefined) => (escaped === '"' ? '"' : escaped === undefined ? "\\'" : match));
+  return `'${body}'`;
+}
+
+/**
  * A schema's `description` as json-schema-to-typescript will put it in a block comment of types.ts:
  * it can neither close nor open a comment (`*\/`, `/\*`), hide characters, or carry a compiler
  * directive. The description is documentation only (no validation keyword), so the text may change.
@@ -177,6 +191,8 @@ export function commentText(text: string | undefined): string {
     .split('\n')
     .map((line) => line.trimEnd())
     .join('\n * ')
+    // An empty line of the text is ` *` with no trailing space, as prettier prints it.
+    .replace(/\n \* (?=\n)/g, '\n *')
     .trim();
 }
 

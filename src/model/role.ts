@@ -11,7 +11,7 @@ const LEADING_VERB = /^(send|receive|publish|subscribe)(?=[A-Z0-9])/;
  * sends, a client receives, and what it receives, a client sends (requests it answers, a client
  * makes). Operation names that start with the application's verb (`receiveOrder`) lose it, so the
  * client's methods read `publishOrder`, not `publishReceiveOrder`; a name that would then clash
- * keeps its verb (as does one that would become reserved).
+ * keeps its verb (as does one that would become reserved, or start with a digit: `publish0`).
  */
 export function asSeenBy(model: ApiModel, role: Role): ApiModel {
   if (role === 'application') return model;
@@ -19,7 +19,7 @@ export function asSeenBy(model: ApiModel, role: Role): ApiModel {
   const operations = model.operations.map((operation): OperationModel => {
     const action = operation.action === 'send' ? 'receive' : 'send';
     const stripped = lowerFirst(operation.name.replace(LEADING_VERB, ''));
-    const keepsVerb = stripped === operation.name || taken.has(stripped.toLowerCase()) || isReservedName(stripped) || /^validate[A-Z0-9_]/.test(stripped);
+    const keepsVerb = stripped === operation.name || /^[0-9]/.test(stripped) || taken.has(stripped.toLowerCase()) || isReservedName(stripped) || /^validate[A-Z0-9_]/.test(stripped);
     const name = keepsVerb ? operation.name : stripped;
     taken.add(name.toLowerCase());
     return { ...operation, action, name };

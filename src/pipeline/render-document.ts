@@ -33,6 +33,19 @@ export async function renderDocument(
   options: RenderOptions,
   timer: StageTimer,
 ): Promise<{ files: GeneratedFile[]; model: ApiModel; diagnostics: Diagnostic[] }> {
+  const { rendered, model, diagnostics } = await renderUnformatted(set, options, timer);
+  const files = await formatFiles(rendered, options.cache);
+  timer.lap('format');
+  files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  return { files, model, diagnostics };
+}
+
+/** validate → model → render: the generators' files as they come, before the format stage. */
+export async function renderUnformatted(
+  set: DocumentSet,
+  options: Omit<RenderOptions, 'cache'>,
+  timer: StageTimer,
+): Promise<{ rendered: GeneratedFile[]; model: ApiModel; diagnostics: Diagnostic[] }> {
   const renderer = createRenderer(options.templatesDir);
   const targetGenerators = await Promise.all(options.targets.map(loadTarget));
   const validated = validateAndModel(set, timer);
@@ -50,8 +63,5 @@ export async function renderDocument(
     rendered.push(...(await generator.generate(context)));
     timer.lap(`generate:${generator.name}`);
   }
-  const files = await formatFiles(rendered, options.cache);
-  timer.lap('format');
-  files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-  return { files, model, diagnostics: validated.diagnostics };
+  return { rendered, model, diagnostics: validated.diagnostics };
 }

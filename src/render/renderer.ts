@@ -13,6 +13,11 @@ export interface Renderer {
   render(name: string, view: object): string;
   /** Template names under a folder of the template tree, e.g. `rabbitmq` → [`rabbitmq/client.ts.hbs`]. */
   list(folder: string): string[];
+  /**
+   * Whether `name` renders from built-in templates only (itself and the partials): only those are
+   * written in prettier's form, so only their output may skip prettier.
+   */
+  isBuiltIn(name: string): boolean;
 }
 
 /**
@@ -26,10 +31,12 @@ export function createRenderer(overrideDir?: string): Renderer {
   if (overrideDir && !existsSync(overrideDir)) {
     throw usageError('E_TEMPLATES_DIR', `template folder ${overrideDir} does not exist`);
   }
-  for (const file of existsSync(partialsDir) ? readdirSync(partialsDir).sort() : []) {
+  const partials = existsSync(partialsDir) ? readdirSync(partialsDir).sort() : [];
+  for (const file of partials) {
     const name = file.replace(/\.hbs$/, '');
     handlebars.registerPartial(name, compileTemplate(handlebars, readTemplate(`partials/${file}`, overrideDir)));
   }
+  const partialsBuiltIn = partials.every((file) => overridingFile(`partials/${file}`, overrideDir) === undefined);
   handlebars.registerHelper('eq', (a: unknown, b: unknown) => a === b);
 
   return {
@@ -45,6 +52,9 @@ export function createRenderer(overrideDir?: string): Renderer {
         throw new Error(`template ${name}: ${(error as Error).message}`);
       }
     },
+    isBuiltIn(name) {
+      return partialsBuiltIn && overridingFile(name, overrideDir) === undefined;
+    },
     list(folder) {
       const dir = path.join(BUILTIN_TEMPLATES_DIR, folder);
       return walk(dir).map((file) => path.posix.join(folder, file));
@@ -53,12 +63,13 @@ export function createRenderer(overrideDir?: string): Renderer {
 }
 
 function readTemplate(name: string, overrideDir: string | undefined): string {
-  if (overrideDir) {
-    for (const candidate of [path.join(overrideDir, name), path.join(overrideDir, path.basename(name))]) {
-      if (existsSync(candidate)) return readFileSync(candidate, 'utf8');
-    }
-  }
-  return readFileSync(path.join(BUILTIN_TEMPLATES_DIR, name), 'utf8');
+  return readFileSync(overridingFile(name, overrideDir) ?? path.join(BUILTIN_TEMPLATES_DIR, name), 'utf8');
+}
+
+/** The user's template replacing a built-in one: same relative path, else same file name. */
+function overridingFile(name: string, overrideDir: string | undefined): string | undefined {
+  if (!overrideDir) return undefined;
+  return [path.join(overrideDir, name), path.join(overrideDir, path.basename(name))].find((candidate) => existsSync(candidate));
 }
 
 function walk(dir: string, prefix = ''): string[] {

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { asSeenBy } from '../../src/model/role.js';
 import { loadValidatedDocument } from '../../src/pipeline/document.js';
 import type { ApiModel } from '../../src/model/types.js';
 import { FIXTURES } from '../helpers/codegen.js';
@@ -47,5 +48,12 @@ describe('the intermediate model', () => {
     expect(new Set(withRegion.map((c) => c.parametersTypeName))).toEqual(new Set(['RegionParameters']));
     // Recursion stays a reference, so the type is finite.
     expect(JSON.stringify(first.schemas.Note)).toContain('#/definitions/Note');
+  });
+});
+
+describe('the model seen by a client', () => {
+  it('keeps the verb of an operation name that would otherwise start with a digit (no identifier)', () => {
+    const model = { operations: [{ name: 'publish0', action: 'send' }, { name: 'receiveOrder', action: 'receive' }] } as unknown as ApiModel;
+    expect(asSeenBy(model, 'client').operations.map((o) => o.name)).toEqual(['publish0', 'order']);
   });
 });
