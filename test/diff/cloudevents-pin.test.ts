@@ -31,15 +31,17 @@ async function eventType(extension: string): Promise<string | undefined> {
   const file = path.join(freshDir('cloudevents-pin'), 'asyncapi.yaml');
   writeFileSync(file, document(extension));
   const { model } = await loadValidatedDocument(file);
-  return buildCoreView(model, '0.0.0').messages.find((m) => m.id === 'OrderSubmitted')?.eventTypeLiteral;
+  const literal = buildCoreView(model, '0.0.0').messages.find((m) => m.id === 'OrderSubmitted')?.eventTypeLiteral;
+  // The view writes a TypeScript string literal (in prettier's quoting); what matters is its value.
+  return literal === undefined ? undefined : (new Function(`return ${literal};`)() as string);
 }
 
 describe('the CloudEvents type the generator puts on the wire', () => {
   it('is the message name by default', async () => {
-    expect(await eventType('')).toBe(JSON.stringify('order.submitted'));
+    expect(await eventType('')).toBe('order.submitted');
   });
 
   it('is the x-cloudevents-type pin when there is one (what diff assumes for a harmless rename)', async () => {
-    expect(await eventType('      x-cloudevents-type: order.placed\n')).toBe(JSON.stringify('order.placed'));
+    expect(await eventType('      x-cloudevents-type: order.placed\n')).toBe('order.placed');
   });
 });
