@@ -74,16 +74,7 @@ export class NatsTransport {
     const subjects = new Subjects(settings.subjectPrefix, settings.deadLetterPrefix);
     const closing = this.lifecycle.signal;
     const topology = new JetStreamTopology(connection, settings, subjects, options.stream, closing, logger);
-    const publisher = new NatsPublisher(
-      connection,
-      js,
-      settings,
-      subjects,
-      topology,
-      this.inFlight,
-      closing,
-      logger,
-    );
+    const publisher = new NatsPublisher(connection, js, settings, subjects, topology, this.inFlight, closing, logger);
     this.parts = { connection, js, settings, subjects, topology, publisher, telemetry, logger };
     this.requester = new Requester(connection, settings, subjects, publisher, this.inFlight);
     void link.watch(logger, this.lifecycle);
