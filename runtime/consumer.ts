@@ -39,6 +39,11 @@ export interface InboundEvent {
   headers: Record<string, unknown>;
   /** 1 on the first delivery; counted by the broker where it counts. */
   deliveryAttempt: number;
+  /**
+   * The broker delivers this event no more after this delivery (JetStream: `max_deliver` reached), so
+   * handing it back unhandled would lose it: the pipeline then waits for a copy held elsewhere instead.
+   */
+  lastDelivery?: boolean;
 }
 
 /** What a generated consumer knows about the messages of its operation. */
@@ -231,12 +236,16 @@ export class ConsumerPipeline<T, H> {
     }
     const id = decoded.value.envelope.id;
     const traceId = span?.traceId ?? traceIdOf(decoded.value.envelope.traceparent);
+    // On the last delivery nothing may be handed back: this delivery waits for the copy held here or by
+    // another consumer to be settled, as in-process brokers always do.
+    const lastDelivery = retryMode === 'redelivery' && event.lastDelivery === true;
     // A copy of an event still being handled here is given back for later, not acknowledged: where the
     // broker redelivers the very same message (JetStream), acknowledging the copy would settle the original,
     // and the event would be lost if its handler then failed.
-    if (this.inFlightIds.has(id) && retryMode === 'redelivery') {
+    if (this.inFlightIds.has(id) && retryMode === 'redelivery' && !lastDelivery) {
       return { action: 'retry', delayMs: backoffDelay(this.policy, 1), error: 'the same event is being handled' };
     }
+    if (lastDelivery && !(await this.settledHere(id, signal))) return this.unsettled(id, event, span, traceId);
     if (this.inFlightIds.has(id)) return this.duplicate(id, span, traceId);
     // Taken before the first await: a copy delivered while the store is being asked (consumers that handle
     // several events at once) must see this one in flight, or both would run the handler.
@@ -244,7 +253,8 @@ export class ConsumerPipeline<T, H> {
     let claimed = false;
     let handled = false;
     try {
-      const claiming = this.gate ? this.claim(id, retryMode, signal) : 'claimed';
+      const waitWhileBusy = retryMode === 'in-process' || lastDelivery;
+      const claiming = this.gate ? this.claim(id, waitWhileBusy, signal) : 'claimed';
       const claim = typeof claiming === 'string' ? claiming : await claiming;
       if (claim === 'done') return this.duplicate(id, span, traceId);
       // Redelivered once the other consumer's claim is settled or expired: every redelivery counts against the
@@ -252,7 +262,7 @@ export class ConsumerPipeline<T, H> {
       if (claim === 'busy') {
         return { action: 'retry', delayMs: this.gate!.leaseMs, error: 'another consumer is handling it' };
       }
-      if (claim === 'gave-up') return { action: 'requeue' };
+      if (claim === 'gave-up') return lastDelivery ? this.unsettled(id, event, span, traceId) : { action: 'requeue' };
       claimed = true;
       for (let attempt = event.deliveryAttempt; ; attempt++) {
         try {
@@ -262,7 +272,8 @@ export class ConsumerPipeline<T, H> {
           if (settled) await settled;
           return { action: 'ack', duplicate: false };
         } catch (error) {
-          if (attempt >= this.policy.maxAttempts)
+          // The last delivery is the last attempt, whatever the policy says: a redelivery would never come.
+          if (attempt >= this.policy.maxAttempts || lastDelivery)
             return this.deadLetter(id, 'handler-failed', errorMessage(error), attempt, span, traceId, error);
           const delayMs = backoffDelay(this.policy, attempt);
           this.hooks.onRetry?.({ id, attempt, delayMs, error });
@@ -285,32 +296,51 @@ export class ConsumerPipeline<T, H> {
 
   /**
    * Claims the id in the store. A copy being handled by another consumer ('busy') is handed back to a
-   * redelivering broker (to come back after a lease); in-process brokers (which cannot put one message aside) wait here until
-   * the other consumer commits, releases or its lease runs out, or until shutdown ('gave-up').
+   * redelivering broker (to come back after a lease), unless `waitWhileBusy`: in-process brokers (which
+   * cannot put one message aside) and a last delivery wait here until the other consumer commits,
+   * releases or its lease runs out (an expired claim is free), or until shutdown ('gave-up').
    * A store that answers synchronously is answered without a promise.
    */
   private claim(
     id: string,
-    retryMode: 'in-process' | 'redelivery',
+    waitWhileBusy: boolean,
     signal: AbortSignal,
   ): ClaimResult | 'gave-up' | Promise<ClaimResult | 'gave-up'> {
     const first = this.gate!.begin(id);
-    if (typeof first === 'string' && (first !== 'busy' || retryMode === 'redelivery')) return first;
-    return this.claimWhenFree(id, retryMode, signal, first);
+    if (typeof first === 'string' && (first !== 'busy' || !waitWhileBusy)) return first;
+    return this.claimWhenFree(id, waitWhileBusy, signal, first);
   }
 
   private async claimWhenFree(
     id: string,
-    retryMode: 'in-process' | 'redelivery',
+    waitWhileBusy: boolean,
     signal: AbortSignal,
     first: ClaimResult | Promise<ClaimResult>,
   ): Promise<ClaimResult | 'gave-up'> {
     let claim = await first;
-    for (let attempt = 1; claim === 'busy' && retryMode === 'in-process'; attempt++) {
+    for (let attempt = 1; claim === 'busy' && waitWhileBusy; attempt++) {
       if (!(await sleep(backoffDelay(this.policy, Math.min(attempt, 4)), signal))) return 'gave-up';
       claim = await this.gate!.begin(id);
     }
     return claim;
+  }
+
+  /** Waits until no copy of the event is handled in this process; false when shutdown came first. */
+  private async settledHere(id: string, signal: AbortSignal): Promise<boolean> {
+    for (let attempt = 1; this.inFlightIds.has(id); attempt++) {
+      if (!(await sleep(backoffDelay(this.policy, Math.min(attempt, 4)), signal))) return false;
+    }
+    return true;
+  }
+
+  /**
+   * A last delivery that shutdown interrupted while another copy was being handled: neither acknowledged
+   * (the other copy may fail) nor handed back (the broker would not deliver it again), but dead-lettered.
+   * Redriving it is safe: if the other copy was handled, the store skips it as a duplicate.
+   */
+  private unsettled(id: string, event: InboundEvent, span?: ProcessSpan, traceId?: string): Outcome {
+    const error = 'shut down on the last delivery while another consumer held the event';
+    return this.deadLetter(id, 'claim-unsettled', error, event.deliveryAttempt, span, traceId);
   }
 
   /** Commits (handled) or releases the claim. A store that fails here is logged, not retried: the event

@@ -11,6 +11,11 @@ export type DeadLetterReason =
   /** A Kafka record key that the document's key binding does not allow (or a required key left out). */
   | 'invalid-key'
   | 'handler-failed'
+  /**
+   * The last delivery the broker allows (JetStream `max_deliver`) met another copy being handled, and the
+   * consumer shut down before that copy was settled: kept here rather than lost; redriving it is safe.
+   */
+  | 'claim-unsettled'
   /** The concrete address (subject, routing key) does not match the channel or its parameters are invalid. */
   | 'invalid-address'
   /** An Avro message without the schema registry wire format (magic byte 0, 4-byte schema id). */

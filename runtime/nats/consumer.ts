@@ -352,6 +352,8 @@ export class JetStreamConsumer<T, H, P> extends ConsumerBase<T, H, P, JsMsg> {
   private ticker?: ReturnType<typeof setInterval>;
   private readonly ackWaitMs: number;
   private readonly atMostOnce: boolean;
+  /** The durable consumer's `max_deliver` as the server has it (the consumer may predate this client); 0: no limit. */
+  private maxDeliver = 0;
 
   constructor(
     parts: ConsumerParts,
@@ -376,6 +378,7 @@ export class JetStreamConsumer<T, H, P> extends ConsumerBase<T, H, P, JsMsg> {
     const consumer = await topology.request(`look up consumer ${durable} on ${stream}`, () =>
       this.parts.js.consumers.get(stream, durable),
     );
+    this.maxDeliver = Math.max(0, (await consumer.info(true)).config.max_deliver ?? 0);
     // Short pulls: a pull whose consumer leader died (a cluster node lost) is replaced after two missed
     // heartbeats (half the expiry each), so the consumer resumes in seconds, not after the library's 30 s.
     this.messages = await consumer.consume({
@@ -406,7 +409,9 @@ export class JetStreamConsumer<T, H, P> extends ConsumerBase<T, H, P, JsMsg> {
     this.active.set(message, Date.now());
     try {
       if (this.atMostOnce) message.ack();
-      const inbound = { body: message.data, headers, deliveryAttempt: message.info.deliveryCount };
+      const deliveryAttempt = message.info.deliveryCount;
+      const lastDelivery = this.maxDeliver > 0 && deliveryAttempt >= this.maxDeliver;
+      const inbound = { body: message.data, headers, deliveryAttempt, lastDelivery };
       const outcome = await this.run(
         inbound,
         parameters,

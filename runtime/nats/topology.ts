@@ -9,7 +9,7 @@ import {
   type JetStreamManager,
   type StreamConfig,
 } from '@nats-io/jetstream';
-import { errorMessage } from '../errors.js';
+import { ClientClosedError, errorMessage } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { retrying, retryPolicy } from '../retry.js';
 import { apiCode, CONSUMER_EXISTS, isTransientRequest, STREAM_NOT_FOUND, SUBJECTS_OVERLAP } from './failures.js';
@@ -40,6 +40,8 @@ export class JetStreamTopology {
     private readonly subjects: Subjects,
     /** Extra configuration of the streams the client creates. */
     private readonly streamConfig: Partial<StreamConfig> | undefined,
+    /** Aborted when the client closes: a request waiting to be retried gives up at once. */
+    private readonly closing: AbortSignal,
     private readonly logger: Logger,
   ) {}
 
@@ -109,6 +111,7 @@ export class JetStreamTopology {
   /**
    * Runs a JetStream API request, again (with `topologyRetry`) when it timed out or met a leader election:
    * on a cluster, a stream whose leader node was lost answers nothing for the seconds of the election.
+   * Once the client is closing, the wait ends and the request rejects with `ClientClosedError`.
    */
   request<R>(what: string, run: () => Promise<R>): Promise<R> {
     return retrying(run, {
@@ -119,6 +122,8 @@ export class JetStreamTopology {
           { request: what, attempt, delayMs, err: errorMessage(error) },
           'JetStream request failed; retrying',
         ),
+      signal: this.closing,
+      aborted: () => new ClientClosedError(),
     });
   }
 

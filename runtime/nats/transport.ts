@@ -6,6 +6,7 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { jetstream } from '@nats-io/jetstream';
 import { randomUUID } from 'node:crypto';
 import { InFlight } from '../consumer.js';
+import { ClientClosedError } from '../errors.js';
 import { deadLettersOf, type DeadLetters } from '../dead-letters.js';
 import { Lifecycle, shutdownGracefully } from '../lifecycle.js';
 import { silentLogger } from '../logger.js';
@@ -51,7 +52,7 @@ export class NatsTransport {
   private readonly parts: ConsumerParts;
   private readonly requester: Requester;
   private readonly subscriptions = new Set<AnyConsumer>();
-  /** Publishes and requests in progress. */
+  /** Publishes, requests and consumer starts in progress. */
   private readonly inFlight = new InFlight();
   private readonly lifecycle = new Lifecycle();
 
@@ -71,17 +72,9 @@ export class NatsTransport {
     const connection = link.nats;
     const js = jetstream(connection);
     const subjects = new Subjects(settings.subjectPrefix, settings.deadLetterPrefix);
-    const topology = new JetStreamTopology(connection, settings, subjects, options.stream, logger);
-    const publisher = new NatsPublisher(
-      connection,
-      js,
-      settings,
-      subjects,
-      topology,
-      this.inFlight,
-      this.lifecycle.signal,
-      logger,
-    );
+    const closing = this.lifecycle.signal;
+    const topology = new JetStreamTopology(connection, settings, subjects, options.stream, closing, logger);
+    const publisher = new NatsPublisher(connection, js, settings, subjects, topology, this.inFlight, closing, logger);
     this.parts = { connection, js, settings, subjects, topology, publisher, telemetry, logger };
     this.requester = new Requester(connection, settings, subjects, publisher, this.inFlight);
     void link.watch(logger, this.lifecycle);
@@ -232,7 +225,13 @@ export class NatsTransport {
 
   /** Starts a consumer and keeps it until it stops, so that `close()` can stop it and wait for it. */
   private async start<T, H, P, M extends Received>(consumer: ConsumerBase<T, H, P, M>): Promise<NatsSubscription> {
-    await consumer.start();
+    // Tracked like a publish: `close()` waits for a start in progress (its retries end when closing begins).
+    await this.inFlight.track(consumer.start());
+    if (!this.lifecycle.isOpen) {
+      // Started while the client was closing: too late for `close()` to stop it, so it stops here.
+      await consumer.close();
+      throw new ClientClosedError();
+    }
     const tracked = consumer as unknown as AnyConsumer;
     this.subscriptions.add(tracked);
     void consumer.closed.then(() => this.subscriptions.delete(tracked));

@@ -177,6 +177,35 @@ describe('NATS target: resilience (JetStream mode)', () => {
     }
   });
 
+  it('close() ends the retries of a consumer being started: onX() rejects with ClientClosedError, nothing retried after', async () => {
+    // A server without JetStream: every JetStream API request meets "no responders", which onX() retries (topologyRetry).
+    const port = await freePort();
+    const server = spawn('nats-server', ['-a', '127.0.0.1', '-p', String(port)], { stdio: 'ignore' });
+    await waitFor(() => listening(port), 15_000, `nats-server on port ${port}`);
+    const events: string[] = [];
+    const logger = {
+      ...memoryLogger().logger,
+      warn: (_data: Record<string, unknown>, message?: string) => void events.push(`warn: ${message}`),
+    };
+    const client = await example.nats.createClient({ servers: [`127.0.0.1:${port}`], subjectPrefix: prefixFor('nats-close-retry'), logger });
+    try {
+      const starting = client.onOrderCreated(async () => undefined, { durable: 'close-retry' }).then(
+        () => events.push('onX resolved'),
+        (error: Error) => events.push(`onX rejected: ${error.name}`),
+      );
+      await waitFor(() => events.includes('warn: JetStream request failed; retrying'), 20_000, 'a retried JetStream request');
+      events.push('close called');
+      await client.close();
+      events.push('closed');
+      await starting;
+      // Without the closing signal the retries went on after close() (about 16 s of waits), logged each time.
+      expect(events.slice(events.indexOf('close called'))).toEqual(['close called', 'onX rejected: ClientClosedError', 'closed']);
+    } finally {
+      await client.close();
+      await stopServer(server, port);
+    }
+  });
+
   it('resumes after a client-side forced reconnect, and loses nothing', async () => {
     const prefix = prefixFor('nats-reconnect');
     // Events on the wire when a connection drops are redelivered after the ack wait; a publish whose

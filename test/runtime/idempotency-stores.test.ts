@@ -199,6 +199,56 @@ describe.each(backends)('the consumer pipeline with the $name store', (backend) 
     expect(runs).toBe(1);
   });
 
+  it('on the last delivery waits for the other instance instead of handing the copy back (JetStream max_deliver)', async () => {
+    const [first, second] = [pipelineOn(backend.store(), 3), pipelineOn(backend.store(), 3)];
+    const id = randomUUID();
+    let runs = 0;
+    const failFirst = async () => {
+      await sleep(150);
+      if (++runs === 1) throw new Error('the claim holder failed');
+    };
+    const a = first.process(eventWithId(id), failFirst, 'redelivery', signal);
+    await sleep(30);
+    const b = second.process({ ...eventWithId(id, 4), lastDelivery: true }, failFirst, 'redelivery', signal);
+    expect((await a).action).toBe('retry');
+    expect(await b).toEqual({ action: 'ack', duplicate: false });
+    expect(runs).toBe(2);
+  });
+
+  it('on the last delivery waits for a copy handled in the same process, and its handler failing there is final', async () => {
+    const pipeline = pipelineOn(backend.store(), 3);
+    const id = randomUUID();
+    const attempts: number[] = [];
+    const alwaysFails = async (_event: unknown, attempt: number) => {
+      attempts.push(attempt);
+      await sleep(100);
+      throw new Error('fails');
+    };
+    const a = pipeline.process(eventWithId(id), alwaysFails, 'redelivery', signal);
+    const b = pipeline.process({ ...eventWithId(id, 2), lastDelivery: true }, alwaysFails, 'redelivery', signal);
+    expect((await a).action).toBe('retry');
+    // attempt 2 of 3, but no delivery comes after it: dead-lettered, not handed back
+    expect(await b).toMatchObject({ action: 'dead-letter', reason: 'handler-failed', attempts: 2 });
+    expect(attempts).toEqual([1, 2]);
+  });
+
+  it('dead-letters (claim-unsettled) a last delivery still waiting for another instance at shutdown', async () => {
+    const id = randomUUID();
+    expect(await backend.store().claim(id, 60_000)).toBe('claimed'); // held by another instance
+    const shutdown = new AbortController();
+    let runs = 0;
+    const waiting = pipelineOn(backend.store()).process(
+      { ...eventWithId(id, 2), lastDelivery: true },
+      async () => void runs++,
+      'redelivery',
+      shutdown.signal,
+    );
+    await sleep(50);
+    shutdown.abort();
+    expect(await waiting).toMatchObject({ action: 'dead-letter', reason: 'claim-unsettled', attempts: 2 });
+    expect(runs).toBe(0);
+  });
+
   it('retries, not skips, an event whose handler failed: the claim is released', async () => {
     const pipeline = pipelineOn(backend.store(), 3);
     const id = randomUUID();
