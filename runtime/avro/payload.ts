@@ -1,17 +1,16 @@
-import type {
-  EncodedPayload,
-  PayloadCodec,
-  PayloadCodecFactory,
-  PayloadDecodeResult,
-  SchemaRegistryOptions,
-} from '../codec.js';
+import type { EncodedPayload, PayloadCodec, PayloadCodecFactory, PayloadDecodeResult } from '../codec.js';
 import { EventValidationError } from '../errors.js';
 import { AvroError, AvroReadError, decodeAvro, encodeAvro, parseAvroSchema, type AvroType } from './codec.js';
-import { SchemaRegistryClient, SchemaRegistryError } from './registry.js';
-
-/** The Confluent wire format: magic byte 0, the schema id (4 bytes, big-endian), the Avro body. */
-const MAGIC_BYTE = 0;
-const HEADER_BYTES = 5;
+import type { SchemaRegistryClient } from '../schema-registry/client.js';
+import {
+  dataschemaOf,
+  frame,
+  HEADER_BYTES,
+  RegistryUnavailableError,
+  registryFor,
+  schemaIdOf,
+  writerSchemaText,
+} from '../schema-registry/wire.js';
 
 export const AVRO_CONTENT_TYPE = 'application/avro';
 
@@ -46,34 +45,20 @@ export class AvroPayloadCodec implements PayloadCodec {
     if (!this.registry) return { body, datacontenttype: AVRO_CONTENT_TYPE };
     const recordName = 'name' in this.type ? this.type.name : undefined;
     const id = await this.registry.idOf(this.registry.subject(topic, recordName), this.schema);
-    const framed = new Uint8Array(HEADER_BYTES + body.length);
-    framed[0] = MAGIC_BYTE;
-    new DataView(framed.buffer).setUint32(1, id, false);
-    framed.set(body, HEADER_BYTES);
-    return {
-      body: framed,
-      datacontenttype: AVRO_CONTENT_TYPE,
-      dataschema: `${this.registry.options.url.replace(/\/+$/, '')}/schemas/ids/${id}`,
-    };
+    return { body: frame(id, body), datacontenttype: AVRO_CONTENT_TYPE, dataschema: dataschemaOf(this.registry, id) };
   }
 
   async decode(body: Uint8Array): Promise<PayloadDecodeResult> {
     let writer = this.type;
     let content = body;
     if (this.registry) {
-      if (body.length < HEADER_BYTES || body[0] !== MAGIC_BYTE) {
-        return {
-          ok: false,
-          reason: 'not-schema-framed',
-          error: 'the body does not start with the schema registry wire format (magic byte 0 and a 4-byte schema id)',
-        };
-      }
-      const id = new DataView(body.buffer, body.byteOffset, body.byteLength).getUint32(1, false);
+      const framed = schemaIdOf(body);
+      if (!framed.ok) return framed;
       try {
-        writer = await this.writerSchema(id);
+        writer = await this.writerSchema(framed.id);
       } catch (error) {
         if (error instanceof RegistryUnavailableError) throw error;
-        return { ok: false, reason: 'unknown-schema', error: `writer schema ${id}: ${(error as Error).message}` };
+        return { ok: false, reason: 'unknown-schema', error: (error as Error).message };
       }
       content = body.subarray(HEADER_BYTES);
     }
@@ -90,36 +75,19 @@ export class AvroPayloadCodec implements PayloadCodec {
   private async writerSchema(id: number): Promise<AvroType> {
     const known = this.writers.get(id);
     if (known) return known;
-    let text: string;
+    const text = await writerSchemaText(this.registry!, id);
+    let parsed: AvroType;
     try {
-      text = await this.registry!.schemaById(id);
+      parsed = parseAvroSchema(text);
     } catch (error) {
-      if (error instanceof SchemaRegistryError && error.status === 404)
-        throw new Error('unknown to the schema registry');
-      throw new RegistryUnavailableError(error);
+      throw new Error(`writer schema ${id}: ${(error as Error).message}`);
     }
-    const parsed = parseAvroSchema(text);
     this.writers.set(id, parsed);
     return parsed;
   }
 }
 
-/** The registry did not answer: the event is not at fault, it is handled again later. */
-export class RegistryUnavailableError extends Error {
-  constructor(cause: unknown) {
-    super(`the schema registry is unavailable: ${(cause as Error)?.message ?? cause}`, { cause });
-    this.name = 'RegistryUnavailableError';
-  }
-}
-
-/** One registry client per registry settings object: every operation of a client shares its caches. */
-const registries = new WeakMap<SchemaRegistryOptions, SchemaRegistryClient>();
-
 /** The codec factory of a message with an Avro schema (what operations.ts declares). */
 export function avroCodec(schema: string): PayloadCodecFactory {
-  return (options) => {
-    let registry = options && registries.get(options);
-    if (options && !registry) registries.set(options, (registry = new SchemaRegistryClient(options)));
-    return new AvroPayloadCodec(schema, registry);
-  };
+  return (options) => new AvroPayloadCodec(schema, registryFor(options));
 }

@@ -6,6 +6,7 @@ import { isRecord } from '../load/json.js';
 import { DocumentReader, stringField, type Located } from '../load/reader.js';
 import { SchemaRegistry } from './schemas.js';
 import { avroSchemaOf, AvroTypes, isAvroFormat } from './avro.js';
+import { isProtobufFormat, MESSAGE_EXTENSION, ProtobufTypes } from './protobuf.js';
 import type {
   Action,
   ApiModel,
@@ -54,6 +55,7 @@ class ModelBuilder {
   private readonly typeNames = new UniqueNames();
   private readonly schemas: SchemaRegistry;
   private readonly avro: AvroTypes;
+  private readonly protobuf: ProtobufTypes;
   private readonly channelNames = new UniqueNames();
   private readonly operationNames = new UniqueNames();
   private readonly messageNames = new UniqueNames();
@@ -71,6 +73,7 @@ class ModelBuilder {
     this.reader = new DocumentReader(set);
     this.schemas = new SchemaRegistry(this.reader, this.typeNames);
     this.avro = new AvroTypes(this.schemas);
+    this.protobuf = new ProtobufTypes(this.schemas);
     const version = stringField(set.root.data, 'asyncapi') ?? '';
     this.major = Number(version.split('.')[0]);
   }
@@ -306,6 +309,7 @@ class ModelBuilder {
     const name = this.messageNames.claim(camelCase(id, 'message'));
     const payload = this.payloadNode(node, merged);
     const headersNode = this.traitAwareChild(node, 'headers');
+    const protobuf = payload.raw && isProtobufFormat(payload.schemaFormat) ? this.protobuf.addPayload(payload.raw.value, stringField(value, MESSAGE_EXTENSION), this.reader.origin(payload.raw)) : undefined;
     const model: MessageModel = {
       id,
       name,
@@ -318,7 +322,8 @@ class ModelBuilder {
       schemaFormat: payload.schemaFormat,
       ...(!payload.node && payload.raw ? { payloadRaw: payload.raw.value, payloadOrigin: this.reader.origin(payload.raw) } : {}),
       ...(payload.raw && isAvroFormat(payload.schemaFormat) ? { avroSchema: JSON.stringify(avroSchemaOf(payload.raw.value, `${pascalCase(name)}Payload`)) } : {}),
-      payloadTypeName: this.payloadType(payload, `${pascalCase(name)}Payload`, node),
+      ...(protobuf ? { protobufSchema: protobuf.schema } : {}),
+      payloadTypeName: protobuf?.typeName ?? this.payloadType(payload, `${pascalCase(name)}Payload`, node),
       headersTypeName: headersNode ? this.schemas.add(headersNode, `${pascalCase(name)}Headers`) : undefined,
       correlationId: this.correlationId(merged, node),
       examples: examplesOf(value.examples),
@@ -331,7 +336,7 @@ class ModelBuilder {
     return model;
   }
 
-  /** The payload's type: a JSON Schema as written, Avro turned into JSON Schema, anything else `unknown` ({}). */
+  /** The payload's type: a JSON Schema as written, Avro turned into JSON Schema (Protobuf: ProtobufTypes), anything else `unknown` ({}). */
   private payloadType(payload: { node?: Located; schemaFormat: string; raw?: Located }, suggested: string, message: Located): string {
     if (payload.node) return this.schemas.add(payload.node, suggested);
     if (payload.raw && isAvroFormat(payload.schemaFormat)) return this.avro.addPayload(payload.raw.value, suggested, this.reader.origin(payload.raw));

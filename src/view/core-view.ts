@@ -25,6 +25,8 @@ export interface CoreView {
   operations: OperationView[];
   /** Some message is Avro: operations.ts imports the Avro codec. */
   usesAvro: boolean;
+  /** Some message is Protobuf: operations.ts imports the Protobuf codec. */
+  usesProtobuf: boolean;
   /** All type names that `types.ts` exports, for the index. */
   typeNames: string[];
 }
@@ -43,8 +45,8 @@ export interface MessageView {
   /** CloudEvents `type` for this message (string literal). */
   eventTypeLiteral: string;
   contentTypeLiteral: string;
-  /** An Avro message's schema (JSON text) as a string literal. */
-  avroSchemaLiteral?: string;
+  /** A message that is not JSON on the wire: its schema language and the expression of its codec factory. */
+  payloadCodec?: { format: 'Avro' | 'Protobuf'; expression: string };
   comment: string;
   /** `$message.header#/x` → the header name holding the correlation id (literal), when the document says so. */
   correlationHeaderLiteral?: string;
@@ -169,6 +171,7 @@ export function buildCoreView(model: ApiModel, generatorVersion: string, { event
     channels: [...channels.values()],
     operations,
     usesAvro: model.messages.some((m) => m.avroSchema !== undefined),
+    usesProtobuf: model.messages.some((m) => m.protobufSchema !== undefined),
     typeNames: Object.keys(model.schemas),
   };
 }
@@ -195,7 +198,7 @@ function messageView(message: MessageModel, model: ApiModel): MessageView {
     headersRequired: message.headersTypeName !== undefined && hasRequiredFields(model.schemas, model.schemas[message.headersTypeName]),
     eventTypeLiteral: stringLiteral(eventType),
     contentTypeLiteral: stringLiteral(message.contentType || model.defaultContentType),
-    avroSchemaLiteral: message.avroSchema === undefined ? undefined : stringLiteral(message.avroSchema),
+    payloadCodec: payloadCodecOf(message),
     comment: commentText([message.title, message.summary, message.description].filter(Boolean).join('\n\n')),
     correlationHeaderLiteral: correlationHeader ? stringLiteral(correlationHeader.replace(/~1/g, '/').replace(/~0/g, '~')) : undefined,
   };
@@ -327,18 +330,25 @@ function validationExpressions(messages: MessageView[], channel: ChannelView | u
   };
 }
 
+function payloadCodecOf(message: MessageModel): MessageView['payloadCodec'] {
+  if (message.avroSchema !== undefined) return { format: 'Avro', expression: `avroCodec(${stringLiteral(message.avroSchema)})` };
+  if (message.protobufSchema !== undefined) return { format: 'Protobuf', expression: `protobufCodec(${stringLiteral(message.protobufSchema)})` };
+  return undefined;
+}
+
 /**
- * An operation of one Avro message encodes it with that message's schema. Several messages in one
- * operation would need the body to say which schema it is: without a registry it cannot, so such an
- * operation is refused (no half-working client).
+ * An operation of one Avro or Protobuf message encodes it with that message's schema. Several
+ * messages in one operation would need the body to say which schema it is: without a registry it
+ * cannot, so such an operation is refused (no half-working client).
  */
 function payloadCodecExpression(messages: MessageView[]): string | undefined {
-  const avro = messages.filter((m) => m.avroSchemaLiteral !== undefined);
-  if (avro.length === 0) return undefined;
+  const binary = messages.filter((m) => m.payloadCodec !== undefined);
+  if (binary.length === 0) return undefined;
   if (messages.length > 1) {
-    throw documentError('E_AVRO_SEVERAL_MESSAGES', `an operation sends or receives several messages and ${avro.map((m) => m.id).join(', ')} ${avro.length > 1 ? 'are' : 'is'} Avro: give each Avro message an operation (channel) of its own`);
+    const format = binary[0]!.payloadCodec!.format;
+    throw documentError(`E_${format.toUpperCase()}_SEVERAL_MESSAGES`, `an operation sends or receives several messages and ${binary.map((m) => m.id).join(', ')} ${binary.length > 1 ? 'are' : 'is'} ${format}: give each ${format} message an operation (channel) of its own`);
   }
-  return `avroCodec(${avro[0]!.avroSchemaLiteral})`;
+  return binary[0]!.payloadCodec!.expression;
 }
 
 function unionOf(types: string[]): string {
