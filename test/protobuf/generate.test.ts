@@ -4,6 +4,7 @@
 // its codec writes the bytes protobufjs (the reference here) reads and reads what protobufjs writes.
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import fc from 'fast-check';
 import protobuf from 'protobufjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { compileStrict, FIXTURES, freshDir, generateTo, importGenerated, runInProcess } from '../helpers/codegen.js';
@@ -165,6 +166,24 @@ describe('Protobuf payloads: the codec agrees with protobufjs', () => {
     expect(Buffer.from(ours).toString('hex')).toBe(Buffer.from(type.encode(type.fromObject(value)).finish()).toString('hex'));
   });
 
+  it('agrees with protobufjs on every integer type over random values, both ways', async () => {
+    const type = reference();
+    const int32 = fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 });
+    const uint32 = fc.integer({ min: 0, max: 2 ** 32 - 1 });
+    const int64 = fc.oneof(fc.maxSafeInteger(), fc.integer({ min: -1000, max: 1000 }));
+    const uint64 = fc.oneof(fc.maxSafeNat(), fc.nat(1000));
+    const numbers = fc.record({ amountCents: int64, balance: int64, ledger: int64, batch: uint64, views: uint64, delta: int32, items: uint32, offset: int32, shelf: uint32, priorities: fc.array(int32, { maxLength: 5 }), weightKg: fc.double({ noNaN: true }) });
+    await fc.assert(
+      fc.asyncProperty(numbers, async (changes) => {
+        const value = { ...orderPlaced(), ...changes };
+        const ours = (await codec().encode(value, 'order.placed', 'sendOrderPlaced')).body;
+        expect(plain(type.toObject(type.decode(ours), TO_OBJECT))).toEqual(value);
+        expect(await codec().decode(type.encode(type.fromObject(value)).finish())).toEqual({ ok: true, value });
+      }),
+      { numRuns: 300 },
+    );
+  });
+
   it('skips unknown fields and reads an unknown enum number as the default', async () => {
     const writer = new protobuf.Writer();
     writer.uint32((99 << 3) | 2).string('from a newer writer');
@@ -210,6 +229,42 @@ describe('Protobuf payloads: the codec agrees with protobufjs', () => {
     const error = await codec().encode({ ...orderPlaced(), amountCents: '12' }, 'order.placed', 'sendOrderPlaced').catch((e: unknown) => e);
     expect(error).toBeInstanceOf(generated.EventValidationError);
     expect(error.issues[0].pointer).toBe('/amountCents');
+  });
+});
+
+describe('Protobuf payloads: proto2, a message chosen by name', () => {
+  const PROTO2 = 'syntax = "proto2";\npackage legacy;\nmessage First { optional string a = 1; }\nmessage Reading {\n  required int32 sensor = 1;\n  optional string unit = 2 [default = "C"];\n  repeated sint32 samples = 3;\n  repeated int32 packed = 4 [packed = true];\n  enum Kind { HEAT = 1; COLD = 2; }\n  optional Kind kind = 5;\n}\n';
+  let generated2: any;
+  let out2: string;
+  beforeAll(async () => {
+    const dir = freshDir('protobuf-proto2');
+    const document = path.join(dir, 'asyncapi.json');
+    writeFileSync(document, JSON.stringify({
+      asyncapi: '3.0.0',
+      info: { title: 'proto2', version: '1.0.0' },
+      channels: { readings: { address: 'readings', messages: { reading: { 'x-protobuf-message': 'legacy.Reading', payload: { schemaFormat: 'application/vnd.google.protobuf;version=2', schema: PROTO2 } } } } },
+      operations: { sendReading: { action: 'send', channel: { $ref: '#/channels/readings' } } },
+    }));
+    out2 = await generateTo(document, ['kafka'], dir);
+    await compileStrict([out2], { emit: true });
+    generated2 = await importGenerated<any>(out2, 'index.js');
+  }, 180_000);
+
+  it('types required and optional fields as proto2 says, and round-trips with protobufjs', async () => {
+    const types = readFileSync(path.join(out2, 'types.ts'), 'utf8');
+    expect(types).toMatch(/export interface Reading \{\s*sensor: number;[^}]*unit\?: string;\s*samples: number\[\];\s*packed: number\[\];\s*kind\?: Kind;\s*\}/);
+    const type = protobuf.parse(PROTO2).root.lookupType('legacy.Reading');
+    const codec = generated2.operations.sendReading.payloadCodec(undefined);
+    const value = { sensor: -3, samples: [-1, 5], packed: [7, -8], kind: 'COLD' };
+    const body = (await codec.encode(value, 'readings', 'sendReading')).body;
+    expect(type.toObject(type.decode(body), { enums: String })).toEqual(value);
+    expect(await codec.decode(body)).toEqual({ ok: true, value });
+    // [packed = true] is written packed (protobufjs writes it unpacked; both are read).
+    expect(Buffer.from(body).toString('hex')).toContain('220b07f8ffffffffffffffff01');
+    expect(await codec.decode(type.encode(type.fromObject(value)).finish())).toEqual({ ok: true, value });
+    // The message indexes of the file's second message.
+    const literal = readFileSync(path.join(out2, 'operations.ts'), 'utf8').match(/protobufCodec\(\s*('.*')/)![1]!;
+    expect(JSON.parse(new Function(`return ${literal}`)() as string).messageIndexes).toEqual([1]);
   });
 });
 
