@@ -1,4 +1,10 @@
-import type { EncodedPayload, PayloadCodec, PayloadCodecFactory, PayloadDecodeResult } from '../codec.js';
+import type {
+  EncodedPayload,
+  PayloadCodec,
+  PayloadCodecFactory,
+  PayloadDecodeResult,
+  SchemaRegistryOptions,
+} from '../codec.js';
 import { EventValidationError } from '../errors.js';
 import type { SchemaRegistryClient } from '../schema-registry/client.js';
 import {
@@ -143,8 +149,19 @@ function messageIndexesLength(bytes: Uint8Array): number {
   return offset;
 }
 
-/** The codec factory of a message with a Protobuf schema (what operations.ts declares). */
+/**
+ * The codec factory of a message with a Protobuf schema (what operations.ts declares): one codec per
+ * registry settings object (and one without), so the descriptor is prepared once and ids are looked
+ * up once for every consumer and publisher of a client.
+ */
 export function protobufCodec(schema: string): PayloadCodecFactory {
   const parsed = JSON.parse(schema) as ProtobufMessageSchema;
-  return (options) => new ProtobufPayloadCodec(parsed, registryFor(options));
+  const byRegistry = new WeakMap<SchemaRegistryOptions, ProtobufPayloadCodec>();
+  let bare: ProtobufPayloadCodec | undefined;
+  return (options) => {
+    if (!options) return (bare ??= new ProtobufPayloadCodec(parsed));
+    let codec = byRegistry.get(options);
+    if (!codec) byRegistry.set(options, (codec = new ProtobufPayloadCodec(parsed, registryFor(options))));
+    return codec;
+  };
 }
