@@ -309,7 +309,7 @@ class ModelBuilder {
     const name = this.messageNames.claim(camelCase(id, 'message'));
     const payload = this.payloadNode(node, merged);
     const headersNode = this.traitAwareChild(node, 'headers');
-    const protobuf = payload.raw && isProtobufFormat(payload.schemaFormat) ? this.protobuf.addPayload(payload.raw.value, stringField(value, MESSAGE_EXTENSION), this.reader.origin(payload.raw)) : undefined;
+    const protobuf = payload.raw && isProtobufFormat(payload.schemaFormat) ? this.protobuf.addPayload(payload.raw.value, payload.schemaFormat, stringField(value, MESSAGE_EXTENSION), this.reader.origin(payload.raw)) : undefined;
     const model: MessageModel = {
       id,
       name,

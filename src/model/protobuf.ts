@@ -86,17 +86,18 @@ export class ProtobufTypes {
 
   constructor(private readonly schemas: SchemaRegistry) {}
 
-  addPayload(raw: unknown, messageName: string | undefined, origin: Origin): ProtobufPayload {
+  addPayload(raw: unknown, schemaFormat: string, messageName: string | undefined, origin: Origin): ProtobufPayload {
     if (typeof raw !== 'string') {
       throw documentError('E_PROTOBUF_SCHEMA', 'a Protobuf payload must be the .proto source: a string, or a $ref to a .proto file', origin);
     }
-    const file = parseProto(raw, origin);
+    const proto = withSyntax(raw, schemaFormat);
+    const file = parseProto(proto, origin);
     const message = payloadMessage(file, messageName, origin);
     const descriptor: ProtobufDescriptor = { message: message.fullName, messages: {}, enums: {} };
     collect(message, descriptor);
     const typeName = this.messageType(message, descriptor, origin);
     const messageIndexes = [file.indexOf(message)];
-    return { typeName, schema: JSON.stringify({ descriptor, proto: raw, messageIndexes }) };
+    return { typeName, schema: JSON.stringify({ descriptor, proto, messageIndexes }) };
   }
 
   private messageType(type: protobuf.Type, descriptor: ProtobufDescriptor, origin: Origin): string {
@@ -160,6 +161,16 @@ export class ProtobufTypes {
     if (resolved instanceof pb().Enum) return { $ref: `#/definitions/${this.enumType(resolved, origin)}` };
     return SCALARS[scalar] ?? {};
   }
+}
+
+/**
+ * A `.proto` without a `syntax` statement is proto2 to every parser; when the schemaFormat says
+ * `version=3`, the statement is put in front (on the first line, so error lines stay right), and
+ * that text is what is registered.
+ */
+function withSyntax(text: string, schemaFormat: string): string {
+  if (/^\s*(syntax|edition)\s*=/m.test(text) || !/;\s*version\s*=\s*3\b/i.test(schemaFormat)) return text;
+  return `syntax = "proto3"; ${text}`;
 }
 
 /** The file's top-level messages in order, every type they use resolved (the well-known types it imports included). */

@@ -280,6 +280,13 @@ describe('Protobuf payloads: bad documents', () => {
     return file;
   }
 
+  it('reads a .proto without a syntax statement as proto3 when the schemaFormat says version=3', async () => {
+    const outDir = freshDir('protobuf-no-syntax-out');
+    const result = await runInProcess(['generate', document({ payload: 'message Order { string id = 1; }' }), '--target', 'kafka', '--out', outDir]);
+    expect(result.code, result.stderr).toBe(0);
+    expect(readFileSync(path.join(outDir, 'types.ts'), 'utf8')).toMatch(/export interface Order \{\s*id: string;\s*\}/);
+  });
+
   it.each([
     ['a syntax error', { payload: 'syntax = "proto3"; message { }' }, 'E_PROTOBUF_SCHEMA'],
     ['an import of another file', { payload: 'syntax = "proto3"; import "other.proto"; message A { string a = 1; }' }, 'E_PROTOBUF_IMPORT'],
