@@ -2,7 +2,7 @@
 // Protobuf payloads become TypeScript types, validators and a run-time codec: the project's fixture
 // (a .proto reached by $ref, and an inline one) generates, compiles under --strict, validates, and
 // its codec writes the bytes protobufjs (the reference here) reads and reads what protobufjs writes.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import fc from 'fast-check';
 import protobuf from 'protobufjs';
@@ -280,6 +280,21 @@ describe('Protobuf payloads: bad documents', () => {
     return file;
   }
 
+  it('refuses an operation mixing a Protobuf message with another (E_PROTOBUF_SEVERAL_MESSAGES), nothing written', async () => {
+    const file = path.join(freshDir('protobuf-several'), 'asyncapi.json');
+    const protobufMessage = { name: 'A', schemaFormat: 'application/vnd.google.protobuf;version=3', payload: 'message A { string a = 1; }' };
+    writeFileSync(file, JSON.stringify({
+      asyncapi: '2.6.0',
+      info: { title: 'several', version: '1.0.0' },
+      channels: { c: { subscribe: { operationId: 'send', message: { oneOf: [protobufMessage, { name: 'B', payload: { type: 'string' } }] } } } },
+    }));
+    const outDir = freshDir('protobuf-several-out');
+    const result = await runInProcess(['generate', file, '--target', 'kafka', '--out', outDir]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('E_PROTOBUF_SEVERAL_MESSAGES');
+    expect(readdirSync(outDir)).toEqual([]);
+  });
+
   it('reads a .proto without a syntax statement as proto3 when the schemaFormat says version=3', async () => {
     const outDir = freshDir('protobuf-no-syntax-out');
     const result = await runInProcess(['generate', document({ payload: 'message Order { string id = 1; }' }), '--target', 'kafka', '--out', outDir]);
@@ -297,5 +312,6 @@ describe('Protobuf payloads: bad documents', () => {
     const result = await runInProcess(['generate', document(message), '--target', 'kafka', '--out', outDir]);
     expect(result.code).toBe(1);
     expect(result.stderr).toContain(code);
+    expect(readdirSync(outDir)).toEqual([]);
   });
 });
