@@ -14,9 +14,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { compileStrict, FIXTURES, freshDir, generateTo, importGenerated } from '../helpers/codegen.js';
 import { REGISTRY_URL, registryUp } from '../helpers/registry.js';
 import { waitFor } from '../kafka/support.js';
-import { ALL_AVRO_BROKERS, AVRO_BROKERS, rawAttributes, type AvroBroker } from './brokers.js';
+import { ALL_AVRO_BROKERS, AVRO_BROKERS, FAST_RETRY, rawAttributes, subjectId, withClients } from './brokers.js';
 
-const FAST_RETRY = { maxAttempts: 2, initialDelayMs: 10, maxDelayMs: 20 };
 const TARGETS = ['kafka', 'rabbitmq', 'nats', 'mqtt'];
 
 function user(n: number): Record<string, unknown> {
@@ -96,12 +95,6 @@ beforeAll(async () => {
   [accounts, v1, v2, incompatible] = await Promise.all(outs.map((out) => importGenerated<any>(out, 'index.js')));
 }, 300_000);
 
-async function subjectId(subject: string): Promise<number> {
-  const response = await fetch(`${REGISTRY_URL}/subjects/${encodeURIComponent(subject)}/versions/latest`);
-  expect(response.status, `subject ${subject}`).toBe(200);
-  return ((await response.json()) as { id: number }).id;
-}
-
 /** The Confluent wire format of `value` written with `schema` under registry id `id`. */
 function framed(id: number, schema: unknown, value: unknown): Buffer {
   const header = Buffer.alloc(5);
@@ -117,22 +110,6 @@ async function register(subject: string, schema: unknown): Promise<number> {
     body: JSON.stringify({ schema: JSON.stringify(avsc.Type.forSchema(schema as avsc.Schema).schema()) }),
   });
   return ((await response.json()) as { id: number }).id;
-}
-
-/** Runs `test` with generated clients on `broker`, closed and cleaned up after it. */
-async function withClients(broker: AvroBroker, label: string, test: (prefix: string, client: (root: any, extra?: Record<string, unknown>) => Promise<any>) => Promise<void>): Promise<void> {
-  const prefix = broker.prefix(label);
-  const clients: any[] = [];
-  try {
-    await test(prefix, async (root, extra = {}) => {
-      const client = await root[broker.target].createClient({ ...broker.clientOptions(prefix), ...extra });
-      clients.push(client);
-      return client;
-    });
-  } finally {
-    await Promise.allSettled(clients.map((client) => client.close()));
-    await broker.cleanUp(prefix).catch(() => undefined);
-  }
 }
 
 describe.each(ALL_AVRO_BROKERS)('Avro on $label with the schema registry', (broker) => {
