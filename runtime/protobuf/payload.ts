@@ -41,6 +41,10 @@ export class ProtobufPayloadCodec implements PayloadCodec {
   private readonly type: ProtobufType;
   private readonly indexes: Uint8Array;
   private readonly knownIds = new Map<number, Promise<string>>();
+  /** Ids the registry confirmed: later bodies with them are read without a promise. */
+  private readonly checkedIds = new Set<number>();
+  /** Schema ids by subject, once the registry gave them: later publishes frame their body without a promise. */
+  private readonly ids = new Map<string, number>();
 
   constructor(
     private readonly schema: ProtobufMessageSchema,
@@ -50,7 +54,7 @@ export class ProtobufPayloadCodec implements PayloadCodec {
     this.indexes = encodeMessageIndexes(schema.messageIndexes);
   }
 
-  async encode(payload: unknown, topic: string, operation: string): Promise<EncodedPayload> {
+  encode(payload: unknown, topic: string, operation: string): EncodedPayload | Promise<EncodedPayload> {
     let body: Uint8Array;
     try {
       body = encodeProtobuf(this.type, payload);
@@ -61,40 +65,49 @@ export class ProtobufPayloadCodec implements PayloadCodec {
         { pointer: error.pointer, rule: 'protobuf', message: error.reason },
       ]);
     }
-    if (!this.registry) return { body, datacontenttype: PROTOBUF_CONTENT_TYPE };
-    const subject = this.registry.subject(topic, this.schema.descriptor.message.replace(/^\./, ''));
-    const id = await this.registry.idOf(subject, this.schema.proto, 'PROTOBUF');
-    return {
-      body: frame(id, body, this.indexes),
-      datacontenttype: PROTOBUF_CONTENT_TYPE,
-      dataschema: dataschemaOf(this.registry, id),
-    };
+    const registry = this.registry;
+    if (!registry) return { body, datacontenttype: PROTOBUF_CONTENT_TYPE };
+    const subject = registry.subject(topic, this.schema.descriptor.message.replace(/^\./, ''));
+    const known = this.ids.get(subject);
+    if (known !== undefined) return this.framed(body, known, registry);
+    return registry.idOf(subject, this.schema.proto, 'PROTOBUF').then((id) => {
+      this.ids.set(subject, id);
+      return this.framed(body, id, registry);
+    });
   }
 
-  async decode(body: Uint8Array): Promise<PayloadDecodeResult> {
-    let content = body;
-    if (this.registry) {
-      const framed = schemaIdOf(body);
-      if (!framed.ok) return framed;
-      try {
-        await this.knownId(framed.id);
-      } catch (error) {
+  decode(body: Uint8Array): PayloadDecodeResult | Promise<PayloadDecodeResult> {
+    if (!this.registry) return read(this.type, body);
+    const header = schemaIdOf(body);
+    if (!header.ok) return header;
+    if (this.checkedIds.has(header.id)) return this.readFramed(body);
+    return this.knownId(header.id).then(
+      () => {
+        this.checkedIds.add(header.id);
+        return this.readFramed(body);
+      },
+      (error: unknown): PayloadDecodeResult => {
         if (error instanceof RegistryUnavailableError) throw error;
         return { ok: false, reason: 'unknown-schema', error: (error as Error).message };
-      }
-      try {
-        content = body.subarray(HEADER_BYTES + messageIndexesLength(body.subarray(HEADER_BYTES)));
-      } catch (error) {
-        if (error instanceof ProtobufReadError) return { ok: false, reason: 'not-protobuf', error: error.message };
-        throw error;
-      }
-    }
+      },
+    );
+  }
+
+  /** A framed body whose id the registry knows: past the header and the message indexes, the body. */
+  private readFramed(body: Uint8Array): PayloadDecodeResult {
+    let content: Uint8Array;
     try {
-      return { ok: true, value: decodeProtobuf(this.type, content) };
+      content = body.subarray(HEADER_BYTES + messageIndexesLength(body.subarray(HEADER_BYTES)));
     } catch (error) {
       if (error instanceof ProtobufReadError) return { ok: false, reason: 'not-protobuf', error: error.message };
       throw error;
     }
+    return read(this.type, content);
+  }
+
+  /** The Confluent wire format of a Protobuf body written with schema `id`, and the attributes that say so. */
+  private framed(body: Uint8Array, id: number, registry: SchemaRegistryClient): EncodedPayload {
+    return { body: frame(id, body, this.indexes), datacontenttype: PROTOBUF_CONTENT_TYPE, dataschema: dataschemaOf(registry, id) };
   }
 
   /** Asks the registry once per id (a failure is asked again with the next event). */
@@ -106,6 +119,16 @@ export class ProtobufPayloadCodec implements PayloadCodec {
       known.catch(() => this.knownIds.delete(id));
     }
     return known;
+  }
+}
+
+/** A Protobuf body read with the document's message; what cannot be read is `not-protobuf`. */
+function read(type: ProtobufType, content: Uint8Array): PayloadDecodeResult {
+  try {
+    return { ok: true, value: decodeProtobuf(type, content) };
+  } catch (error) {
+    if (error instanceof ProtobufReadError) return { ok: false, reason: 'not-protobuf', error: error.message };
+    throw error;
   }
 }
 
