@@ -226,7 +226,13 @@ describe('Protobuf payloads: the codec agrees with protobufjs', () => {
   });
 
   it('refuses a wrong value with EventValidationError even with validation off (the codec checks types)', async () => {
-    const error = await codec().encode({ ...orderPlaced(), amountCents: '12' }, 'order.placed', 'sendOrderPlaced').catch((e: unknown) => e);
+    // Thrown, not a rejected promise: like Avro's, the codec returns a promise only when it asks the registry.
+    let error: any;
+    try {
+      codec().encode({ ...orderPlaced(), amountCents: '12' }, 'order.placed', 'sendOrderPlaced');
+    } catch (thrown) {
+      error = thrown;
+    }
     expect(error).toBeInstanceOf(generated.EventValidationError);
     expect(error.issues[0].pointer).toBe('/amountCents');
   });
