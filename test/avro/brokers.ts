@@ -28,6 +28,38 @@ export async function subjectId(subject: string): Promise<number> {
   return ((await response.json()) as { id: number }).id;
 }
 
+/**
+ * The request/reply check both suites run: a document (`root`, title `exchange`) whose `askCheck` sends
+ * `{ id, photo: bytes }` and whose `answerCheck` replies `{ id, digest: bytes }`; both bodies travel as
+ * `contentType`, each under its own registry subject.
+ */
+export async function expectRequestReply(broker: AvroBroker, prefix: string, client: (root: any) => Promise<any>, root: any, exchange: string, contentType: string): Promise<void> {
+  const responder = await client(root);
+  const requester = await client(root);
+  const seen: any[] = [];
+  await responder.onAnswerCheck(async (payload: any, context: any) => {
+    seen.push(context.envelope);
+    return { id: payload.id, digest: Uint8Array.from(payload.photo, (byte: number) => 255 - byte) };
+  }, broker.subscribeOptions(prefix, 'answerCheck'));
+  const reply = await requester.requestAskCheck({ id: 'c1', photo: new Uint8Array([0, 1, 254]) });
+  expect(reply.payload).toEqual({ id: 'c1', digest: new Uint8Array([255, 254, 1]) });
+  expect(reply.envelope.datacontenttype).toBe(contentType);
+  const replyTopic = broker.replyRegistryTopic(prefix, exchange, 'checks', 'verdicts');
+  expect(reply.envelope.dataschema).toBe(`${REGISTRY_URL}/schemas/ids/${await subjectId(`${replyTopic}-value`)}`);
+  expect(seen[0].datacontenttype).toBe(contentType);
+  expect(seen[0].dataschema).toBe(`${REGISTRY_URL}/schemas/ids/${await subjectId(`${broker.registryTopic(prefix, exchange, 'checks')}-value`)}`);
+}
+
+/** The check both suites run on a refused publish: invalid-payload naming `pointer`, nothing registered under `address`'s subject. */
+export async function expectRefusedBeforeSend(broker: AvroBroker, prefix: string, root: any, publish: Promise<unknown>, pointer: string, exchange: string, address: string): Promise<void> {
+  const error: any = await publish.catch((e: unknown) => e);
+  expect(error).toBeInstanceOf(root.EventValidationError);
+  expect(error.reason).toBe('invalid-payload');
+  expect(error.issues.map((i: any) => i.pointer)).toContain(pointer);
+  const subject = `${broker.registryTopic(prefix, exchange, address)}-value`;
+  expect((await fetch(`${REGISTRY_URL}/subjects/${encodeURIComponent(subject)}/versions`)).status).toBe(404);
+}
+
 /** Runs `test` with generated clients on `broker`, closed and cleaned up after it. */
 export async function withClients(broker: AvroBroker, label: string, test: (prefix: string, client: (root: any, extra?: Record<string, unknown>) => Promise<any>) => Promise<void>): Promise<void> {
   const prefix = broker.prefix(label);

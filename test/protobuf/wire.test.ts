@@ -13,7 +13,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { compileStrict, freshDir, generateTo, importGenerated } from '../helpers/codegen.js';
 import { REGISTRY_URL, registryUp } from '../helpers/registry.js';
 import { waitFor } from '../kafka/support.js';
-import { ALL_AVRO_BROKERS, AVRO_BROKERS, FAST_RETRY, rawAttributes, subjectId, withClients } from '../avro/brokers.js';
+import { ALL_AVRO_BROKERS, AVRO_BROKERS, expectRefusedBeforeSend, expectRequestReply, FAST_RETRY, rawAttributes, subjectId, withClients } from '../avro/brokers.js';
 
 const TARGETS = ['kafka', 'rabbitmq', 'nats', 'mqtt'];
 /** The document's title: on RabbitMQ, its topic exchange. */
@@ -123,31 +123,11 @@ describe.each(ALL_AVRO_BROKERS)('Protobuf on $label with the schema registry', (
   it('refuses an invalid payload before sending (invalid-payload, the field named), nothing registered', () =>
     withClients(broker, 'pb-invalid', async (prefix, client) => {
       const producer = await client(orders);
-      const error = await producer.publishSendOrder({ ...order(1), quantity: 'many' }).catch((e: unknown) => e);
-      expect(error).toBeInstanceOf(orders.EventValidationError);
-      expect(error.reason).toBe('invalid-payload');
-      expect(error.issues.map((i: any) => i.pointer)).toContain('/quantity');
-      const subject = `${broker.registryTopic(prefix, TITLE, 'orders')}-value`;
-      expect((await fetch(`${REGISTRY_URL}/subjects/${encodeURIComponent(subject)}/versions`)).status).toBe(404);
+      await expectRefusedBeforeSend(broker, prefix, orders, producer.publishSendOrder({ ...order(1), quantity: 'many' }), '/quantity', TITLE, 'orders');
     }), 60_000);
 
   it('sends Protobuf request and reply bodies (bytes survive both ways), each with its own registry subject', () =>
-    withClients(broker, 'pb-rr', async (prefix, client) => {
-      const responder = await client(orders);
-      const requester = await client(orders);
-      const seen: any[] = [];
-      await responder.onAnswerCheck(async (payload: any, context: any) => {
-        seen.push(context.envelope);
-        return { id: payload.id, digest: Uint8Array.from(payload.photo, (byte: number) => 255 - byte) };
-      }, broker.subscribeOptions(prefix, 'answerCheck'));
-      const reply = await requester.requestAskCheck({ id: 'c1', photo: new Uint8Array([0, 1, 254]) });
-      expect(reply.payload).toEqual({ id: 'c1', digest: new Uint8Array([255, 254, 1]) });
-      expect(reply.envelope.datacontenttype).toBe('application/protobuf');
-      const replyTopic = broker.replyRegistryTopic(prefix, TITLE, 'checks', 'verdicts');
-      expect(reply.envelope.dataschema).toBe(`${REGISTRY_URL}/schemas/ids/${await subjectId(`${replyTopic}-value`)}`);
-      expect(seen[0].datacontenttype).toBe('application/protobuf');
-      expect(seen[0].dataschema).toBe(`${REGISTRY_URL}/schemas/ids/${await subjectId(`${broker.registryTopic(prefix, TITLE, 'checks')}-value`)}`);
-    }), 60_000);
+    withClients(broker, 'pb-rr', (prefix, client) => expectRequestReply(broker, prefix, client, orders, TITLE, 'application/protobuf')), 60_000);
 
   it('without a registry, sends and reads the bare Protobuf body (events and request/reply)', () =>
     withClients(broker, 'pb-bare', async (prefix, client) => {
