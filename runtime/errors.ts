@@ -18,12 +18,14 @@ export type DeadLetterReason =
   | 'claim-unsettled'
   /** The concrete address (subject, routing key) does not match the channel or its parameters are invalid. */
   | 'invalid-address'
-  /** An Avro message without the schema registry wire format (magic byte 0, 4-byte schema id). */
+  /** An Avro or Protobuf message without the schema registry wire format (magic byte 0, 4-byte schema id). */
   | 'not-schema-framed'
-  /** An Avro message whose writer schema id the registry does not know (or cannot be read as the reader's schema). */
+  /** An Avro or Protobuf message whose schema id the registry does not know (or, Avro, cannot be read as the reader's schema). */
   | 'unknown-schema'
   /** An Avro body that cannot be read: truncated, trailing bytes, or values the schema does not allow. */
-  | 'not-avro';
+  | 'not-avro'
+  /** A Protobuf body that cannot be read: truncated, an overlong varint, a wrong wire type, invalid UTF-8, a 64-bit integer past 2^53. */
+  | 'not-protobuf';
 
 /** A payload, header set or envelope that does not match the document. */
 export class EventValidationError extends Error {

@@ -1,17 +1,16 @@
-import type {
-  EncodedPayload,
-  PayloadCodec,
-  PayloadCodecFactory,
-  PayloadDecodeResult,
-  SchemaRegistryOptions,
-} from '../codec.js';
+import type { EncodedPayload, PayloadCodec, PayloadCodecFactory, PayloadDecodeResult } from '../codec.js';
 import { EventValidationError } from '../errors.js';
 import { AvroError, AvroReadError, decodeAvro, encodeAvro, parseAvroSchema, type AvroType } from './codec.js';
-import { SchemaRegistryClient, SchemaRegistryError } from './registry.js';
-
-/** The Confluent wire format: magic byte 0, the schema id (4 bytes, big-endian), the Avro body. */
-const MAGIC_BYTE = 0;
-const HEADER_BYTES = 5;
+import type { SchemaRegistryClient } from '../schema-registry/client.js';
+import {
+  codecPerRegistry,
+  dataschemaOf,
+  frame,
+  HEADER_BYTES,
+  RegistryUnavailableError,
+  schemaIdOf,
+  writerSchemaText,
+} from '../schema-registry/wire.js';
 
 export const AVRO_CONTENT_TYPE = 'application/avro';
 
@@ -58,37 +57,29 @@ export class AvroPayloadCodec implements PayloadCodec {
 
   decode(body: Uint8Array): PayloadDecodeResult | Promise<PayloadDecodeResult> {
     if (!this.registry) return read(this.type, this.type, body);
-    if (body.length < HEADER_BYTES || body[0] !== MAGIC_BYTE) {
-      return {
-        ok: false,
-        reason: 'not-schema-framed',
-        error: 'the body does not start with the schema registry wire format (magic byte 0 and a 4-byte schema id)',
-      };
-    }
-    const id = new DataView(body.buffer, body.byteOffset, body.byteLength).getUint32(1, false);
+    const header = schemaIdOf(body);
+    if (!header.ok) return header;
     const content = body.subarray(HEADER_BYTES);
-    const writer = this.writers.get(id);
+    const writer = this.writers.get(header.id);
     if (writer) return read(writer, this.type, content);
-    return this.writerSchema(id).then(
+    return this.writerSchema(header.id).then(
       (fetched) => read(fetched, this.type, content),
       (error: unknown): PayloadDecodeResult => {
         if (error instanceof RegistryUnavailableError) throw error;
-        return { ok: false, reason: 'unknown-schema', error: `writer schema ${id}: ${(error as Error).message}` };
+        return { ok: false, reason: 'unknown-schema', error: (error as Error).message };
       },
     );
   }
 
   /** The writer's schema by id, parsed once. A registry that cannot be reached is retried later, not dead-lettered. */
   private async writerSchema(id: number): Promise<AvroType> {
-    let text: string;
+    const text = await writerSchemaText(this.registry!, id);
+    let parsed: AvroType;
     try {
-      text = await this.registry!.schemaById(id);
+      parsed = parseAvroSchema(text);
     } catch (error) {
-      if (error instanceof SchemaRegistryError && error.status === 404)
-        throw new Error('unknown to the schema registry');
-      throw new RegistryUnavailableError(error);
+      throw new Error(`writer schema ${id}: ${(error as Error).message}`);
     }
-    const parsed = parseAvroSchema(text);
     this.writers.set(id, parsed);
     return parsed;
   }
@@ -96,15 +87,7 @@ export class AvroPayloadCodec implements PayloadCodec {
 
 /** The Confluent wire format of an Avro body written with schema `id`, and the attributes that say so. */
 function framed(body: Uint8Array, id: number, registry: SchemaRegistryClient): EncodedPayload {
-  const bytes = new Uint8Array(HEADER_BYTES + body.length);
-  bytes[0] = MAGIC_BYTE;
-  new DataView(bytes.buffer).setUint32(1, id, false);
-  bytes.set(body, HEADER_BYTES);
-  return {
-    body: bytes,
-    datacontenttype: AVRO_CONTENT_TYPE,
-    dataschema: `${registry.options.url.replace(/\/+$/, '')}/schemas/ids/${id}`,
-  };
+  return { body: frame(id, body), datacontenttype: AVRO_CONTENT_TYPE, dataschema: dataschemaOf(registry, id) };
 }
 
 /** An Avro body read with the writer's schema into the reader's; what cannot be read is `not-avro`. */
@@ -118,33 +101,11 @@ function read(writer: AvroType, reader: AvroType, content: Uint8Array): PayloadD
   }
 }
 
-/** The registry did not answer: the event is not at fault, it is handled again later. */
-export class RegistryUnavailableError extends Error {
-  constructor(cause: unknown) {
-    super(`the schema registry is unavailable: ${(cause as Error)?.message ?? cause}`, { cause });
-    this.name = 'RegistryUnavailableError';
-  }
-}
-
-/** One registry client per registry settings object: every operation of a client shares its caches. */
-const registries = new WeakMap<SchemaRegistryOptions, SchemaRegistryClient>();
-
 /**
  * The codec factory of a message with an Avro schema (what operations.ts declares): one codec per
  * registry settings object (and one without), so the schema is parsed once and writer schemas are
  * cached for every consumer, publisher and reply of a client.
  */
 export function avroCodec(schema: string): PayloadCodecFactory {
-  const byRegistry = new WeakMap<SchemaRegistryOptions, AvroPayloadCodec>();
-  let bare: AvroPayloadCodec | undefined;
-  return (options) => {
-    if (!options) return (bare ??= new AvroPayloadCodec(schema));
-    let codec = byRegistry.get(options);
-    if (!codec) {
-      let registry = registries.get(options);
-      if (!registry) registries.set(options, (registry = new SchemaRegistryClient(options)));
-      byRegistry.set(options, (codec = new AvroPayloadCodec(schema, registry)));
-    }
-    return codec;
-  };
+  return codecPerRegistry((registry) => new AvroPayloadCodec(schema, registry));
 }

@@ -36,7 +36,7 @@ export interface ConsumerHost {
   signal: AbortSignal;
   /** The handlers in progress, which close() waits for. */
   inFlight: InFlight;
-  /** Where Avro consumers read writer schemas by id. */
+  /** Where Avro and Protobuf consumers look schema ids up. */
   schemaRegistry?: SchemaRegistryOptions;
 }
 

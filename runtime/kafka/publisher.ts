@@ -148,7 +148,7 @@ export class KafkaPublisher {
     );
   }
 
-  /** Validates, builds the envelope and the Kafka record of one event (an Avro body may ask the schema registry first). */
+  /** Validates, builds the envelope and the Kafka record of one event (an Avro or Protobuf body may ask the schema registry first). */
   async prepare<T, H, P>(
     operation: KafkaOperation<T, H, P>,
     payload: T,

@@ -117,8 +117,9 @@ export interface NatsClientOptions {
   /** OpenTelemetry spans and metrics, on when @opentelemetry/api is installed; `{ enabled: false }` turns them off. */
   telemetry?: TelemetryOptions;
   /**
-   * The schema registry of Avro messages (Confluent REST API): bodies then carry the schema id in the
-   * Confluent wire format, as on Kafka (docs/schemas.md). Without one, Avro bodies are bare Avro binary.
+   * The schema registry of Avro and Protobuf messages (Confluent REST API): bodies then carry the
+   * schema id in the Confluent wire format, as on Kafka (docs/schemas.md). Without one, bodies are
+   * bare Avro or Protobuf binary.
    */
   schemaRegistry?: SchemaRegistryOptions;
 }

@@ -46,8 +46,9 @@ export interface ClientOptions {
   /** Exchange (direct) receiving dead letters, routed by queue name to `<queue>.dlq`. Default: `<serviceName>.dlx`. */
   deadLetterExchange?: string;
   /**
-   * The schema registry of Avro messages (Confluent REST API): bodies then carry the schema id in the
-   * Confluent wire format, as on Kafka (docs/schemas.md). Without one, Avro bodies are bare Avro binary.
+   * The schema registry of Avro and Protobuf messages (Confluent REST API): bodies then carry the
+   * schema id in the Confluent wire format, as on Kafka (docs/schemas.md). Without one, bodies are
+   * bare Avro or Protobuf binary.
    */
   schemaRegistry?: SchemaRegistryOptions;
   /** Header prefix of the CloudEvents attributes. Default `cloudEvents:`; both spellings are read. */

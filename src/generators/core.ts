@@ -1,4 +1,5 @@
 import { isAvroFormat } from '../model/avro.js';
+import { isProtobufFormat } from '../model/protobuf.js';
 import type { Generator } from './contract.js';
 
 /** The shared run-time every target builds on (`runtime/*.ts`): envelope, validation glue, consumer pipeline. */
@@ -6,8 +7,12 @@ export const runtimeGenerator: Generator = {
   name: 'runtime',
   generate(context) {
     const files = context.runtime.folder('', context.view);
-    // The Avro codec and the schema registry client ship only with documents that have Avro messages.
-    if (context.model.messages.some((m) => isAvroFormat(m.schemaFormat))) files.push(...context.runtime.folder('avro', context.view));
+    // Each codec ships only with documents that have its messages; the schema registry client with either.
+    const avro = context.model.messages.some((m) => isAvroFormat(m.schemaFormat));
+    const protobuf = context.model.messages.some((m) => isProtobufFormat(m.schemaFormat));
+    if (avro) files.push(...context.runtime.folder('avro', context.view));
+    if (protobuf) files.push(...context.runtime.folder('protobuf', context.view));
+    if (avro || protobuf) files.push(...context.runtime.folder('schema-registry', context.view));
     return files;
   },
 };

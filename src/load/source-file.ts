@@ -37,6 +37,7 @@ export function parseSourceText(id: string, displayPath: string, text: string): 
   if (text.trim() === '') {
     throw documentError('E_EMPTY_DOCUMENT', `${displayPath} is empty`, { file: displayPath, pointer: '', line: 1, column: 1 });
   }
+  if (/\.proto$/i.test(id)) return protoSourceFile(id, displayPath, text);
   const trimmed = text.trimStart();
   if (trimmed.startsWith('{') || trimmed.startsWith('[')) {
     let json: { data: unknown } | undefined;
@@ -105,6 +106,14 @@ function parseWithoutAliases(text: string): { data: unknown } | undefined {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * A `.proto` file reached by `$ref` (a Protobuf payload): its value is its text, as an inline
+ * Protobuf schema is a string; the model parses it (src/model/protobuf.ts).
+ */
+function protoSourceFile(id: string, displayPath: string, text: string): SourceFile {
+  return { id, displayPath, text, data: text, locate: (pointer) => (pointer === '' ? { line: 1, column: 1 } : undefined) };
 }
 
 function makeSourceFile(id: string, displayPath: string, text: string, data: unknown): SourceFile {

@@ -6,6 +6,7 @@ import { isRecord } from '../load/json.js';
 import { DocumentReader, stringField, type Located } from '../load/reader.js';
 import { SchemaRegistry } from './schemas.js';
 import { avroSchemaOf, AvroTypes, isAvroFormat } from './avro.js';
+import { isProtobufFormat, MESSAGE_EXTENSION, ProtobufTypes } from './protobuf.js';
 import type {
   Action,
   ApiModel,
@@ -54,6 +55,7 @@ class ModelBuilder {
   private readonly typeNames = new UniqueNames();
   private readonly schemas: SchemaRegistry;
   private readonly avro: AvroTypes;
+  private readonly protobuf: ProtobufTypes;
   private readonly channelNames = new UniqueNames();
   private readonly operationNames = new UniqueNames();
   private readonly messageNames = new UniqueNames();
@@ -73,6 +75,7 @@ class ModelBuilder {
     this.reader = new DocumentReader(set);
     this.schemas = new SchemaRegistry(this.reader, this.typeNames);
     this.avro = new AvroTypes(this.schemas);
+    this.protobuf = new ProtobufTypes(this.schemas);
     const version = stringField(set.root.data, 'asyncapi') ?? '';
     this.major = Number(version.split('.')[0]);
   }
@@ -88,7 +91,7 @@ class ModelBuilder {
     const components = this.reader.child(root, 'components');
     for (const [key, node] of this.reader.entries(components && this.reader.child(components, 'messages'))) this.message(node, key);
     this.checkSize(root);
-    this.checkAvroOperations();
+    this.checkBinaryOperations();
     return {
       asyncapiVersion: stringField(root.value, 'asyncapi') ?? '',
       info: {
@@ -119,19 +122,25 @@ class ModelBuilder {
   }
 
   /**
-   * An Avro body does not say which of several messages it is (without a registry it cannot), so an
-   * operation or reply with several messages of which one is Avro is refused, at its place in the file.
+   * An Avro or Protobuf body does not say which of several messages it is (without a registry it
+   * cannot), so an operation or reply with several messages of which one is binary is refused, at its
+   * place in the file (E_AVRO_SEVERAL_MESSAGES, E_PROTOBUF_SEVERAL_MESSAGES).
    */
-  private checkAvroOperations(): void {
-    const avro = new Set(this.messages.filter((m) => m.avroSchema !== undefined).map((m) => m.id));
+  private checkBinaryOperations(): void {
+    const formats = new Map<string, 'Avro' | 'Protobuf'>();
+    for (const m of this.messages) {
+      if (m.avroSchema !== undefined) formats.set(m.id, 'Avro');
+      else if (m.protobufSchema !== undefined) formats.set(m.id, 'Protobuf');
+    }
     for (const operation of this.operations) {
       for (const [part, what] of [[operation, 'operation'], [operation.reply, 'reply']] as const) {
         if (!part || part.messageIds.length < 2) continue;
-        const ids = part.messageIds.filter((id) => avro.has(id));
+        const ids = part.messageIds.filter((id) => formats.has(id));
         if (ids.length === 0) continue;
+        const format = formats.get(ids[0]!)!;
         throw documentError(
-          'E_AVRO_SEVERAL_MESSAGES',
-          `the ${what} of "${operation.id}" has ${part.messageIds.length} messages and ${ids.join(', ')} ${ids.length > 1 ? 'are' : 'is'} Avro: a body does not say which schema wrote it, so give each Avro message an operation (channel) of its own`,
+          `E_${format.toUpperCase()}_SEVERAL_MESSAGES`,
+          `the ${what} of "${operation.id}" has ${part.messageIds.length} messages and ${ids.join(', ')} ${ids.length > 1 ? 'are' : 'is'} ${format}: a body does not say which schema wrote it, so give each ${format} message an operation (channel) of its own`,
           this.reader.origin(this.nodes.get(part)!, true),
         );
       }
@@ -335,6 +344,7 @@ class ModelBuilder {
     const name = this.messageNames.claim(camelCase(id, 'message'));
     const payload = this.payloadNode(node, merged);
     const headersNode = this.traitAwareChild(node, 'headers');
+    const protobuf = payload.raw && isProtobufFormat(payload.schemaFormat) ? this.protobuf.addPayload(payload.raw.value, payload.schemaFormat, stringField(value, MESSAGE_EXTENSION), this.reader.origin(payload.raw)) : undefined;
     const model: MessageModel = {
       id,
       name,
@@ -347,7 +357,8 @@ class ModelBuilder {
       schemaFormat: payload.schemaFormat,
       ...(!payload.node && payload.raw ? { payloadRaw: payload.raw.value, payloadOrigin: this.reader.origin(payload.raw) } : {}),
       ...(payload.raw && isAvroFormat(payload.schemaFormat) ? { avroSchema: JSON.stringify(avroSchemaOf(payload.raw.value, `${pascalCase(name)}Payload`)) } : {}),
-      payloadTypeName: this.payloadType(payload, `${pascalCase(name)}Payload`, node),
+      ...(protobuf ? { protobufSchema: protobuf.schema } : {}),
+      payloadTypeName: protobuf?.typeName ?? this.payloadType(payload, `${pascalCase(name)}Payload`, node),
       headersTypeName: headersNode ? this.schemas.add(headersNode, `${pascalCase(name)}Headers`) : undefined,
       correlationId: this.correlationId(merged, node),
       examples: examplesOf(value.examples),
@@ -360,7 +371,7 @@ class ModelBuilder {
     return model;
   }
 
-  /** The payload's type: a JSON Schema as written, Avro turned into JSON Schema, anything else `unknown` ({}). */
+  /** The payload's type: a JSON Schema as written, Avro turned into JSON Schema (Protobuf: ProtobufTypes), anything else `unknown` ({}). */
   private payloadType(payload: { node?: Located; schemaFormat: string; raw?: Located }, suggested: string, message: Located): string {
     if (payload.node) return this.schemas.add(payload.node, suggested);
     if (payload.raw && isAvroFormat(payload.schemaFormat)) return this.avro.addPayload(payload.raw.value, suggested, this.reader.origin(payload.raw));

@@ -149,6 +149,8 @@ export interface MessageModel {
   payloadOrigin?: Origin;
   /** An Avro payload's schema as JSON text (what is registered and what the run-time codec reads). */
   avroSchema?: string;
+  /** A Protobuf payload's descriptor, `.proto` text and message indexes as JSON text (what the run-time codec reads). */
+  protobufSchema?: string;
   /** Type name in `schemas` for the headers, when the message defines headers. */
   headersTypeName?: string;
   correlationId?: CorrelationIdModel;

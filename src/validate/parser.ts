@@ -27,7 +27,9 @@ export async function parserDiagnostics(set: DocumentSet): Promise<Diagnostic[]>
       const file = set.files.get(id) ?? set.files.get(set.aliases.get(id) ?? '');
       // A refused or unreadable file is already reported (set.problems). The parser's own readers
       // would run after a throw and fetch it anyway, so it gets an empty document instead.
-      return file ? file.text : '{}';
+      if (!file) return '{}';
+      // A .proto file's value is its text (src/load): the parser gets that value, as a JSON string.
+      return typeof file.data === 'string' ? JSON.stringify(file.data) : file.text;
     },
   });
   const parser = new Parser({ __unstable: { resolver: { resolvers: ['file', 'http', 'https'].map(fromLoadedSet) } } } as never);

@@ -25,6 +25,8 @@ export interface CoreView {
   operations: OperationView[];
   /** Some message is Avro: operations.ts imports the Avro codec. */
   usesAvro: boolean;
+  /** Some message is Protobuf: operations.ts imports the Protobuf codec. */
+  usesProtobuf: boolean;
   /** All type names that `types.ts` exports, for the index. */
   typeNames: string[];
 }
@@ -43,8 +45,8 @@ export interface MessageView {
   /** CloudEvents `type` for this message (string literal). */
   eventTypeLiteral: string;
   contentTypeLiteral: string;
-  /** An Avro message's schema (JSON text) as a string literal. */
-  avroSchemaLiteral?: string;
+  /** A message that is not JSON on the wire: its schema language and the expression of its codec factory. */
+  payloadCodec?: { format: 'Avro' | 'Protobuf'; expression: string };
   comment: string;
   /** `$message.header#/x` → the header name holding the correlation id (literal), when the document says so. */
   correlationHeaderLiteral?: string;
@@ -184,6 +186,7 @@ export function buildCoreView(model: ApiModel, generatorVersion: string, { event
     channels: [...channels.values()],
     operations,
     usesAvro: model.messages.some((m) => m.avroSchema !== undefined),
+    usesProtobuf: model.messages.some((m) => m.protobufSchema !== undefined),
     typeNames: Object.keys(model.schemas),
   };
 }
@@ -210,7 +213,7 @@ function messageView(message: MessageModel, model: ApiModel): MessageView {
     headersRequired: message.headersTypeName !== undefined && hasRequiredFields(model.schemas, model.schemas[message.headersTypeName]),
     eventTypeLiteral: codeStringLiteral(eventType),
     contentTypeLiteral: codeStringLiteral(message.contentType || model.defaultContentType),
-    avroSchemaLiteral: message.avroSchema === undefined ? undefined : codeStringLiteral(message.avroSchema),
+    payloadCodec: payloadCodecOf(message),
     comment: commentText([message.title, message.summary, message.description].filter(Boolean).join('\n\n')),
     correlationHeaderLiteral: correlationHeader ? codeStringLiteral(correlationHeader.replace(/~1/g, '/').replace(/~0/g, '~')) : undefined,
   };
@@ -357,13 +360,19 @@ function validationExpressions(messages: MessageView[], channel: ChannelView | u
   };
 }
 
+function payloadCodecOf(message: MessageModel): MessageView['payloadCodec'] {
+  if (message.avroSchema !== undefined) return { format: 'Avro', expression: `avroCodec(${codeStringLiteral(message.avroSchema)})` };
+  if (message.protobufSchema !== undefined) return { format: 'Protobuf', expression: `protobufCodec(${codeStringLiteral(message.protobufSchema)})` };
+  return undefined;
+}
+
 /**
- * An operation (or reply) of one Avro message encodes it with that message's schema. One with several
- * messages of which one is Avro never reaches here: the model refuses it (E_AVRO_SEVERAL_MESSAGES).
+ * An operation (or reply) of one Avro or Protobuf message encodes it with that message's schema. One
+ * with several messages of which one is binary never reaches here: the model refuses it
+ * (E_AVRO_SEVERAL_MESSAGES, E_PROTOBUF_SEVERAL_MESSAGES).
  */
 function payloadCodecExpression(messages: MessageView[]): string | undefined {
-  const avro = messages.find((m) => m.avroSchemaLiteral !== undefined);
-  return avro && `avroCodec(${avro.avroSchemaLiteral})`;
+  return messages.find((m) => m.payloadCodec)?.payloadCodec!.expression;
 }
 
 function unionOf(types: string[]): string {

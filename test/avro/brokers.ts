@@ -1,13 +1,15 @@
 /* eslint-disable @typescript-eslint/no-explicit-any */
 /**
- * The brokers the Avro suite runs on, behind one interface: each test of wire.test.ts is written once
- * and run with `describe.each(AVRO_BROKERS)`. A broker says how a generated client is made on names
+ * The brokers the binary-payload suites run on (Avro: test/avro/wire.test.ts, Protobuf:
+ * test/protobuf/wire.test.ts), behind one interface: each test is written once and run with
+ * `describe.each(AVRO_BROKERS)`. A broker says how a generated client is made on names
  * unique to the run, which registry subject its destinations get, and how a plain client (kafkajs,
  * amqplib, @nats-io) writes raw bytes behind the generated client's back (hostile bodies, and a
  * stand-alone avsc producer).
  */
 import { connect as amqpConnect } from 'amqplib';
 import { headers as natsHeaders } from '@nats-io/transport-node';
+import { expect } from 'vitest';
 import { REGISTRY_URL } from '../helpers/registry.js';
 import { uniqueName } from '../helpers/codegen.js';
 import { assertKafkaUp, BROKERS, plainKafka } from '../kafka/support.js';
@@ -16,6 +18,63 @@ import { AMQP_URL, deleteByPrefix, namePrefix } from '../rabbitmq/support.js';
 import { MQTT_URL, rawConnection as mqttConnection, uniquePrefix as mqttPrefix } from '../mqtt/support.js';
 
 export const registry = { url: REGISTRY_URL };
+/** Two attempts, quickly: a body that cannot be read is dead-lettered without waiting. */
+export const FAST_RETRY = { maxAttempts: 2, initialDelayMs: 10, maxDelayMs: 20 };
+
+/** The id of the latest schema registered under `subject` (the subject must exist). */
+export async function subjectId(subject: string): Promise<number> {
+  const response = await fetch(`${REGISTRY_URL}/subjects/${encodeURIComponent(subject)}/versions/latest`);
+  expect(response.status, `subject ${subject}`).toBe(200);
+  return ((await response.json()) as { id: number }).id;
+}
+
+/**
+ * The request/reply check both suites run: a document (`root`, title `exchange`) whose `askCheck` sends
+ * `{ id, photo: bytes }` and whose `answerCheck` replies `{ id, digest: bytes }`; both bodies travel as
+ * `contentType`, each under its own registry subject.
+ */
+export async function expectRequestReply(broker: AvroBroker, prefix: string, client: (root: any) => Promise<any>, root: any, exchange: string, contentType: string): Promise<void> {
+  const responder = await client(root);
+  const requester = await client(root);
+  const seen: any[] = [];
+  await responder.onAnswerCheck(async (payload: any, context: any) => {
+    seen.push(context.envelope);
+    return { id: payload.id, digest: Uint8Array.from(payload.photo, (byte: number) => 255 - byte) };
+  }, broker.subscribeOptions(prefix, 'answerCheck'));
+  const reply = await requester.requestAskCheck({ id: 'c1', photo: new Uint8Array([0, 1, 254]) });
+  expect(reply.payload).toEqual({ id: 'c1', digest: new Uint8Array([255, 254, 1]) });
+  expect(reply.envelope.datacontenttype).toBe(contentType);
+  const replyTopic = broker.replyRegistryTopic(prefix, exchange, 'checks', 'verdicts');
+  expect(reply.envelope.dataschema).toBe(`${REGISTRY_URL}/schemas/ids/${await subjectId(`${replyTopic}-value`)}`);
+  expect(seen[0].datacontenttype).toBe(contentType);
+  expect(seen[0].dataschema).toBe(`${REGISTRY_URL}/schemas/ids/${await subjectId(`${broker.registryTopic(prefix, exchange, 'checks')}-value`)}`);
+}
+
+/** The check both suites run on a refused publish: invalid-payload naming `pointer`, nothing registered under `address`'s subject. */
+export async function expectRefusedBeforeSend(broker: AvroBroker, prefix: string, root: any, publish: Promise<unknown>, pointer: string, exchange: string, address: string): Promise<void> {
+  const error: any = await publish.catch((e: unknown) => e);
+  expect(error).toBeInstanceOf(root.EventValidationError);
+  expect(error.reason).toBe('invalid-payload');
+  expect(error.issues.map((i: any) => i.pointer)).toContain(pointer);
+  const subject = `${broker.registryTopic(prefix, exchange, address)}-value`;
+  expect((await fetch(`${REGISTRY_URL}/subjects/${encodeURIComponent(subject)}/versions`)).status).toBe(404);
+}
+
+/** Runs `test` with generated clients on `broker`, closed and cleaned up after it. */
+export async function withClients(broker: AvroBroker, label: string, test: (prefix: string, client: (root: any, extra?: Record<string, unknown>) => Promise<any>) => Promise<void>): Promise<void> {
+  const prefix = broker.prefix(label);
+  const clients: any[] = [];
+  try {
+    await test(prefix, async (root, extra = {}) => {
+      const client = await root[broker.target].createClient({ ...broker.clientOptions(prefix), ...extra });
+      clients.push(client);
+      return client;
+    });
+  } finally {
+    await Promise.allSettled(clients.map((client) => client.close()));
+    await broker.cleanUp(prefix).catch(() => undefined);
+  }
+}
 
 /** The CloudEvents attributes a raw event carries (a well-behaved producer's). */
 export function rawAttributes(id: string, type: string): Record<string, string> {
@@ -166,5 +225,5 @@ function mqtt(version: '5' | '3.1.1'): AvroBroker {
 
 /** The brokers with a raw writer and readable dead letters: every test. */
 export const AVRO_BROKERS: AvroBroker[] = [kafka, rabbitmq, nats];
-/** Every broker that carries Avro: the round trip, validation, evolution and request/reply. */
+/** Every broker that carries Avro and Protobuf: the round trip, validation, evolution and request/reply. */
 export const ALL_AVRO_BROKERS: AvroBroker[] = [...AVRO_BROKERS, mqtt('5'), mqtt('3.1.1')];

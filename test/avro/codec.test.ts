@@ -6,7 +6,7 @@ import avsc from 'avsc';
 import { describe, expect, it } from 'vitest';
 import { AvroError, decodeAvro, encodeAvro, parseAvroSchema } from '../../runtime/avro/codec.js';
 import { AvroPayloadCodec } from '../../runtime/avro/payload.js';
-import { SchemaRegistryClient, SchemaRegistryError } from '../../runtime/avro/registry.js';
+import { SchemaRegistryClient, SchemaRegistryError } from '../../runtime/schema-registry/client.js';
 import { REGISTRY_URL, registryUp } from '../helpers/registry.js';
 import { EVERYTHING_SCHEMA } from './everything.js';
 

@@ -14,9 +14,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { compileStrict, FIXTURES, freshDir, generateTo, importGenerated } from '../helpers/codegen.js';
 import { REGISTRY_URL, registryUp } from '../helpers/registry.js';
 import { waitFor } from '../kafka/support.js';
-import { ALL_AVRO_BROKERS, AVRO_BROKERS, rawAttributes, type AvroBroker } from './brokers.js';
+import { ALL_AVRO_BROKERS, AVRO_BROKERS, expectRefusedBeforeSend, expectRequestReply, FAST_RETRY, rawAttributes, subjectId, withClients } from './brokers.js';
 
-const FAST_RETRY = { maxAttempts: 2, initialDelayMs: 10, maxDelayMs: 20 };
 const TARGETS = ['kafka', 'rabbitmq', 'nats', 'mqtt'];
 
 function user(n: number): Record<string, unknown> {
@@ -96,12 +95,6 @@ beforeAll(async () => {
   [accounts, v1, v2, incompatible] = await Promise.all(outs.map((out) => importGenerated<any>(out, 'index.js')));
 }, 300_000);
 
-async function subjectId(subject: string): Promise<number> {
-  const response = await fetch(`${REGISTRY_URL}/subjects/${encodeURIComponent(subject)}/versions/latest`);
-  expect(response.status, `subject ${subject}`).toBe(200);
-  return ((await response.json()) as { id: number }).id;
-}
-
 /** The Confluent wire format of `value` written with `schema` under registry id `id`. */
 function framed(id: number, schema: unknown, value: unknown): Buffer {
   const header = Buffer.alloc(5);
@@ -117,22 +110,6 @@ async function register(subject: string, schema: unknown): Promise<number> {
     body: JSON.stringify({ schema: JSON.stringify(avsc.Type.forSchema(schema as avsc.Schema).schema()) }),
   });
   return ((await response.json()) as { id: number }).id;
-}
-
-/** Runs `test` with generated clients on `broker`, closed and cleaned up after it. */
-async function withClients(broker: AvroBroker, label: string, test: (prefix: string, client: (root: any, extra?: Record<string, unknown>) => Promise<any>) => Promise<void>): Promise<void> {
-  const prefix = broker.prefix(label);
-  const clients: any[] = [];
-  try {
-    await test(prefix, async (root, extra = {}) => {
-      const client = await root[broker.target].createClient({ ...broker.clientOptions(prefix), ...extra });
-      clients.push(client);
-      return client;
-    });
-  } finally {
-    await Promise.allSettled(clients.map((client) => client.close()));
-    await broker.cleanUp(prefix).catch(() => undefined);
-  }
 }
 
 describe.each(ALL_AVRO_BROKERS)('Avro on $label with the schema registry', (broker) => {
@@ -176,12 +153,7 @@ describe.each(ALL_AVRO_BROKERS)('Avro on $label with the schema registry', (brok
   it('refuses an invalid payload before sending (invalid-payload, the field named), nothing registered', () =>
     withClients(broker, 'avro-invalid', async (prefix, client) => {
       const producer = await client(accounts);
-      const error = await producer.publishSendUserSignedUp({ ...user(1), plan: 'GOLD' }).catch((e: unknown) => e);
-      expect(error).toBeInstanceOf(accounts.EventValidationError);
-      expect(error.reason).toBe('invalid-payload');
-      expect(error.issues.map((i: any) => i.pointer)).toContain('/plan');
-      const subject = `${broker.registryTopic(prefix, ACCOUNTS, 'user.signedup')}-value`;
-      expect((await fetch(`${REGISTRY_URL}/subjects/${encodeURIComponent(subject)}/versions`)).status).toBe(404);
+      await expectRefusedBeforeSend(broker, prefix, accounts, producer.publishSendUserSignedUp({ ...user(1), plan: 'GOLD' }), '/plan', ACCOUNTS, 'user.signedup');
     }), 60_000);
 
   it('evolves both ways: v1 producer → v2 consumer (default filled in), v2 producer → v1 consumer (field dropped); an incompatible v2 is refused', () =>
@@ -207,23 +179,7 @@ describe.each(ALL_AVRO_BROKERS)('Avro on $label with the schema registry', (brok
     }), 90_000);
 
   it('sends Avro request and reply bodies (bytes survive both ways), each with its own registry subject', () =>
-    withClients(broker, 'avro-rr', async (prefix, client) => {
-      const responder = await client(v1);
-      const requester = await client(v1);
-      const seen: any[] = [];
-      await responder.onAnswerCheck(async (payload: any, context: any) => {
-        seen.push(context.envelope);
-        return { id: payload.id, digest: Uint8Array.from(payload.photo, (byte: number) => 255 - byte) };
-      }, broker.subscribeOptions(prefix, 'answerCheck'));
-      const reply = await requester.requestAskCheck({ id: 'c1', photo: new Uint8Array([0, 1, 254]) });
-      expect(reply.payload).toEqual({ id: 'c1', digest: new Uint8Array([255, 254, 1]) });
-      expect(reply.envelope.datacontenttype).toBe('application/avro');
-      // The request and the reply under subjects of their own: the ids the envelopes name.
-      const replyTopic = broker.replyRegistryTopic(prefix, SIGNUPS, 'checks', 'verdicts');
-      expect(reply.envelope.dataschema).toBe(`${REGISTRY_URL}/schemas/ids/${await subjectId(`${replyTopic}-value`)}`);
-      expect(seen[0].datacontenttype).toBe('application/avro');
-      expect(seen[0].dataschema).toBe(`${REGISTRY_URL}/schemas/ids/${await subjectId(`${broker.registryTopic(prefix, SIGNUPS, 'checks')}-value`)}`);
-    }), 60_000);
+    withClients(broker, 'avro-rr', (prefix, client) => expectRequestReply(broker, prefix, client, v1, SIGNUPS, 'application/avro')), 60_000);
 });
 
 describe.each(AVRO_BROKERS)('Avro on $label: bytes written behind the generated client', (broker) => {

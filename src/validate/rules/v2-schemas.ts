@@ -2,6 +2,7 @@
 // headers, schema defaults and examples against their schema, and payload schemas against the
 // AsyncAPI Schema Object of the document's version.
 import { isAvroFormat } from '../../model/avro.js';
+import { isProtobufFormat } from '../../model/protobuf.js';
 import { SUPPORTED_VERSIONS, loadValidator } from '../structure.js';
 import { isRecord } from '../../load/json.js';
 import { has, select, selectAll, type Finding, type Match, type Path, type RuleContext } from './context.js';
@@ -145,7 +146,7 @@ const REGISTERED_FORMATS = new Set([
 /**
  * asyncapi2-schemas: a payload in an AsyncAPI or JSON Schema format is a valid AsyncAPI Schema
  * Object of the document's version; a format the parser has no schema parser for is a warning
- * (Avro excepted: codegen reads it, as the parser does with its Avro schema parser registered).
+ * (Avro and Protobuf excepted: codegen reads them, as the parser does with their schema parsers registered).
  * The Schema Object validator is the precompiled document validator, run on a small document
  * that holds the payloads under components.schemas (whose values are exactly Schema Objects).
  */
@@ -156,7 +157,7 @@ export function payloadSchemas(context: RuleContext): Finding[] {
     if (!isRecord(value) || (value.schemaFormat !== undefined && typeof value.schemaFormat !== 'string') || !value.payload) continue;
     const format = typeof value.schemaFormat === 'string' ? value.schemaFormat : `application/vnd.aai.asyncapi;version=${context.version}`;
     if (REGISTERED_FORMATS.has(format)) payloads.push({ path: [...path, 'payload'], payload: value.payload });
-    else if (isAvroFormat(format)) continue; // read by the model (src/model/avro.ts), which reports what it cannot read
+    else if (isAvroFormat(format) || isProtobufFormat(format)) continue; // read by the model (src/model/avro.ts, protobuf.ts), which reports what it cannot read
     else findings.push({ path: [...path, 'schemaFormat'], message: `No schema parser registered for "${format}"`, severity: 'warning' });
   }
   if (payloads.length === 0) return findings;

@@ -161,7 +161,7 @@ export interface KafkaClientOptions {
   closeTimeoutMs?: number;
   /** OpenTelemetry spans and metrics, on when @opentelemetry/api is installed; `{ enabled: false }` turns them off. */
   telemetry?: TelemetryOptions;
-  /** The schema registry of Avro messages (Confluent REST API): bodies then carry the schema id (Confluent wire format). */
+  /** The schema registry of Avro and Protobuf messages (Confluent REST API): bodies then carry the schema id (Confluent wire format). */
   schemaRegistry?: SchemaRegistryOptions;
 }
 

@@ -18,6 +18,9 @@ export class SchemaRegistryError extends Error {
 
 const CONTENT_TYPE = 'application/vnd.schemaregistry.v1+json';
 
+/** The registry's name for a schema language other than Avro. */
+export type SchemaType = 'PROTOBUF';
+
 /**
  * A client of the Confluent schema registry REST API: ids of the schemas a producer writes
  * (registered or looked up once per subject and schema) and the schemas consumers meet by id
@@ -38,12 +41,15 @@ export class SchemaRegistryClient {
     return this.strategy === 'record' ? recordName : `${topic}-${recordName}`;
   }
 
-  /** The id of a schema under a subject: registered on first use (autoRegister) or looked up. */
-  idOf(subject: string, schema: string): Promise<number> {
+  /**
+   * The id of a schema under a subject: registered on first use (autoRegister) or looked up.
+   * `schemaType`: absent for Avro (the registry's default), `PROTOBUF` for a `.proto` text.
+   */
+  idOf(subject: string, schema: string, schemaType?: SchemaType): Promise<number> {
     const key = `${subject}\u0000${schema}`;
     let id = this.ids.get(key);
     if (!id) {
-      id = this.register(subject, schema);
+      id = this.register(subject, schema, schemaType);
       this.ids.set(key, id);
       // A failure is not remembered: the next publish asks again.
       id.catch(() => this.ids.delete(key));
@@ -51,7 +57,7 @@ export class SchemaRegistryClient {
     return id;
   }
 
-  /** The schema (Avro JSON text) a writer used, by its id. */
+  /** The schema (Avro JSON text, `.proto` text) a writer used, by its id. */
   schemaById(id: number): Promise<string> {
     let schema = this.schemas.get(id);
     if (!schema) {
@@ -77,10 +83,11 @@ export class SchemaRegistryClient {
     }
   }
 
-  private async register(subject: string, schema: string): Promise<number> {
+  private async register(subject: string, schema: string, schemaType: SchemaType | undefined): Promise<number> {
     const path = `/subjects/${encodeURIComponent(subject)}`;
     const body = (await this.call('POST', this.options.autoRegister === false ? path : `${path}/versions`, {
       schema,
+      ...(schemaType ? { schemaType } : {}),
     })) as { id?: unknown };
     if (typeof body.id !== 'number')
       throw new SchemaRegistryError(`the registry answered without a schema id for subject ${subject}`, 200, undefined);
