@@ -107,7 +107,11 @@ export class ProtobufPayloadCodec implements PayloadCodec {
 
   /** The Confluent wire format of a Protobuf body written with schema `id`, and the attributes that say so. */
   private framed(body: Uint8Array, id: number, registry: SchemaRegistryClient): EncodedPayload {
-    return { body: frame(id, body, this.indexes), datacontenttype: PROTOBUF_CONTENT_TYPE, dataschema: dataschemaOf(registry, id) };
+    return {
+      body: frame(id, body, this.indexes),
+      datacontenttype: PROTOBUF_CONTENT_TYPE,
+      dataschema: dataschemaOf(registry, id),
+    };
   }
 
   /** Asks the registry once per id (a failure is asked again with the next event). */
