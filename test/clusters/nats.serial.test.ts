@@ -103,7 +103,10 @@ function watchConsumer(stream: string, durable: string) {
     for (const advisory of advisories) counts[advisory.split(' ')[0]!] = (counts[advisory.split(' ')[0]!] ?? 0) + 1;
     return counts;
   };
-  const diagnose = async (ids: string[]): Promise<string> => {
+  // A diagnosis only informs: right after a fault the JetStream API may still answer "temporarily
+  // unavailable", which must not fail a scenario whose events were all handled.
+  const diagnose = (ids: string[]): Promise<string> => inspect(ids).catch((failure: unknown) => `diagnosis failed: ${String(failure)}`);
+  const inspect = async (ids: string[]): Promise<string> => {
     const jsm = await jetstreamManager(admin);
     const info = await jsm.streams.info(stream);
     const stored: string[] = [];
