@@ -7,8 +7,9 @@ import {
   dataschemaOf,
   frame,
   HEADER_BYTES,
-  RegistryUnavailableError,
   schemaIdOf,
+  SubjectIds,
+  unknownSchema,
   writerSchemaText,
 } from '../schema-registry/wire.js';
 
@@ -22,8 +23,7 @@ export const AVRO_CONTENT_TYPE = 'application/avro';
 export class AvroPayloadCodec implements PayloadCodec {
   private readonly type: AvroType;
   private readonly writers = new Map<number, AvroType>();
-  /** Schema ids by subject, once the registry gave them: later publishes frame their body without a promise. */
-  private readonly ids = new Map<string, number>();
+  private readonly subjectIds?: SubjectIds;
 
   /** `schema`: the message's Avro schema as JSON text (what is registered). */
   constructor(
@@ -31,6 +31,7 @@ export class AvroPayloadCodec implements PayloadCodec {
     private readonly registry?: SchemaRegistryClient,
   ) {
     this.type = parseAvroSchema(schema);
+    this.subjectIds = registry && new SubjectIds(registry, schema);
   }
 
   encode(payload: unknown, topic: string, operation: string): EncodedPayload | Promise<EncodedPayload> {
@@ -47,12 +48,8 @@ export class AvroPayloadCodec implements PayloadCodec {
     const registry = this.registry;
     if (!registry) return { body, datacontenttype: AVRO_CONTENT_TYPE };
     const subject = registry.subject(topic, 'name' in this.type ? this.type.name : undefined);
-    const known = this.ids.get(subject);
-    if (known !== undefined) return framed(body, known, registry);
-    return registry.idOf(subject, this.schema).then((id) => {
-      this.ids.set(subject, id);
-      return framed(body, id, registry);
-    });
+    const id = this.subjectIds!.of(subject);
+    return typeof id === 'number' ? framed(body, id, registry) : id.then((known) => framed(body, known, registry));
   }
 
   decode(body: Uint8Array): PayloadDecodeResult | Promise<PayloadDecodeResult> {
@@ -62,13 +59,7 @@ export class AvroPayloadCodec implements PayloadCodec {
     const content = body.subarray(HEADER_BYTES);
     const writer = this.writers.get(header.id);
     if (writer) return read(writer, this.type, content);
-    return this.writerSchema(header.id).then(
-      (fetched) => read(fetched, this.type, content),
-      (error: unknown): PayloadDecodeResult => {
-        if (error instanceof RegistryUnavailableError) throw error;
-        return { ok: false, reason: 'unknown-schema', error: (error as Error).message };
-      },
-    );
+    return this.writerSchema(header.id).then((fetched) => read(fetched, this.type, content), unknownSchema);
   }
 
   /** The writer's schema by id, parsed once. A registry that cannot be reached is retried later, not dead-lettered. */

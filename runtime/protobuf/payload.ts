@@ -6,8 +6,9 @@ import {
   dataschemaOf,
   frame,
   HEADER_BYTES,
-  RegistryUnavailableError,
   schemaIdOf,
+  SubjectIds,
+  unknownSchema,
   writerSchemaText,
 } from '../schema-registry/wire.js';
 import {
@@ -43,8 +44,7 @@ export class ProtobufPayloadCodec implements PayloadCodec {
   private readonly knownIds = new Map<number, Promise<string>>();
   /** Ids the registry confirmed: later bodies with them are read without a promise. */
   private readonly checkedIds = new Set<number>();
-  /** Schema ids by subject, once the registry gave them: later publishes frame their body without a promise. */
-  private readonly ids = new Map<string, number>();
+  private readonly subjectIds?: SubjectIds;
 
   constructor(
     private readonly schema: ProtobufMessageSchema,
@@ -52,6 +52,7 @@ export class ProtobufPayloadCodec implements PayloadCodec {
   ) {
     this.type = protobufType(schema.descriptor);
     this.indexes = encodeMessageIndexes(schema.messageIndexes);
+    this.subjectIds = registry && new SubjectIds(registry, schema.proto, 'PROTOBUF');
   }
 
   encode(payload: unknown, topic: string, operation: string): EncodedPayload | Promise<EncodedPayload> {
@@ -68,12 +69,10 @@ export class ProtobufPayloadCodec implements PayloadCodec {
     const registry = this.registry;
     if (!registry) return { body, datacontenttype: PROTOBUF_CONTENT_TYPE };
     const subject = registry.subject(topic, this.schema.descriptor.message.replace(/^\./, ''));
-    const known = this.ids.get(subject);
-    if (known !== undefined) return this.framed(body, known, registry);
-    return registry.idOf(subject, this.schema.proto, 'PROTOBUF').then((id) => {
-      this.ids.set(subject, id);
-      return this.framed(body, id, registry);
-    });
+    const id = this.subjectIds!.of(subject);
+    return typeof id === 'number'
+      ? this.framed(body, id, registry)
+      : id.then((known) => this.framed(body, known, registry));
   }
 
   decode(body: Uint8Array): PayloadDecodeResult | Promise<PayloadDecodeResult> {
@@ -81,16 +80,10 @@ export class ProtobufPayloadCodec implements PayloadCodec {
     const header = schemaIdOf(body);
     if (!header.ok) return header;
     if (this.checkedIds.has(header.id)) return this.readFramed(body);
-    return this.knownId(header.id).then(
-      () => {
-        this.checkedIds.add(header.id);
-        return this.readFramed(body);
-      },
-      (error: unknown): PayloadDecodeResult => {
-        if (error instanceof RegistryUnavailableError) throw error;
-        return { ok: false, reason: 'unknown-schema', error: (error as Error).message };
-      },
-    );
+    return this.knownId(header.id).then(() => {
+      this.checkedIds.add(header.id);
+      return this.readFramed(body);
+    }, unknownSchema);
   }
 
   /** A framed body whose id the registry knows: past the header and the message indexes, the body. */

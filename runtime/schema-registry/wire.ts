@@ -1,5 +1,5 @@
 import type { PayloadCodec, PayloadCodecFactory, PayloadDecodeResult, SchemaRegistryOptions } from '../codec.js';
-import { SchemaRegistryClient, SchemaRegistryError } from './client.js';
+import { SchemaRegistryClient, SchemaRegistryError, type SchemaType } from './client.js';
 
 /** The Confluent wire format's header: magic byte 0, then the schema id (4 bytes, big-endian). */
 const MAGIC_BYTE = 0;
@@ -44,6 +44,35 @@ export async function writerSchemaText(registry: SchemaRegistryClient, id: numbe
     if (error instanceof SchemaRegistryError && error.status === 404) throw new UnknownSchemaError(id);
     throw new RegistryUnavailableError(error);
   }
+}
+
+/**
+ * The id of one schema under each subject it is published to, registered or looked up on the first
+ * publish and then answered from memory, so later publishes frame their body without a promise.
+ */
+export class SubjectIds {
+  private readonly ids = new Map<string, number>();
+
+  constructor(
+    private readonly registry: SchemaRegistryClient,
+    private readonly schema: string,
+    private readonly schemaType?: SchemaType,
+  ) {}
+
+  of(subject: string): number | Promise<number> {
+    const known = this.ids.get(subject);
+    if (known !== undefined) return known;
+    return this.registry.idOf(subject, this.schema, this.schemaType).then((id) => {
+      this.ids.set(subject, id);
+      return id;
+    });
+  }
+}
+
+/** A failed writer-schema look-up: an unreachable registry is thrown (retried later), an unknown id is the event's fault. */
+export function unknownSchema(error: unknown): PayloadDecodeResult {
+  if (error instanceof RegistryUnavailableError) throw error;
+  return { ok: false, reason: 'unknown-schema', error: (error as Error).message };
 }
 
 export class UnknownSchemaError extends Error {
