@@ -164,7 +164,8 @@ async function loadVersion(file: string, options: LoadOptions, role: string, str
   const isNew = role === 'new';
   let set: DocumentSet;
   try {
-    set = await loadDocumentSet(file, options);
+    // Positions are recorded during the one parse: every finding gets a line and column.
+    set = await loadDocumentSet(file, { ...options, positions: true });
   } catch (error) {
     if (isNew && error instanceof CodegenError && error.exitCode === ExitCode.findings) return { errors: error.diagnostics };
     throw cannotCompare(error, role, file, 'could not be read');

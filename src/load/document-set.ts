@@ -21,6 +21,8 @@ export interface LoadOptions {
   /** Reads a file instead of the disk (used by `diff --against` to read from git). */
   readFile?: (absolutePath: string) => Promise<string | undefined>;
   cwd?: string;
+  /** Record where each node starts while parsing (`SourceFile.positions`): `diff` locates every finding. */
+  positions?: boolean;
 }
 
 /** A root document and every file it references, parsed, keyed by file id. */
@@ -415,7 +417,7 @@ async function readSource(id: string, display: string, options: LoadOptions, whe
     const buffer = await fs.readFile(id);
     text = decodeUtf8(buffer, display);
   }
-  return parseSourceText(id, display, text);
+  return parseSourceText(id, display, text, { positions: options.positions });
 }
 
 function decodeUtf8(buffer: Buffer, display: string): string {

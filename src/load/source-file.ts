@@ -3,6 +3,7 @@ import type { Document, LineCounter, Node } from 'yaml';
 import jsYaml from 'js-yaml';
 import { documentError, usageError } from '../errors.js';
 import { parsePointer } from './pointer.js';
+import { positionRecorder, type PositionNode } from './positions.js';
 
 /** One parsed file of a document set. */
 export interface SourceFile {
@@ -14,6 +15,16 @@ export interface SourceFile {
   data: unknown;
   /** Line and column (1-based) of the value at a JSON pointer, when it can be found. */
   locate(pointer: string): { line: number; column: number } | undefined;
+  /**
+   * Where each node starts, recorded while parsing when asked (`positions` below); null when the text
+   * could not be indexed; absent when not recorded (JSON, YAML with aliases, or not asked).
+   */
+  positions?: PositionNode | null;
+}
+
+export interface ParseOptions {
+  /** Record where each node starts while parsing (`diff` reports a line and column for every finding). */
+  positions?: boolean;
 }
 
 // The `yaml` package is loaded only when needed (aliases, errors, locations): it costs ~40 ms to import.
@@ -27,7 +38,7 @@ function yamlLib(): typeof import('yaml') {
 /** YAML aliases beyond this count are refused: a "billion laughs" document never expands. */
 export const MAX_YAML_ALIASES = 1000;
 
-export function parseSourceText(id: string, displayPath: string, text: string): SourceFile {
+export function parseSourceText(id: string, displayPath: string, text: string, options: ParseOptions = {}): SourceFile {
   if (text.includes('\u0000')) {
     throw usageError('E_BINARY_FILE', `${displayPath} is a binary file, not a YAML or JSON document`, {
       file: displayPath,
@@ -48,8 +59,8 @@ export function parseSourceText(id: string, displayPath: string, text: string): 
     }
     if (json) return makeSourceFile(id, displayPath, text, json.data);
   }
-  const fast = hasAliases(text) ? undefined : parseWithoutAliases(text);
-  if (fast) return makeSourceFile(id, displayPath, text, fast.data);
+  const fast = hasAliases(text) ? undefined : parseWithoutAliases(text, options.positions ?? false);
+  if (fast) return makeSourceFile(id, displayPath, text, fast.data, fast.positions);
   // Aliases (or a syntax error): the `yaml` parser limits alias expansion and locates errors precisely.
   let parsed: { document: Document; lineCounter: LineCounter };
   try {
@@ -100,9 +111,13 @@ function hasAliases(text: string): boolean {
  * than the `yaml` package. It is used only for documents without aliases: js-yaml shares aliased
  * nodes, which a later walk would expand without limit.
  */
-function parseWithoutAliases(text: string): { data: unknown } | undefined {
+function parseWithoutAliases(text: string, positions: boolean): { data: unknown; positions?: PositionNode | null } | undefined {
   try {
-    return { data: jsYaml.load(text, { schema: jsYaml.CORE_SCHEMA }) };
+    if (!positions) return { data: jsYaml.load(text, { schema: jsYaml.CORE_SCHEMA }) };
+    // The listener only observes: the data is what the same parse without it returns.
+    const recorder = positionRecorder();
+    const data = jsYaml.load(text, { schema: jsYaml.CORE_SCHEMA, listener: recorder.listener });
+    return { data, positions: recorder.root() };
   } catch {
     return undefined;
   }
@@ -116,7 +131,7 @@ function protoSourceFile(id: string, displayPath: string, text: string): SourceF
   return { id, displayPath, text, data: text, locate: (pointer) => (pointer === '' ? { line: 1, column: 1 } : undefined) };
 }
 
-function makeSourceFile(id: string, displayPath: string, text: string, data: unknown): SourceFile {
+function makeSourceFile(id: string, displayPath: string, text: string, data: unknown, positions?: PositionNode | null): SourceFile {
   const problem = inspectData(data);
   if (problem?.kind === 'unpaired-surrogate') {
     throw documentError(
@@ -138,6 +153,7 @@ function makeSourceFile(id: string, displayPath: string, text: string, data: unk
     displayPath,
     text,
     data,
+    ...(positions !== undefined ? { positions } : {}),
     // Locations are needed only when something is reported, so JSON is re-read as YAML lazily.
     locate(pointer) {
       cached ??= parseYaml(text);

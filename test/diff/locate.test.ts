@@ -32,6 +32,15 @@ describe('finding positions (the js-yaml index) agree with SourceFile.locate', (
       expect(all.length).toBeGreaterThan(20);
       for (const pointer of all) expect(index.locate(pointer), pointer).toEqual(file.locate(pointer));
     });
+
+    it(`${name}: positions recorded while loading`, () => {
+      const file = parseSourceText(`/doc-${name}`, 'doc.yaml', text, { positions: true });
+      // JSON is read by JSON.parse: nothing is recorded, the index parses the text on first use.
+      expect(file.positions === undefined).toBe(name.endsWith('JSON'));
+      // Without the text, the recorded positions are all the index has.
+      const index = new PositionIndex({ ...file, text: file.positions ? '' : text, locate: () => undefined });
+      for (const pointer of pointers(file.data)) expect(index.locate(pointer), pointer).toEqual(file.locate(pointer));
+    });
   }
 
   it('places a pointer that does not exist at its nearest existing ancestor', () => {
