@@ -1,7 +1,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { CodegenError, documentError, usageError, type Diagnostic, type SourceLocation } from '../errors.js';
-import { appendPointer, getAtPointer, parsePointer, parseRefPointer } from './pointer.js';
+import { appendPointer, getAtPointer, parsePointer, parseRefPointer, pointerOfPath, type PathStep } from './pointer.js';
 import { MAX_NESTING_DEPTH, parseSourceText, type SourceFile } from './source-file.js';
 
 export interface LoadOptions {
@@ -232,19 +232,24 @@ export function measureExpansion(set: DocumentSet, maxValues = Infinity, maxDept
 
 /** Every `$ref` string in a parsed file, with the pointer of the object holding it. */
 export function collectRefs(data: unknown): Array<{ ref: string; pointer: string }> {
+  // Each entry is also the path to its value (the root's is empty): pointers are built only for `$ref`s.
+  type Step = PathStep & { node: unknown };
   const found: Array<{ ref: string; pointer: string }> = [];
-  const stack: Array<{ node: unknown; pointer: string }> = [{ node: data, pointer: '' }];
+  const root: Step = { node: data, parent: undefined, segment: '' };
+  const stack: Step[] = [root];
   while (stack.length > 0) {
-    const { node, pointer } = stack.pop()!;
+    const step = stack.pop()!;
+    const { node } = step;
     if (node === null || typeof node !== 'object') continue;
+    const path = step === root ? undefined : step;
     if (Array.isArray(node)) {
-      node.forEach((child, index) => stack.push({ node: child, pointer: appendPointer(pointer, index) }));
+      node.forEach((child, index) => stack.push({ node: child, parent: path, segment: index }));
       continue;
     }
     const record = node as Record<string, unknown>;
-    if (typeof record.$ref === 'string') found.push({ ref: record.$ref, pointer });
+    if (typeof record.$ref === 'string') found.push({ ref: record.$ref, pointer: pointerOfPath(path) });
     for (const key of Object.keys(record)) {
-      if (key !== '$ref') stack.push({ node: record[key], pointer: appendPointer(pointer, key) });
+      if (key !== '$ref') stack.push({ node: record[key], parent: path, segment: key });
     }
   }
   return found;

@@ -1,9 +1,13 @@
 /** RFC 6901 JSON pointers. */
 export function escapeSegment(segment: string | number): string {
-  return String(segment).replace(/~/g, '~0').replace(/\//g, '~1');
+  const text = String(segment);
+  // Most keys need no escape: this is called for every value of a document walked with its pointers.
+  if (!text.includes('~') && !text.includes('/')) return text;
+  return text.replace(/~/g, '~0').replace(/\//g, '~1');
 }
 
 export function unescapeSegment(segment: string): string {
+  if (!segment.includes('~')) return segment;
   return segment.replace(/~1/g, '/').replace(/~0/g, '~');
 }
 
@@ -35,7 +39,23 @@ export function parseRefPointer(fragment: string): string[] {
 }
 
 export function appendPointer(pointer: string, ...segments: Array<string | number>): string {
-  return pointer + toPointer(segments);
+  return segments.length === 1 ? pointer + '/' + escapeSegment(segments[0]!) : pointer + toPointer(segments);
+}
+
+/**
+ * A place in a walk, as a chain of segments up to the root. Walks over every value keep this instead
+ * of each value's pointer (a string per value, most never read) and build the pointer when one is
+ * reported.
+ */
+export interface PathStep {
+  parent: PathStep | undefined;
+  segment: string | number;
+}
+
+export function pointerOfPath(step: PathStep | undefined): string {
+  const segments: Array<string | number> = [];
+  for (let at = step; at; at = at.parent) segments.push(at.segment);
+  return toPointer(segments.reverse());
 }
 
 /** Reads the value at a pointer, or undefined. Own properties only (no prototype walks). */

@@ -2,7 +2,7 @@ import { createRequire } from 'node:module';
 import type { Document, LineCounter, Node } from 'yaml';
 import jsYaml from 'js-yaml';
 import { documentError, usageError } from '../errors.js';
-import { parsePointer } from './pointer.js';
+import { parsePointer, pointerOfPath, type PathStep } from './pointer.js';
 import { positionRecorder, type PositionNode } from './positions.js';
 
 /** One parsed file of a document set. */
@@ -196,21 +196,23 @@ const UNPAIRED_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbf
  * more than MAX_ENTRIES entries.
  */
 function inspectData(data: unknown): { kind: 'unpaired-surrogate' | 'too-deep' | 'too-wide'; pointer: string; entries?: number } | undefined {
-  const stack: Array<{ node: unknown; pointer: string; depth: number }> = [{ node: data, pointer: '', depth: 0 }];
+  type Step = PathStep & { node: unknown; depth: number };
+  const stack: Step[] = [{ node: data, parent: undefined, segment: '', depth: 0 }];
   while (stack.length > 0) {
-    const { node, pointer, depth } = stack.pop()!;
+    const step = stack.pop()!;
+    const { node, depth } = step;
+    const path = depth === 0 ? undefined : step;
     if (typeof node === 'string') {
-      if (UNPAIRED_SURROGATE.test(node)) return { kind: 'unpaired-surrogate', pointer };
+      if (UNPAIRED_SURROGATE.test(node)) return { kind: 'unpaired-surrogate', pointer: pointerOfPath(path) };
       continue;
     }
     if (node === null || typeof node !== 'object') continue;
-    if (depth >= MAX_NESTING_DEPTH) return { kind: 'too-deep', pointer };
+    if (depth >= MAX_NESTING_DEPTH) return { kind: 'too-deep', pointer: pointerOfPath(path) };
     const keys = Object.keys(node);
-    if (keys.length > MAX_ENTRIES) return { kind: 'too-wide', pointer, entries: keys.length };
+    if (keys.length > MAX_ENTRIES) return { kind: 'too-wide', pointer: pointerOfPath(path), entries: keys.length };
     for (const key of keys) {
-      const child = pointer + '/' + key.replace(/~/g, '~0').replace(/\//g, '~1');
-      if (UNPAIRED_SURROGATE.test(key)) return { kind: 'unpaired-surrogate', pointer: child };
-      stack.push({ node: (node as Record<string, unknown>)[key], pointer: child, depth: depth + 1 });
+      if (UNPAIRED_SURROGATE.test(key)) return { kind: 'unpaired-surrogate', pointer: pointerOfPath({ parent: path, segment: key }) };
+      stack.push({ node: (node as Record<string, unknown>)[key], parent: path, segment: key, depth: depth + 1 });
     }
   }
   return undefined;
