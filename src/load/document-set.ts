@@ -1,7 +1,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { CodegenError, documentError, usageError, type Diagnostic, type SourceLocation } from '../errors.js';
-import { appendPointer, getAtPointer, parsePointer, parseRefPointer, pointerOfPath, type PathStep } from './pointer.js';
+import { appendPointer, escapeSegment, getAtPointer, parsePointer, parseRefPointer, pointerOfPath, type PathStep } from './pointer.js';
 import { MAX_NESTING_DEPTH, parseSourceText, type SourceFile } from './source-file.js';
 
 export interface LoadOptions {
@@ -278,12 +278,20 @@ export function resolveRefTarget(set: DocumentSet, from: SourceFile, ref: string
   return { file: target, pointer: decodePointer(pointer) };
 }
 
+/** Decoded fragments by fragment: the same few `$ref`s are resolved by every walk (expansion check, validation, model). */
+const decodedPointers = new Map<string, string>();
+
 function decodePointer(pointer: string): string {
-  try {
-    return pointer === '' ? '' : '/' + parseRefPointer(pointer).map((s) => s.replace(/~/g, '~0').replace(/\//g, '~1')).join('/');
-  } catch {
-    return pointer;
+  let decoded = decodedPointers.get(pointer);
+  if (decoded === undefined) {
+    try {
+      decoded = pointer === '' ? '' : '/' + parseRefPointer(pointer).map(escapeSegment).join('/');
+    } catch {
+      decoded = pointer;
+    }
+    decodedPointers.set(pointer, decoded);
   }
+  return decoded;
 }
 
 /** The value at a node reference. */

@@ -35,7 +35,7 @@ export function parseRefPointer(fragment: string): string[] {
   return body
     .slice(1)
     .split('/')
-    .map((s) => unescapeSegment(decodeURIComponent(s)));
+    .map((s) => unescapeSegment(s.includes('%') ? decodeURIComponent(s) : s));
 }
 
 export function appendPointer(pointer: string, ...segments: Array<string | number>): string {
