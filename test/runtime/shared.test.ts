@@ -1,5 +1,5 @@
 // The shared run-time, tested directly as source (no generation, no broker).
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { fullFormats } from 'ajv-formats/dist/formats.js';
 import { encodeJson } from '../../runtime/codec.js';
 import {
@@ -98,6 +98,58 @@ describe('MemoryIdempotencyStore', () => {
     store.add('id-10');
     expect(store.has('id-0')).toBe(true);
     expect(store.has('id-1')).toBe(false);
+  });
+
+  it('forgets an id once its time to live has passed', () => {
+    const now = vi.spyOn(Date, 'now').mockReturnValue(1_000);
+    try {
+      const store = new MemoryIdempotencyStore({ ttlMs: 100 });
+      store.add('a');
+      now.mockReturnValue(1_100);
+      expect(store.has('a')).toBe(true);
+      now.mockReturnValue(1_101);
+      expect(store.has('a')).toBe(false);
+      expect(store.size).toBe(0);
+    } finally {
+      now.mockRestore();
+    }
+  });
+
+  // The store keeps its ids in a ring that grows, wraps and compacts: every answer is checked against
+  // the plainest LRU with a TTL, over a run long enough to pass through each of those.
+  it.each([1, 7, 100, 1500])('answers as a plain LRU with a TTL would (maxEntries %i)', (maxEntries) => {
+    let clock = 0;
+    const now = vi.spyOn(Date, 'now').mockImplementation(() => clock);
+    try {
+      const ttlMs = 5_000;
+      const store = new MemoryIdempotencyStore({ maxEntries, ttlMs });
+      const model = new Map<string, number>();
+      let seed = 42;
+      // xorshift32: deterministic, and every low bit varies.
+      const random = (n: number) => {
+        seed ^= seed << 13;
+        seed ^= seed >>> 17;
+        seed ^= seed << 5;
+        return (seed >>> 0) % n;
+      };
+      const mismatches: string[] = [];
+      for (let step = 0; step < 40_000; step++) {
+        clock += random(3);
+        const id = `id-${random(maxEntries * 3)}`;
+        const expires = model.get(id);
+        const expected = expires !== undefined && expires >= clock;
+        if (store.has(id) !== expected) mismatches.push(`step ${step}: has(${id}) should be ${expected}`);
+        if (random(2) === 0) continue;
+        store.add(id);
+        model.delete(id);
+        model.set(id, clock + ttlMs);
+        if (model.size > maxEntries) model.delete(model.keys().next().value!);
+      }
+      expect(mismatches.slice(0, 5)).toEqual([]);
+      expect(store.size).toBeLessThanOrEqual(maxEntries);
+    } finally {
+      now.mockRestore();
+    }
   });
 });
 
