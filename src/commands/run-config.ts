@@ -73,9 +73,9 @@ export async function runConfigCommand(files: string[], flags: RunConfigFlags, i
       }
     }
     const compare = flags.against !== undefined || flags.baseline;
-    // Started now, finished while the output is compared: the diff engine's modules and the git
-    // look-ups ("does the document exist at that revision?") overlap with the check.
-    const prepared = compare ? new Map(entries.map((entry) => [entry, prepareComparison(entry, refs(entry))])) : undefined;
+    // Started now, finished while the output is compared: the git look-ups ("does the document exist
+    // at that revision?") and, without a cache that may hold the report, the diff engine's modules.
+    const prepared = compare ? new Map(entries.map((entry) => [entry, prepareComparison(entry, refs(entry), !cacheEnabled(flags, io))])) : undefined;
     const progress = startProgress(io, flags.json);
     let results: Array<EntryResult<ResolvedEntry>>;
     let threads = 0;
@@ -91,7 +91,7 @@ export async function runConfigCommand(files: string[], flags: RunConfigFlags, i
         progress.update('checking compatibility');
         // A document that failed to generate was reported already and cannot be compared.
         const comparable = results.filter((r) => r.status !== 'failed');
-        compatibility = await Promise.all(comparable.map((r) => compareEntry(r.entry, refs(r.entry), config, io.cwd, { inputs: r.inputs, prepared: prepared?.get(r.entry) })));
+        compatibility = await Promise.all(comparable.map((r) => compareEntry(r.entry, refs(r.entry), config, io.cwd, { inputs: r.inputs, prepared: prepared?.get(r.entry), cache })));
       }
     } finally {
       progress.done();

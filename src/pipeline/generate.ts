@@ -3,7 +3,8 @@ import { disabledCache, hashOf, type Cache } from '../cache/cache.js';
 import { buildFingerprint, templatesFingerprint } from '../cache/fingerprint.js';
 import { usageError, type Diagnostic } from '../errors.js';
 import type { GeneratedFile } from '../generators/contract.js';
-import { fileRefsOf, inputFilesOf, loadDocumentSet, loadKnownInputs, type DocumentSet, type InputFiles, type LoadOptions } from '../load/document-set.js';
+import { inputFilesOf, loadDocumentSet, type InputFiles, type LoadOptions } from '../load/document-set.js';
+import { inputsKeyParts, knownInputs, rememberRefs } from '../cache/refs.js';
 import type { Role } from '../model/role.js';
 import type { ApiModel } from '../model/types.js';
 import { isTarget, TARGET_NAMES } from '../targets/registry.js';
@@ -52,15 +53,16 @@ export async function generateFiles(request: GenerateRequest): Promise<GenerateR
   const cache = request.cache ?? disabledCache;
   // First without parsing: the files' bytes, and their references remembered by content, give the
   // run's key; a hit needs nothing else. Anything unknown or wrong: the full load below.
-  const known = cache === disabledCache ? undefined : await loadKnownInputs(request.document, request.load ?? {}, (id, text) => rememberedRefs(cache, id, text));
+  const known = await knownInputs(cache, request.document, request.load ?? {});
   timer.lap('inputs');
   const hit = known && fromCache(cache, runCacheKey(known, targets, request), known, timer);
   if (hit) return hit;
   const set = await loadDocumentSet(request.document, request.load);
   timer.lap('load');
   rememberRefs(cache, set);
-  const runKey = runCacheKey(inputFilesOf(set), targets, request);
-  const cached = fromCache(cache, runKey, inputFilesOf(set), timer);
+  const inputs = inputFilesOf(set);
+  const runKey = runCacheKey(inputs, targets, request);
+  const cached = fromCache(cache, runKey, inputs, timer);
   if (cached) return cached;
   const { renderDocument } = await import('./render-document.js');
   const { files, model, diagnostics } = await renderDocument(
@@ -83,35 +85,11 @@ function fromCache(cache: Cache, runKey: string, inputs: InputFiles, timer: Stag
 }
 
 /**
- * The references of a file, remembered by its bytes (and kind: a `.proto` file is not parsed as
- * YAML) under this build of codegen, whose parser found them.
- */
-function refsKey(id: string, text: string): string {
-  return hashOf(buildFingerprint(), /\.proto$/i.test(id) ? 'proto' : 'document', text);
-}
-
-function rememberedRefs(cache: Cache, id: string, text: string): string[] | undefined {
-  const value = cache.get('refs', refsKey(id, text));
-  return value === undefined ? undefined : (JSON.parse(value) as string[]);
-}
-
-function rememberRefs(cache: Cache, set: DocumentSet): void {
-  if (cache === disabledCache) return;
-  for (const file of set.files.values()) {
-    const key = refsKey(file.id, file.text);
-    if (cache.get('refs', key) === undefined) cache.set('refs', key, JSON.stringify(fileRefsOf(file)));
-  }
-}
-
-/**
  * Everything a run's output depends on: the generator, its templates, the inputs (each file's path
  * from the root's folder and its text, in the order they were found, and the symlinks the references
  * went through) and the options.
  */
 function runCacheKey(inputs: InputFiles, targets: string[], request: GenerateRequest): string {
-  const relative = (file: string) => path.relative(inputs.baseDir, file);
-  const documents = inputs.files.map((file) => `${relative(file.id)}\n${file.text}`);
-  const aliases = [...inputs.aliases].map(([written, real]) => `${relative(written)} -> ${relative(real)}`).sort();
   return hashOf(
     buildFingerprint(),
     request.templatesDir ? templatesFingerprint(request.templatesDir) : '',
@@ -119,7 +97,6 @@ function runCacheKey(inputs: InputFiles, targets: string[], request: GenerateReq
     request.eventSource ?? '',
     request.role ?? 'application',
     String(request.validation ?? true),
-    aliases.join('\n'),
-    ...documents,
+    ...inputsKeyParts(inputs, (file) => path.relative(inputs.baseDir, file)),
   );
 }
