@@ -34,6 +34,8 @@ export interface DiffRequest {
   againstRegistry?: RegistryTarget;
   /** --strict-base: an old version that does not validate stops the command (exit 2) instead of being compared best-effort. */
   strictBase?: boolean;
+  /** Readers of `against` revisions the caller opened (and closes); others are opened here. */
+  revisions?: Map<string, GitRevision>;
   /** Called with every document set loaded (the caller remembers their references, src/cache/refs.ts). */
   onLoad?: (set: DocumentSet) => void;
 }
@@ -69,9 +71,12 @@ export async function runDiff(request: DiffRequest): Promise<DiffOutcome> {
         olds.push({
           label: `${ref}:${displayPathOf(path.resolve(request.cwd, request.newFile), request.cwd)}`,
           load: async () => {
-            const { openRevision } = await import('../git.js');
-            const revision = await openRevision(ref, request.newFile, request.cwd);
-            revisions.push(revision);
+            let revision = request.revisions?.get(ref);
+            if (!revision) {
+              const { openRevision } = await import('../git.js');
+              revision = await openRevision(ref, request.newFile, request.cwd);
+              revisions.push(revision);
+            }
             const version = await loadVersion(request.newFile, { ...request.load, cwd: request.cwd, readFile: revision.readFile }, `old (${ref})`, request.strictBase ?? false, request.onLoad);
             return { ...version, side: version.side && { ...version.side, revision: ref }, revision: ref };
           },

@@ -7,7 +7,7 @@ import type { ResolvedConfig, ResolvedEntry } from '../config/types.js';
 import type { DiffRequest } from '../diff/index.js';
 import type { DiffReport } from '../diff/format/report.js';
 import { CodegenError, ExitCode, type Diagnostic } from '../errors.js';
-import { existsAtRevision, openRevision, unchangedSince } from '../git.js';
+import { openRevision, unchangedSince, type GitRevision } from '../git.js';
 import type { InputFiles } from '../load/document-set.js';
 
 /** The compatibility check of one entry against git revisions. */
@@ -32,18 +32,21 @@ export async function compareEntry(
   refs: string[],
   config: ResolvedConfig,
   cwd: string,
-  options: { inputs?: string[]; prepared?: Promise<boolean[]>; cache?: Cache } = {},
+  options: { inputs?: string[]; cache?: Cache } = {},
 ): Promise<CompatibilityResult> {
   const result: CompatibilityResult = { entry, against: [], notes: [], exitCode: ExitCode.ok };
   const shown = path.relative(cwd, entry.document) || entry.document;
   const inputs = options.inputs ?? [];
   const cache = options.cache ?? disabledCache;
+  // One reader (`git rev-parse`, then one `git cat-file --batch`) per revision answers everything
+  // asked of it below: whether the document exists there, its files' bytes, and the diff's reads.
+  const revisions = new Map<string, GitRevision>();
   try {
-    const present = await (options.prepared ?? prepareComparison(entry, refs));
-    refs.forEach((ref, i) => {
-      if (present[i]) result.against.push(ref);
+    for (const ref of refs) revisions.set(ref, await openRevision(ref, shown, cwd));
+    for (const ref of refs) {
+      if ((await revisions.get(ref)!.readFile(entry.document)) !== undefined) result.against.push(ref);
       else result.notes.push(`${shown} does not exist at ${ref}: a new document, nothing to compare`);
-    });
+    }
     if (result.against.length === 0) return result;
     const ignore = entry.compatibility.ignore;
     const defaultIgnore = path.join(config.dir, '.codegen-diff-ignore.yaml');
@@ -60,6 +63,7 @@ export async function compareEntry(
       noIgnore: ignoreFile === undefined,
       load: { allowRemoteRefs: entry.allowRemoteRefs, allowOutsideRefs: entry.allowOutsideRefs, projectRoot: entry.projectRoot },
       cwd,
+      revisions,
       onLoad: (set) => rememberRefs(cache, set),
     };
     const known = await knownVersions(cache, request);
@@ -80,6 +84,8 @@ export async function compareEntry(
     if (!(error instanceof CodegenError)) throw error;
     result.error = { exitCode: error.exitCode, diagnostics: error.diagnostics };
     result.exitCode = error.exitCode;
+  } finally {
+    for (const revision of revisions.values()) revision.close();
   }
   return result;
 }
@@ -110,18 +116,10 @@ async function knownVersions(cache: Cache, request: DiffRequest): Promise<KnownV
   if (!fresh) return undefined;
   const olds: InputFiles[] = [];
   for (const ref of request.against) {
-    let revision: Awaited<ReturnType<typeof openRevision>> | undefined;
-    try {
-      revision = await openRevision(ref, request.newFile, request.cwd);
-      const old = await knownInputs(cache, request.newFile, { ...load, readFile: revision.readFile });
-      if (!old) return undefined;
-      olds.push(old);
-    } catch (error) {
-      if (error instanceof CodegenError) return undefined;
-      throw error;
-    } finally {
-      revision?.close();
-    }
+    const revision = request.revisions?.get(ref);
+    const old = revision && (await knownInputs(cache, request.newFile, { ...load, readFile: revision.readFile }));
+    if (!old) return undefined;
+    olds.push(old);
   }
   return { new: fresh, olds };
 }
@@ -144,17 +142,12 @@ function diffKey(request: DiffRequest, versions: KnownVersions): string | undefi
       return undefined; // the diff reports an unreadable ignore file
     }
   }
-  const { onLoad: _onLoad, ...options } = request;
+  const { onLoad: _onLoad, revisions: _revisions, ...options } = request;
   const sides = [versions.new, ...versions.olds].flatMap((inputs) => ['version', ...inputsKeyParts(inputs, (file) => file)]);
   return hashOf(buildFingerprint(), JSON.stringify(options), ignore, ...sides);
 }
 
-/**
- * What can be done before the comparison itself: asking git whether the document exists at each
- * revision, and (`loadEngine`: when no cached report can answer) loading the diff engine while the
- * output is checked. Returns, per revision, whether the document exists there.
- */
-export function prepareComparison(entry: ResolvedEntry, refs: string[], loadEngine = true): Promise<boolean[]> {
-  if (loadEngine) void import('../diff/index.js').catch(() => undefined);
-  return Promise.all(refs.map((ref) => existsAtRevision(entry.document, ref)));
+/** Loads the diff engine now, for a comparison to come that no remembered report can answer (no cache). */
+export function prefetchDiffEngine(): void {
+  void import('../diff/index.js').catch(() => undefined);
 }
