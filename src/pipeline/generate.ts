@@ -70,18 +70,43 @@ export async function generateFiles(request: GenerateRequest): Promise<GenerateR
     { targets, templatesDir: request.templatesDir, eventSource: request.eventSource, role: request.role ?? 'application', validation: request.validation ?? true, cache },
     timer,
   );
-  cache.set('run', runKey, JSON.stringify({ files, diagnostics }));
+  cache.set('run', runKey, runEntryText(files, diagnostics));
   timer.report();
   return { files, model, diagnostics, inputs: [...set.files.keys()], fromCache: false };
 }
 
 function fromCache(cache: Cache, runKey: string, inputs: InputFiles, timer: StageTimer): GenerateResult | undefined {
   const cached = cache.get('run', runKey);
-  if (cached === undefined) return undefined;
-  const entry = JSON.parse(cached) as { files: GeneratedFile[]; diagnostics: Diagnostic[] };
+  const entry = cached === undefined ? undefined : readRunEntry(cached);
+  if (entry === undefined) return undefined;
   timer.lap('cache-hit');
   timer.report();
   return { files: entry.files, diagnostics: entry.diagnostics, inputs: inputs.files.map((file) => file.id), fromCache: true };
+}
+
+/**
+ * A run as the cache keeps it: one JSON line (the diagnostics, and each file without its content
+ * but with its length), then the contents back to back. Reading slices the contents out of the
+ * text instead of parsing half a megabyte of escaped JSON strings (issue 14: the warm run).
+ */
+const RUN_ENTRY_FORMAT = 'header line, then contents';
+
+function runEntryText(files: GeneratedFile[], diagnostics: Diagnostic[]): string {
+  const header = { diagnostics, files: files.map(({ content, ...file }) => [file, content.length] as const) };
+  return `${JSON.stringify(header)}\n${files.map((file) => file.content).join('')}`;
+}
+
+function readRunEntry(text: string): { files: GeneratedFile[]; diagnostics: Diagnostic[] } | undefined {
+  const newline = text.indexOf('\n');
+  let header: { diagnostics: Diagnostic[]; files: Array<[Omit<GeneratedFile, 'content'>, number]> };
+  try {
+    header = JSON.parse(text.slice(0, newline)) as typeof header;
+  } catch {
+    return undefined; // not an entry of this shape: a miss
+  }
+  let at = newline + 1;
+  const files = header.files.map(([file, length]) => ({ ...file, content: text.slice(at, (at += length)) }));
+  return at === text.length ? { files, diagnostics: header.diagnostics } : undefined;
 }
 
 /**
@@ -92,6 +117,7 @@ function fromCache(cache: Cache, runKey: string, inputs: InputFiles, timer: Stag
 function runCacheKey(inputs: InputFiles, targets: string[], request: GenerateRequest): string {
   return hashOf(
     buildFingerprint(),
+    RUN_ENTRY_FORMAT,
     request.templatesDir ? templatesFingerprint(request.templatesDir) : '',
     targets.join(','),
     request.eventSource ?? '',
