@@ -66,23 +66,6 @@ export async function unchangedSince(files: string[], ref: string): Promise<bool
 }
 
 /**
- * Whether `file` exists at revision `ref` (`git cat-file -e`). A bad ref answers true, so the
- * caller goes on and the diff reports the ref properly; only "no such file there" is false.
- */
-export async function existsAtRevision(file: string, ref: string): Promise<boolean> {
-  if (ref.startsWith('-')) return true;
-  let dir: string;
-  try {
-    dir = realpathSync(path.dirname(file));
-  } catch {
-    return true;
-  }
-  if ((await git(['cat-file', '-e', `${ref}:./${path.basename(file)}`], dir)).code === 0) return true;
-  // Tell "no such file at that revision" from "no such revision": only the first is a new document.
-  return (await git(['rev-parse', '--verify', '--quiet', `${ref}^{commit}`], dir)).code !== 0;
-}
-
-/**
  * Resolves `ref` in the repository holding `document` and returns a reader over that commit.
  * A ref that does not name a commit, or a document outside any repository, cannot run (exit 2).
  */

@@ -6,7 +6,7 @@ import { colours, type CliIO } from '../cli/io.js';
 import { loadConfig, type ResolvedConfig, type ResolvedEntry } from '../config/index.js';
 import { CodegenError, usageError } from '../errors.js';
 import { stagedFiles } from '../git.js';
-import { compareEntry, prepareComparison, type CompatibilityResult } from '../run/compare.js';
+import { compareEntry, prefetchDiffEngine, type CompatibilityResult } from '../run/compare.js';
 import { runEntries } from '../run/entries.js';
 import { cacheEnabled, openProjectCache, type EntryResult, type RunMode } from '../run/entry.js';
 import { reportRun, shownPath, type RunOutcome } from '../run/report.js';
@@ -73,9 +73,8 @@ export async function runConfigCommand(files: string[], flags: RunConfigFlags, i
       }
     }
     const compare = flags.against !== undefined || flags.baseline;
-    // Started now, finished while the output is compared: the diff engine's modules and the git
-    // look-ups ("does the document exist at that revision?") overlap with the check.
-    const prepared = compare ? new Map(entries.map((entry) => [entry, prepareComparison(entry, refs(entry))])) : undefined;
+    // Without a cache that may hold the report, the diff engine's modules load while the output is compared.
+    if (compare && !cacheEnabled(flags, io)) prefetchDiffEngine();
     const progress = startProgress(io, flags.json);
     let results: Array<EntryResult<ResolvedEntry>>;
     let threads = 0;
@@ -91,7 +90,7 @@ export async function runConfigCommand(files: string[], flags: RunConfigFlags, i
         progress.update('checking compatibility');
         // A document that failed to generate was reported already and cannot be compared.
         const comparable = results.filter((r) => r.status !== 'failed');
-        compatibility = await Promise.all(comparable.map((r) => compareEntry(r.entry, refs(r.entry), config, io.cwd, { inputs: r.inputs, prepared: prepared?.get(r.entry) })));
+        compatibility = await Promise.all(comparable.map((r) => compareEntry(r.entry, refs(r.entry), config, io.cwd, { inputs: r.inputs, cache })));
       }
     } finally {
       progress.done();

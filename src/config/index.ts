@@ -1,10 +1,10 @@
 import path from 'node:path';
 import { disabledCache, type Cache } from '../cache/cache.js';
-import { usageError } from '../errors.js';
+import { CodegenError, usageError } from '../errors.js';
 import { displayPathOf } from '../load/document-set.js';
 import { discoverConfig, type DiscoverOptions } from './discover.js';
-import { readConfigFile } from './load.js';
-import type { ResolvedConfig } from './types.js';
+import { readConfigFile, type RawConfig } from './load.js';
+import type { ResolvedConfig, ResolvedEntry } from './types.js';
 import { validateConfig } from './validate.js';
 
 export { CONFIG_FILE_NAMES, configIn, discoverConfig } from './discover.js';
@@ -41,6 +41,14 @@ export async function loadConfig(options: LoadConfigOptions): Promise<LoadedConf
   );
   const raw = await readConfigFile(found.file, found.format, displayPath, options.cache ?? disabledCache);
   const dir = path.dirname(found.file);
-  const entries = validateConfig(raw.data, { displayPath, dir, pointerPrefix: raw.pointerPrefix, locate: raw.locate });
+  const validate = (locate: RawConfig['locate']) => validateConfig(raw.data, { displayPath, dir, pointerPrefix: raw.pointerPrefix, locate });
+  let entries: ResolvedEntry[];
+  try {
+    entries = validate(raw.locate);
+  } catch (error) {
+    // Read without positions (a JSON config): checked again with them, for the lines in the messages.
+    if (!(error instanceof CodegenError) || !raw.locator) throw error;
+    entries = validate(await raw.locator());
+  }
   return { config: { file: found.file, displayPath, format: found.format, dir, entries }, warnings };
 }

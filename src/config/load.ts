@@ -5,7 +5,6 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { hashOf, type Cache } from '../cache/cache.js';
 import { CodegenError, ExitCode, usageError, type Diagnostic } from '../errors.js';
-import { parseSourceText } from '../load/source-file.js';
 import { PACKAGE_NAME } from '../package-paths.js';
 import type { ConfigFormat } from './types.js';
 
@@ -16,6 +15,8 @@ export interface RawConfig {
   pointerPrefix: string;
   /** Line and column of a pointer (YAML and JSON configs only). */
   locate?: (pointer: string) => { line: number; column: number } | undefined;
+  /** For a JSON config read without the YAML machinery: loads it and gives `locate` (for errors). */
+  locator?: () => Promise<RawConfig['locate']>;
 }
 
 /**
@@ -30,7 +31,7 @@ export async function readConfigFile(file: string, format: ConfigFormat, display
     case 'rc':
       return parseData(file, displayPath);
     case 'package.json': {
-      const parsed = parseData(file, displayPath);
+      const parsed = await parseData(file, displayPath);
       const data = (parsed.data as Record<string, unknown>).codegen;
       return { ...parsed, data, pointerPrefix: '/codegen' };
     }
@@ -49,11 +50,29 @@ function readText(file: string, displayPath: string): string {
   }
 }
 
-function parseData(file: string, displayPath: string): RawConfig {
+async function parseData(file: string, displayPath: string): Promise<RawConfig> {
   const text = readText(file, displayPath);
+  // A JSON config (what the hook usually reads) skips src/load/source-file.ts and the YAML parser it
+  // loads; they are loaded only when an error needs a line (`locator`) or the text is not plain JSON.
+  const json = text.trimStart().startsWith('{') ? parsedJson(text) : undefined;
+  if (json) return { data: json.data, pointerPrefix: '', locator: async () => (await sourceOf(file, displayPath, text)).locate };
+  const source = await sourceOf(file, displayPath, text);
+  return { data: source.data, pointerPrefix: '', locate: source.locate };
+}
+
+function parsedJson(text: string): { data: unknown } | undefined {
+  try {
+    return { data: JSON.parse(text) as unknown };
+  } catch {
+    return undefined; // the full parse below says where the syntax error is
+  }
+}
+
+async function sourceOf(file: string, displayPath: string, text: string): Promise<{ data: unknown; locate: NonNullable<RawConfig['locate']> }> {
+  const { parseSourceText } = await import('../load/source-file.js');
   try {
     const source = parseSourceText(file, displayPath, text);
-    return { data: source.data, pointerPrefix: '', locate: (pointer) => source.locate(pointer) };
+    return { data: source.data, locate: (pointer) => source.locate(pointer) };
   } catch (error) {
     if (!(error instanceof CodegenError)) throw error;
     // A config that cannot be read means the command cannot run: exit 2, not "invalid document".
@@ -64,7 +83,6 @@ function parseData(file: string, displayPath: string): RawConfig {
   }
 }
 
-/** The config a module exports: its default export (or module.exports), called when it is a function. */
 async function exported(module: Record<string, unknown>, displayPath: string): Promise<unknown> {
   // ESM: the default export; CommonJS (loaded with require, wrapped): module.exports.
   let value: unknown = module.default;

@@ -34,6 +34,10 @@ export interface DiffRequest {
   againstRegistry?: RegistryTarget;
   /** --strict-base: an old version that does not validate stops the command (exit 2) instead of being compared best-effort. */
   strictBase?: boolean;
+  /** Readers of `against` revisions the caller opened (and closes); others are opened here. */
+  revisions?: Map<string, GitRevision>;
+  /** Called with every document set loaded (the caller remembers their references, src/cache/refs.ts). */
+  onLoad?: (set: DocumentSet) => void;
 }
 
 export interface DiffOutcome {
@@ -58,7 +62,7 @@ export async function runDiff(request: DiffRequest): Promise<DiffOutcome> {
       olds.push({
         label: `registry ${target.url}`,
         load: async () => {
-          const version = await loadVersion(request.newFile, { ...request.load, cwd: request.cwd }, 'new', true);
+          const version = await loadVersion(request.newFile, { ...request.load, cwd: request.cwd }, 'new', true, request.onLoad);
           return { ...version, side: version.side && (await registrySide(version.side, target)).side };
         },
       });
@@ -67,18 +71,21 @@ export async function runDiff(request: DiffRequest): Promise<DiffOutcome> {
         olds.push({
           label: `${ref}:${displayPathOf(path.resolve(request.cwd, request.newFile), request.cwd)}`,
           load: async () => {
-            const { openRevision } = await import('../git.js');
-            const revision = await openRevision(ref, request.newFile, request.cwd);
-            revisions.push(revision);
-            const version = await loadVersion(request.newFile, { ...request.load, cwd: request.cwd, readFile: revision.readFile }, `old (${ref})`, request.strictBase ?? false);
+            let revision = request.revisions?.get(ref);
+            if (!revision) {
+              const { openRevision } = await import('../git.js');
+              revision = await openRevision(ref, request.newFile, request.cwd);
+              revisions.push(revision);
+            }
+            const version = await loadVersion(request.newFile, { ...request.load, cwd: request.cwd, readFile: revision.readFile }, `old (${ref})`, request.strictBase ?? false, request.onLoad);
             return { ...version, side: version.side && { ...version.side, revision: ref }, revision: ref };
           },
         });
       }
     } else {
-      for (const file of request.oldFiles) olds.push({ label: file, load: () => loadVersion(file, { ...request.load, cwd: request.cwd }, `old (${file})`, request.strictBase ?? false) });
+      for (const file of request.oldFiles) olds.push({ label: file, load: () => loadVersion(file, { ...request.load, cwd: request.cwd }, `old (${file})`, request.strictBase ?? false, request.onLoad) });
     }
-    const [newVersion, ...oldVersions] = await Promise.all([loadVersion(request.newFile, { ...request.load, cwd: request.cwd }, 'new', false), ...olds.map((o) => o.load())]);
+    const [newVersion, ...oldVersions] = await Promise.all([loadVersion(request.newFile, { ...request.load, cwd: request.cwd }, 'new', false, request.onLoad), ...olds.map((o) => o.load())]);
     const newSide = newVersion!.side;
     const oldSides = oldVersions.map((version) => version.side!);
     const avsc = newSide && [newSide, ...oldSides].some((side) => usesAvro(side.model)) ? ((await import('avsc')).default as unknown as AvscModule) : undefined;
@@ -160,12 +167,13 @@ interface LoadedVersion {
  * an old version is read into the model despite its errors (best-effort) unless `strict`; an old
  * version that cannot be read at all, or is not AsyncAPI, stops the command (exit 2).
  */
-async function loadVersion(file: string, options: LoadOptions, role: string, strict: boolean): Promise<LoadedVersion> {
+async function loadVersion(file: string, options: LoadOptions, role: string, strict: boolean, onLoad?: (set: DocumentSet) => void): Promise<LoadedVersion> {
   const isNew = role === 'new';
   let set: DocumentSet;
   try {
     // Positions are recorded during the one parse: every finding gets a line and column.
     set = await loadDocumentSet(file, { ...options, positions: true });
+    onLoad?.(set);
   } catch (error) {
     if (isNew && error instanceof CodegenError && error.exitCode === ExitCode.findings) return { errors: error.diagnostics };
     throw cannotCompare(error, role, file, 'could not be read');

@@ -2,7 +2,12 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { CodegenError, documentError, usageError, type Diagnostic, type SourceLocation } from '../errors.js';
 import { appendPointer, escapeSegment, getAtPointer, parsePointer, parseRefPointer, pointerOfPath, type PathStep } from './pointer.js';
-import { MAX_NESTING_DEPTH, parseSourceText, type SourceFile } from './source-file.js';
+import type { SourceFile } from './source-file.js';
+
+// The parsing half of loading (and with it the YAML parser) is imported on the first parse, so that
+// `loadKnownInputs` (a run answered from the cache) never loads it.
+let sourceFileModule: Promise<typeof import('./source-file.js')> | undefined;
+const sourceFiles = () => (sourceFileModule ??= import('./source-file.js'));
 
 export interface LoadOptions {
   /** Allow `$ref`s to http(s) URLs. Off by default: a document must not make the tool fetch anything. */
@@ -108,8 +113,66 @@ export async function loadDocumentSet(rootPath: string, options: LoadOptions = {
     if (count > 1) diagnostic.message += ` (${count} references to this URL)`;
   }
   const set: DocumentSet = { root, files, baseDir, projectRoot, aliases, problems };
-  checkExpansion(set);
+  checkExpansion(set, (await sourceFiles()).MAX_NESTING_DEPTH);
   return set;
+}
+
+/** The files of a document set, unparsed, in the order `loadDocumentSet` finds them. */
+export interface InputFiles {
+  /** The root document's folder. */
+  baseDir: string;
+  files: Array<{ id: string; text: string }>;
+  /** Paths as written (through symlinks) mapped to the file id they resolve to. */
+  aliases: Map<string, string>;
+}
+
+/**
+ * The file part of each `$ref` of a parsed file, in the order `loadDocumentSet` follows them (each
+ * once). A pure function of the file's text, so it can be remembered by content (`loadKnownInputs`).
+ */
+export function fileRefsOf(file: SourceFile): string[] {
+  return [...new Set(collectRefs(file.data).map(({ ref }) => splitRef(ref).file))].filter((target) => target !== '');
+}
+
+/**
+ * The files `loadDocumentSet` would load, found without parsing any: `refsOf(id, text)` gives the
+ * `fileRefsOf` of a file parsed before (remembered by content and kind: a `.proto` file is not YAML). Every path is resolved, checked
+ * against the project root and read exactly as `loadDocumentSet` does. Undefined as soon as a
+ * file's references are not known, a reference is remote, or anything would be reported (refused,
+ * missing, too large): the caller then loads the set in full, which says why.
+ */
+export async function loadKnownInputs(rootPath: string, options: LoadOptions, refsOf: (id: string, text: string) => string[] | undefined): Promise<InputFiles | undefined> {
+  const cwd = options.cwd ?? process.cwd();
+  try {
+    const real = await realPathOrError(path.resolve(cwd, rootPath), rootPath, options);
+    const projectRoot = await findProjectRoot(real, options, cwd);
+    const texts = new Map<string, string>([[real, await readText(real, rootPath, options, undefined)]]);
+    const aliases = new Map<string, string>();
+    const nowhere: SourceLocation = { file: rootPath, pointer: '' };
+    let total = texts.get(real)!.length;
+    for (const [id, text] of texts) {
+      const refs = isRemote(id) ? undefined : refsOf(id, text);
+      if (refs === undefined || refs.some(isRemote)) return undefined;
+      for (const ref of refs) {
+        const target = await resolveFileId({ id }, ref, projectRoot, { ...options, cwd }, nowhere, aliases);
+        if (texts.has(target)) continue;
+        const loaded = await readText(target, displayPathOf(target, cwd), options, undefined);
+        total += loaded.length;
+        if (total > (options.maxTotalBytes ?? DEFAULT_MAX_TOTAL_BYTES)) return undefined;
+        // A Map iterates over entries added during the loop: the same breadth-first order as the queue above.
+        texts.set(target, loaded);
+      }
+    }
+    return { baseDir: path.dirname(real), files: [...texts].map(([id, text]) => ({ id, text })), aliases };
+  } catch (error) {
+    if (error instanceof CodegenError) return undefined;
+    throw error;
+  }
+}
+
+/** The unparsed view of a loaded set. */
+export function inputFilesOf(set: DocumentSet): InputFiles {
+  return { baseDir: set.baseDir, files: [...set.files.values()].map((file) => ({ id: file.id, text: file.text })), aliases: set.aliases };
 }
 
 /** A remote URL that is refused or cannot be fetched is reported once, however many references point to it (counted). */
@@ -141,8 +204,8 @@ export const MAX_EXPANDED_VALUES = 2_000_000;
  * identity); a reference back to a value being counted (recursion) counts as one value, as validation
  * leaves it a reference.
  */
-function checkExpansion(set: DocumentSet): void {
-  measureExpansion(set, MAX_EXPANDED_VALUES, MAX_NESTING_DEPTH);
+function checkExpansion(set: DocumentSet, maxNestingDepth: number): void {
+  measureExpansion(set, MAX_EXPANDED_VALUES, maxNestingDepth);
 }
 
 /** The number of values and the depth of the document with every `$ref` replaced; throws past the limits. */
@@ -348,7 +411,7 @@ export function describeProjectRoot(root: ProjectRoot, cwd: string): string {
 }
 
 async function resolveFileId(
-  from: SourceFile,
+  from: Pick<SourceFile, 'id'>,
   target: string,
   projectRoot: ProjectRoot,
   options: LoadOptions,
@@ -407,6 +470,12 @@ async function realPathOrError(absolute: string, shown: string, options: LoadOpt
 }
 
 async function readSource(id: string, display: string, options: LoadOptions, where: SourceLocation | undefined): Promise<SourceFile> {
+  const text = await readText(id, display, options, where);
+  return (await sourceFiles()).parseSourceText(id, display, text, { positions: options.positions });
+}
+
+/** A file's text, with every check made before parsing (regular file, size, UTF-8, not binary). */
+async function readText(id: string, display: string, options: LoadOptions, where: SourceLocation | undefined): Promise<string> {
   const max = options.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES;
   let text: string | undefined;
   if (isRemote(id)) {
@@ -430,7 +499,7 @@ async function readSource(id: string, display: string, options: LoadOptions, whe
     const buffer = await fs.readFile(id);
     text = decodeUtf8(buffer, display);
   }
-  return parseSourceText(id, display, text, { positions: options.positions });
+  return text;
 }
 
 function decodeUtf8(buffer: Buffer, display: string): string {

@@ -1,5 +1,3 @@
-import { promises as fs } from 'node:fs';
-import path from 'node:path';
 import { defaultCacheDir, disabledCache, openCache, type Cache } from '../cache/cache.js';
 import type { CliIO } from '../cli/io.js';
 import type { ResolvedEntry } from '../config/types.js';
@@ -87,8 +85,8 @@ export async function runEntry<J extends GenerateJob>(entry: J, context: RunCont
     result.diagnostics = generated.diagnostics;
     const options: OutputOptions = { generatorVersion: generatorVersion(), protectedPaths: generated.inputs, allowSymlinkedOut: entry.allowSymlinkedOut };
     const plan = await planOutput(entry.out, generated.files, options);
-    const exists = await Promise.all(plan.written.map((file) => fs.access(path.join(plan.outDir, file)).then(() => true, () => false)));
-    plan.written.forEach((file, i) => (exists[i] ? result.updated : result.created).push(file));
+    result.created = plan.created;
+    result.updated = plan.updated;
     result.unchanged = plan.unchanged;
     result.removed = plan.removed;
     const changes = plan.written.length + plan.removed.length;

@@ -1,9 +1,9 @@
 // src/git.ts, the one module that calls git, on real repositories: the work tree root (from the
 // file system), the staged files, and what exists or changed at a revision.
-import { mkdirSync, realpathSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { existsAtRevision, gitWorkTreeRoot, stagedFiles, unchangedSince } from '../../src/git.js';
+import { gitWorkTreeRoot, openRevision, stagedFiles, unchangedSince } from '../../src/git.js';
 import { freshDir } from '../helpers/codegen.js';
 import { git } from './support.js';
 
@@ -29,15 +29,20 @@ describe('src/git.ts', () => {
     expect(gitWorkTreeRoot(path.join(repo, 'a/b/c'))).toBe(path.join(repo, 'a'));
   });
 
-  it('existsAtRevision and unchangedSince answer from the revision, not the working tree', async () => {
+  it('a revision reader and unchangedSince answer from the revision, not the working tree', async () => {
     const repo = await repository('git-revision');
     const document = path.join(repo, 'api/asyncapi.yaml');
     const added = path.join(repo, 'api/new.yaml');
     writeFileSync(added, 'asyncapi: 3.0.0\n');
-    expect(await existsAtRevision(document, 'HEAD')).toBe(true);
-    expect(await existsAtRevision(added, 'HEAD')).toBe(false);
-    // A ref that names nothing is not "a new document": the diff reports the ref itself.
-    expect(await existsAtRevision(added, 'no-such-branch')).toBe(true);
+    const revision = await openRevision('HEAD', document, repo);
+    try {
+      expect(await revision.readFile(document)).toBe(readFileSync(document, 'utf8'));
+      expect(await revision.readFile(added)).toBeUndefined();
+    } finally {
+      revision.close();
+    }
+    // A ref that names nothing is not "a new document": the ref itself is reported.
+    await expect(openRevision('no-such-branch', added, repo)).rejects.toMatchObject({ diagnostics: [expect.objectContaining({ code: 'E_BAD_REF' })] });
     expect(await unchangedSince([document], 'HEAD')).toBe(true);
     writeFileSync(document, 'asyncapi: 3.1.0\n');
     expect(await unchangedSince([document], 'HEAD')).toBe(false);

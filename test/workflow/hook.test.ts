@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { parse } from 'yaml';
@@ -174,3 +174,51 @@ for (const [name, install] of [
     });
   });
 }
+
+// The hook remembers each comparison's report by content (src/run/compare.ts): a report must never
+// answer for other bytes of any file of either version, nor for another ignore file.
+describe('the remembered comparison (--check --against HEAD --staged, run twice)', () => {
+  const hook = ['--check', '--against', 'HEAD', '--staged'];
+  const remembered = (): number => {
+    const dir = path.join(binaryEnv().CODEGEN_CACHE_DIR!, 'diff');
+    return existsSync(dir) ? readdirSync(dir).reduce((count, shard) => count + readdirSync(path.join(dir, shard)).length, 0) : 0;
+  };
+
+  it('blocks a breaking change each time, passes once it is undone in a referenced file, and follows the ignore file', async () => {
+    const repo = await repository('hook-remembered');
+    const stage = async (edit: (text: string) => string) => {
+      const file = path.join(repo, 'schemas/user.yaml');
+      writeFileSync(file, edit(readFileSync(path.join(repo, 'schemas/user.original.yaml'), 'utf8')));
+      expect((await binary([], repo)).code).toBe(0);
+      await git(repo, 'add', '-A');
+    };
+    writeFileSync(path.join(repo, 'schemas/user.original.yaml'), readFileSync(path.join(repo, 'schemas/user.yaml'), 'utf8'));
+
+    await stage(breakEmail);
+    const first = await binary(hook, repo);
+    expect(first.code, first.stderr).toBe(1);
+    expect(first.stderr).toMatch(/SCHEMA_[A-Z_]+ .*email/);
+    const count = remembered();
+    expect(count).toBeGreaterThan(0);
+    const second = await binary(hook, repo);
+    expect(second).toEqual(first);
+    expect(remembered()).toBe(count);
+
+    // Only the referenced file changes (the root document's bytes are the same).
+    await stage(describeEmail);
+    const compatible = await binary(hook, repo);
+    expect(compatible.code, compatible.stderr).toBe(0);
+    expect(compatible.stderr).not.toMatch(/BREAKING/);
+
+    await stage(breakEmail);
+    expect(await binary(hook, repo)).toEqual(first);
+
+    const findings = JSON.parse((await binary(['diff', 'asyncapi.yaml', '--against', 'HEAD', '--format', 'json'], repo)).stdout).findings as Array<{ ruleId: string; new?: { pointer: string }; old?: { pointer: string } }>;
+    const ignore = findings.map((f) => `  - rule: ${f.ruleId}\n    pointer: ${JSON.stringify(f.new?.pointer ?? f.old?.pointer)}\n    reason: accepted in this test\n`).join('');
+    writeFileSync(path.join(repo, '.codegen-diff-ignore.yaml'), `ignore:\n${ignore}`);
+    const ignored = await binary(hook, repo);
+    expect(ignored.code, ignored.stderr).toBe(0);
+    rmSync(path.join(repo, '.codegen-diff-ignore.yaml'));
+    expect(await binary(hook, repo)).toEqual(first);
+  });
+});
