@@ -1,0 +1,18 @@
+import path from 'node:path';
+import { defaultCacheDir } from '../cache/cache.js';
+import { DIST_DIR } from '../package-paths.js';
+import { installCompileCache, type CompileCacheStats } from './compile-cache.js';
+
+/** What the build ships (scripts/build-compile-cache.mjs): code of the package's own large modules. */
+export const SHIPPED_COMPILE_CACHE = path.join(DIST_DIR, 'compile-cache');
+
+/**
+ * The binary's compile cache: the shipped entries, then `<cache folder>/compile`. CODEGEN_CACHE=0
+ * (no cache is read or written) leaves only the shipped entries, part of the package like its
+ * precompiled templates; CODEGEN_COMPILE_CACHE=0 turns the hook off altogether.
+ */
+export function installCliCompileCache(cwd: string, env: Record<string, string | undefined>): CompileCacheStats | undefined {
+  if (env.CODEGEN_COMPILE_CACHE === '0') return undefined;
+  const userStore = env.CODEGEN_CACHE === '0' ? undefined : path.join(defaultCacheDir(cwd, env), 'compile');
+  return installCompileCache({ read: userStore ? [SHIPPED_COMPILE_CACHE, userStore] : [SHIPPED_COMPILE_CACHE], write: userStore });
+}
