@@ -13,6 +13,10 @@ export const SHIPPED_COMPILE_CACHE = path.join(DIST_DIR, 'compile-cache');
  */
 export function installCliCompileCache(cwd: string, env: Record<string, string | undefined>): CompileCacheStats | undefined {
   if (env.CODEGEN_COMPILE_CACHE === '0') return undefined;
-  const userStore = env.CODEGEN_CACHE === '0' ? undefined : path.join(defaultCacheDir(cwd, env), 'compile');
-  return installCompileCache({ read: userStore ? [SHIPPED_COMPILE_CACHE, userStore] : [SHIPPED_COMPILE_CACHE], write: userStore });
+  if (env.CODEGEN_CACHE === '0') {
+    // Only the package's own modules can hit: others would pay for hashing and find nothing.
+    return installCompileCache({ read: [SHIPPED_COMPILE_CACHE], accept: (file) => file.startsWith(DIST_DIR + path.sep) });
+  }
+  const userStore = path.join(defaultCacheDir(cwd, env), 'compile');
+  return installCompileCache({ read: [SHIPPED_COMPILE_CACHE, userStore], write: userStore });
 }
