@@ -49,9 +49,16 @@ interface ModuleInternals {
   _cache: unknown;
 }
 
-/** Entries are only valid for one V8 build and architecture. */
+/**
+ * Entries are only valid for one V8 build and architecture. Short (a hash), as are entry names: a
+ * path in the npm tarball longer than 100 characters needs the tar prefix field some readers miss.
+ */
 export function v8Tag(): string {
-  return `${process.version}-${process.arch}-v8-${process.versions.v8}`;
+  return `v8-${shortHash(`${process.version}\0${process.arch}\0${process.versions.v8}`).slice(0, 12)}`;
+}
+
+function shortHash(text: string): string {
+  return createHash('sha256').update(text).digest('hex').slice(0, 40);
 }
 
 /** Installs the hook for this process; returns live counters (for tests and CODEGEN_TIMINGS). */
@@ -65,7 +72,7 @@ export function installCompileCache(options: CompileCacheOptions): CompileCacheS
   internals.prototype._compile = function (content: string, filename: string): unknown {
     // A file starting with `#!` is not valid inside the wrapper: Node's own path handles it.
     if (content.startsWith('#!') || (options.accept && !options.accept(filename))) return original.call(this, content, filename);
-    const key = createHash('sha256').update(content).digest('hex');
+    const key = shortHash(content);
     const cachedData = readEntry(readDirs, key);
     let script: vm.Script;
     try {

@@ -53,7 +53,7 @@ function probeDir(): string {
 }
 
 function entries(store: string): string[] {
-  return readdirSync(store, { recursive: true, encoding: 'utf8' }).filter((name) => !name.endsWith('.tmp') && /[0-9a-f]{64}$/.test(name));
+  return readdirSync(store, { recursive: true, encoding: 'utf8' }).filter((name) => !name.endsWith('.tmp') && /[0-9a-f]{40}$/.test(name));
 }
 
 describe('the CommonJS compile cache', () => {
