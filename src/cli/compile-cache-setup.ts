@@ -7,13 +7,14 @@ import { installCompileCache, type CompileCacheStats } from './compile-cache.js'
 export const SHIPPED_COMPILE_CACHE = path.join(DIST_DIR, 'compile-cache');
 
 /**
- * The binary's compile cache: the shipped entries, then `<cache folder>/compile`. CODEGEN_CACHE=0
- * (no cache is read or written) leaves only the shipped entries, part of the package like its
- * precompiled templates; CODEGEN_COMPILE_CACHE=0 turns the hook off altogether.
+ * The binary's compile cache: the shipped entries, then `<cache folder>/compile`. `--no-cache` and
+ * CODEGEN_CACHE=0 (the cache folder is neither read nor written) leave only the shipped entries, part
+ * of the package like its precompiled templates; CODEGEN_COMPILE_CACHE=0 turns the hook off altogether.
+ * Runs before commander parses the command line, so `--no-cache` is looked for as a word of it.
  */
-export function installCliCompileCache(cwd: string, env: Record<string, string | undefined>): CompileCacheStats | undefined {
+export function installCliCompileCache(cwd: string, env: Record<string, string | undefined>, argv: string[]): CompileCacheStats | undefined {
   if (env.CODEGEN_COMPILE_CACHE === '0') return undefined;
-  if (env.CODEGEN_CACHE === '0') {
+  if (env.CODEGEN_CACHE === '0' || argv.includes('--no-cache')) {
     // Only the package's own modules can hit: others would pay for hashing and find nothing.
     return installCompileCache({ read: [SHIPPED_COMPILE_CACHE], accept: (file) => file.startsWith(DIST_DIR + path.sep) });
   }

@@ -103,7 +103,7 @@ describe('the CommonJS compile cache', () => {
     const script = `
       import { createRequire } from 'node:module';
       import { installCliCompileCache } from ${JSON.stringify(SETUP)};
-      const stats = installCliCompileCache(process.cwd(), { CODEGEN_CACHE: '0' });
+      const stats = installCliCompileCache(process.cwd(), {}, ['validate', 'asyncapi.yaml', '--no-cache']);
       createRequire(import.meta.url)(${JSON.stringify(path.join(ROOT, 'dist/asyncapi-schemas/3.0.0.cjs'))});
       process.stdout.write(JSON.stringify(stats));
     `;
@@ -111,7 +111,7 @@ describe('the CommonJS compile cache', () => {
     expect(stats).toEqual({ hits: 1, misses: 0, rejected: 0 });
   });
 
-  it('is written to the cache folder by the binary, and not at all with CODEGEN_CACHE=0', async () => {
+  it('is written to the cache folder by the binary, and not at all with CODEGEN_CACHE=0 or --no-cache', async () => {
     const document = path.join(FIXTURES, 'spec/3.0/streetlights-mqtt-asyncapi.yml');
     const cacheDir = freshDir('compile-cache-cli');
     const args = ['validate', document, '--engine', 'fast'];
@@ -123,6 +123,8 @@ describe('the CommonJS compile cache', () => {
     for (const result of [first, second]) expect(result).toEqual(uncached);
     const off = freshDir('compile-cache-off');
     expect(await runBinary(args, { env: { CODEGEN_CACHE_DIR: off, CODEGEN_CACHE: '0' } })).toEqual(uncached);
+    expect(existsSync(path.join(off, 'compile'))).toBe(false);
+    expect(await runBinary([...args, '--no-cache'], { env: { CODEGEN_CACHE: '1', CODEGEN_CACHE_DIR: off } })).toEqual(uncached);
     expect(existsSync(path.join(off, 'compile'))).toBe(false);
   });
 });
