@@ -19,5 +19,10 @@ export function installCliCompileCache(cwd: string, env: Record<string, string |
     return installCompileCache({ read: [SHIPPED_COMPILE_CACHE], accept: (file) => file.startsWith(DIST_DIR + path.sep) });
   }
   const userStore = path.join(defaultCacheDir(cwd, env), 'compile');
-  return installCompileCache({ read: [SHIPPED_COMPILE_CACHE, userStore], write: userStore });
+  return installCompileCache({ read: [SHIPPED_COMPILE_CACHE, userStore], write: userStore, accept: isPackageCode });
+}
+
+/** Installed packages and this package's build: a user's own CommonJS (a `codegen.config.cjs`) compiles as Node compiles it. */
+export function isPackageCode(file: string): boolean {
+  return file.includes(`${path.sep}node_modules${path.sep}`) || file.startsWith(DIST_DIR + path.sep);
 }

@@ -99,6 +99,13 @@ describe('the CommonJS compile cache', () => {
     expect(load(dir, { store: path.join(blocked, 'store') }).stats).toEqual({ hits: 0, misses: 2, rejected: 0 });
   });
 
+  it("leaves a user's own CommonJS (a config file) to Node", async () => {
+    const { isPackageCode } = (await import(SETUP)) as { isPackageCode: (file: string) => boolean };
+    expect(isPackageCode(path.join(ROOT, 'node_modules', 'ajv', 'dist', 'ajv.js'))).toBe(true);
+    expect(isPackageCode(path.join(ROOT, 'dist', 'asyncapi-schemas', '3.0.0.cjs'))).toBe(true);
+    expect(isPackageCode(path.join(ROOT, 'codegen.config.cjs'))).toBe(false);
+  });
+
   it('ships entries for the precompiled AsyncAPI schemas that this Node accepts', () => {
     const script = `
       import { createRequire } from 'node:module';
