@@ -48,6 +48,7 @@ export async function renderUnformatted(
 ): Promise<{ rendered: GeneratedFile[]; model: ApiModel; diagnostics: Diagnostic[] }> {
   const renderer = createRenderer(options.templatesDir);
   const targetGenerators = await Promise.all(options.targets.map(loadTarget));
+  timer.lap('setup');
   const validated = validateAndModel(set, timer);
   const model = asSeenBy(validated.model, options.role);
   const version = generatorVersion();

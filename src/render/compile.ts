@@ -2,8 +2,18 @@ import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import Handlebars from 'handlebars';
+import type Handlebars from 'handlebars';
 import { DIST_DIR } from '../package-paths.js';
+
+const require = createRequire(import.meta.url);
+// The runtime build renders precompiled templates; the compiler (the full build, twice the code to
+// load) is loaded only for a template that was not precompiled (compiledAtRunTime).
+const runtime = require('handlebars/runtime') as typeof Handlebars;
+
+/** A Handlebars environment of its own (helpers, partials) that renders templates from compileTemplate. */
+export function createEnvironment(): typeof Handlebars {
+  return runtime.create();
+}
 
 /**
  * Handlebars without HTML escaping (wrong for TypeScript) and in strict mode (a missing field throws
@@ -25,12 +35,12 @@ let shipped: Record<string, TemplateSpec> | null | undefined;
 
 /** The key of a template's text: the same text with the same Handlebars release compiles to the same code. */
 export function templateKey(source: string): string {
-  return createHash('sha256').update(`${Handlebars.VERSION}\0${OPTIONS_KEY}\0${source}`).digest('hex').slice(0, 32);
+  return createHash('sha256').update(`${runtime.VERSION}\0${OPTIONS_KEY}\0${source}`).digest('hex').slice(0, 32);
 }
 
 function precompiled(): Record<string, TemplateSpec> | null {
   if (shipped === undefined) {
-    shipped = existsSync(PRECOMPILED_TEMPLATES) ? (createRequire(import.meta.url)(PRECOMPILED_TEMPLATES) as Record<string, TemplateSpec>) : null;
+    shipped = existsSync(PRECOMPILED_TEMPLATES) ? (require(PRECOMPILED_TEMPLATES) as Record<string, TemplateSpec>) : null;
   }
   return shipped;
 }
@@ -42,5 +52,21 @@ function precompiled(): Record<string, TemplateSpec> | null {
  */
 export function compileTemplate(handlebars: typeof Handlebars, source: string): Handlebars.TemplateDelegate {
   const spec = precompiled()?.[templateKey(source)];
-  return spec ? handlebars.template(spec) : handlebars.compile(source, compileOptions());
+  return spec ? handlebars.template(spec) : compiledAtRunTime(handlebars, source);
+}
+
+/**
+ * What `Handlebars.compile` gives, bound to `handlebars` (its helpers and partials): the template is
+ * compiled on first use, so a syntax error is reported where rendering reports errors, as before.
+ */
+function compiledAtRunTime(handlebars: typeof Handlebars, source: string): Handlebars.TemplateDelegate {
+  let template: Handlebars.TemplateDelegate | undefined;
+  return (context, options) => {
+    if (!template) {
+      const compiler = require('handlebars') as typeof Handlebars;
+      // The same spec the build precompiles (scripts/precompile-templates.mjs), as an object.
+      template = handlebars.template(new Function(`return ${compiler.precompile(source, compileOptions())}`)() as TemplateSpec);
+    }
+    return template(context, options);
+  };
 }

@@ -1,8 +1,8 @@
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
-import Handlebars from 'handlebars';
+import type Handlebars from 'handlebars';
 import { usageError } from '../errors.js';
-import { compileTemplate } from './compile.js';
+import { compileTemplate, createEnvironment } from './compile.js';
 
 import { BUILTIN_TEMPLATES_DIR } from './paths.js';
 
@@ -25,7 +25,7 @@ export interface Renderer {
  * template folder overrides any built-in template with the same relative path or file name.
  */
 export function createRenderer(overrideDir?: string): Renderer {
-  const handlebars = Handlebars.create();
+  const handlebars = createEnvironment();
   const compiled = new Map<string, Handlebars.TemplateDelegate>();
   const partialsDir = path.join(BUILTIN_TEMPLATES_DIR, 'partials');
   if (overrideDir && !existsSync(overrideDir)) {
