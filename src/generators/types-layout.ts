@@ -319,6 +319,8 @@ function isUnbreakable(type: TypeNode): boolean {
 
 class Printer {
   file(declarations: Declaration[]): string {
+    // No declaration: the template's blank lines would be left at the end, which prettier drops.
+    if (declarations.length === 0) unmodelled('no declaration');
     return declarations.map((declaration) => this.declaration(declaration)).join('\n');
   }
 

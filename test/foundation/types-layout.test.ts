@@ -97,6 +97,14 @@ describe("types.ts in prettier's form (src/generators/types-layout.ts)", () => {
     expect(layoutTypes('export type A = 1e+21')).toBeUndefined();
     expect(layoutTypes('export interface A {\n"a;"?: -1[][]\n}')).toBeUndefined();
     expect(layoutTypes('export type A = "caf\u00e9"')).toBeUndefined();
+    expect(layoutTypes('')).toBeUndefined();
+  });
+
+  it('leaves a document without schemas to prettier (the template would end in blank lines)', async () => {
+    const file = await typesFile({});
+    expect(file.prettierForm).toBe(false);
+    const { body } = splitHeader((await formatFiles([file]))[0]!.content);
+    expect(body).toBe(await prettier.format(body, { ...PRETTIER_OPTIONS, filepath: 'types.ts' }));
   });
 
   it('breaks a long union one member per line, with its comment re-indented', () => {
