@@ -3,6 +3,7 @@ import { isRecord } from '../load/json.js';
 import { propertyKey } from '../model/names.js';
 import type { JsonSchema } from '../model/types.js';
 import type { Generator } from './contract.js';
+import { layoutTypes } from './types-layout.js';
 
 const ROOT_NAME = 'CodegenSchemaRoot';
 
@@ -53,8 +54,11 @@ export const typesGenerator: Generator = {
     // json-schema-to-typescript names itself (`Order1`, for the `anyOf` part of a named object schema).
     const own = new Set(names);
     const helpers = [...declarations.keys()].filter((name) => !own.has(name)).sort();
-    const body = [...names, ...helpers].map((name) => declarations.get(name)!).join('\n');
-    return [{ path: 'types.ts', content: renderer.render('core/types.ts.hbs', { ...view, body }) }];
+    const source = [...names, ...helpers].map((name) => declarations.get(name)!).join('\n');
+    // In prettier's form when every declaration is in a shape types-layout.ts models; else prettier formats it.
+    const laidOut = layoutTypes(source);
+    const content = renderer.render('core/types.ts.hbs', { ...view, body: laidOut ?? source });
+    return [{ path: 'types.ts', content, prettierForm: laidOut !== undefined && renderer.isBuiltIn('core/types.ts.hbs') }];
   },
 };
 
