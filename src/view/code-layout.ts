@@ -228,3 +228,46 @@ export function callWithLastObject(indentation: string, callee: string, args: st
   if (!flat.includes('\n') && flat.length <= PRETTIER_OPTIONS.printWidth) return flat;
   return printDoc([callee, '(', ...args.map((arg) => `${arg}, `), group(lastDoc(), { shouldBreak: true }), ')', tail], indentation);
 }
+
+/**
+ * The properties of an object the template writes broken open (prettier keeps an object broken when
+ * its source has a line break after `{`): one `key: value,` per line at `indentation`, each laid
+ * out on its own, as prettier does once the object is broken.
+ */
+export function objectBody(indentation: string, entries: Array<[string, LiteralNode]>): string {
+  return entries.map(([key, value]) => printDoc([propertyDoc(keyText(key), value), ','], indentation)).join('\n');
+}
+
+/** `head = Type;` (a type alias): assignment.js's "fluid" layout; the type's arguments break when too long. */
+export function typeAlias(head: string, type: string): string {
+  return printDoc([fluidAssignment(head, ' =', typeNode(type).doc), ';']);
+}
+
+/**
+ * `head = Base<...> & { key: Type } & ...;`: a type alias of a reference intersected with one-member
+ * object types. Prettier's intersection printing (typescript.js) joins a reference and object types
+ * with ` & ` and no indent; each object type breaks open on its own when its line does not fit.
+ */
+export function intersectionAlias(head: string, base: string, members: Array<[string, string]>): string {
+  const objects = members.map(([key, type]): Doc => [' & ', group(['{', indent([line, key, ': ', typeNode(type).doc]), ifBreak(';'), line, '}'])]);
+  return printDoc([fluidAssignment(head, ' =', group([typeNode(base).doc, ...objects])), ';']);
+}
+
+/**
+ * `head = A | B | C;`: a type alias of a union (union-type.js). On one line when it fits, else one
+ * member per line, each after `| `, indented under the alias.
+ */
+export function unionAlias(head: string, members: string[]): string {
+  if (members.length < 2) return typeAlias(head, members.join(''));
+  const union = group(indent([ifBreak([line, '| ']), join([line, '| '], members)]));
+  return printDoc([fluidAssignment(head, ' =', union), ';']);
+}
+
+/**
+ * `head(a, b, c)` followed by `tail` (e.g. `return this.#transport.publish(route, payload, options);`),
+ * arguments that are names or member chains: call-arguments.js puts them on one line, else one per
+ * line with a trailing comma.
+ */
+export function callStatement(indentation: string, head: string, args: string[], tail: string): string {
+  return printDoc([head, group(['(', indent([softline, join([',', line], args)]), ifBreak(','), softline, ')']), tail], indentation);
+}

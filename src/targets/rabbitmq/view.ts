@@ -1,6 +1,6 @@
 import { commentText, words } from '../../model/names.js';
 import type { ApiModel, ChannelModel, JsonSchema, MessageModel, OperationModel, ServerModel } from '../../model/types.js';
-import { callWithLastObject, Code, commentAt, declaration, literalNode, methodSignature, typedMember, type Parameter } from '../../view/code-layout.js';
+import { callStatement, callWithLastObject, Code, commentAt, declaration, literalNode, methodSignature, typedMember, type Parameter } from '../../view/code-layout.js';
 import { parseAddress, type CoreView, type OperationView } from '../../view/core-view.js';
 import {
   readChannelBinding,
@@ -51,8 +51,8 @@ export interface RouteView {
   summary: string;
   /** Where the method publishes or consumes (comment-safe). */
   targetComment: string;
-  /** Expression passing the options on (`options` or `options ?? {}`). */
-  optionsArgument: string;
+  /** The method's body: the `return` of the transport's call. */
+  call: string;
 }
 
 /** A route's address: where it goes, as data the run-time code reads. */
@@ -237,9 +237,11 @@ function routeView(view: OperationView, operation: OperationModel, addressing: A
     isRespond: kind === 'respond',
     summary: commentAt('  ', view.comment),
     targetComment: commentAt('  ', commentText(describeTarget(view, target))),
-    optionsArgument: options.argument,
+    call: callStatement('    ', `return this.#transport.${TRANSPORT_METHODS[kind]}`, [constName, kind === 'send' || kind === 'request' ? 'payload' : 'handler', options.argument], ';'),
   };
 }
+
+const TRANSPORT_METHODS: Record<RouteKind, string> = { send: 'publish', request: 'request', receive: 'subscribe', respond: 'respond' };
 
 /** The payload a send or request method takes, or the handler a receive or respond method takes. */
 function firstParameter(kind: RouteKind, types: SignatureTypes): Parameter {
