@@ -73,9 +73,14 @@ export function literalDoc(node: LiteralNode): Doc {
 }
 
 /** object.js: `{ a, b }` on one line, else one property per line with a trailing comma. */
-export function objectDoc(properties: Doc[]): Doc {
+export function objectDoc(properties: Doc[], shouldBreak = false): Doc {
   if (properties.length === 0) return '{}';
-  return group(['{', indent([line, join([',', line], properties)]), ifBreak(','), line, '}']);
+  return group(['{', indent([line, join([',', line], properties)]), ifBreak(','), line, '}'], { shouldBreak });
+}
+
+/** An object the template writes broken open, which prettier keeps so (`objectWrap: 'preserve'`). */
+function expandedObjectDoc(node: Extract<LiteralNode, { kind: 'object' }>): Doc {
+  return objectDoc(node.entries.map(([key, value]) => propertyDoc(keyText(key), value)), true);
 }
 
 /** array.js: one line, else one item per line; more than one item, all objects (or all arrays) of more than one entry: always broken. */
@@ -124,6 +129,8 @@ interface TypeNode {
  * is kept as written, unbreakable.
  */
 export function typeNode(text: string): TypeNode {
+  const intersection = intersectionDoc(text);
+  if (intersection) return { doc: intersection, hug: false, generic: false };
   const reference = /^([A-Za-z_$][\w$.]*)<(.*)>$/s.exec(text);
   const args = reference ? splitTopLevel(reference[2]!, ',') : undefined;
   if (!reference || !args || splitTopLevel(text, '|')!.length > 1 || splitTopLevel(text, '&')!.length > 1) {
@@ -164,12 +171,13 @@ function splitTopLevel(text: string, separator: string): string[] | undefined {
 /**
  * `head name: Type = literal;` (e.g. `const fooRoute: SendRoute<A, B, C> = { ... };`): assignment.js
  * breaks the type annotation's arguments first when one of several is generic itself ("break-lhs"),
- * else moves the literal to the next line before breaking them ("fluid").
+ * else moves the literal to the next line before breaking them ("fluid"). `expanded`: the object
+ * stays broken open even when it would fit, as prettier keeps an object written so.
  */
-export function declaration(head: string, type: string, value: LiteralNode): string {
+export function declaration(head: string, type: string, value: LiteralNode, expanded = false): string {
   const annotation = typeNode(type);
   const left: Doc = [head, ': ', annotation.doc];
-  const right = literalDoc(value);
+  const right = expanded && value.kind === 'object' ? expandedObjectDoc(value) : literalDoc(value);
   const complex = annotation.generic && typeArgumentCount(type) > 1 && typeArgumentsOf(type).some((arg) => typeNode(arg).generic);
   const doc = complex ? group([left, ' =', ' ', group(right)]) : fluidAssignment(left, ' =', right);
   return printDoc([doc, ';']);
@@ -244,13 +252,17 @@ export function typeAlias(head: string, type: string): string {
 }
 
 /**
- * `head = Base<...> & { key: Type } & ...;`: a type alias of a reference intersected with one-member
- * object types. Prettier's intersection printing (typescript.js) joins a reference and object types
+ * `Base<...> & { key: Type } & ...`: a type that is not an object type intersected with object types
+ * of one member each (anything else is not modelled). Prettier's intersection printing joins them
  * with ` & ` and no indent; each object type breaks open on its own when its line does not fit.
  */
-export function intersectionAlias(head: string, base: string, members: Array<[string, string]>): string {
-  const objects = members.map(([key, type]): Doc => [' & ', group(['{', indent([line, key, ': ', typeNode(type).doc]), ifBreak(';'), line, '}'])]);
-  return printDoc([fluidAssignment(head, ' =', group([typeNode(base).doc, ...objects])), ';']);
+function intersectionDoc(text: string): Doc | undefined {
+  const parts = splitTopLevel(text, '&')?.map((part) => part.trim());
+  if (!parts || parts.length < 2 || parts[0]!.startsWith('{')) return undefined;
+  const members = parts.slice(1).map((part) => /^\{ ([A-Za-z_$][\w$]*\??): (.*) \}$/s.exec(part));
+  if (members.some((member) => !member || splitTopLevel(member[2]!, ';')!.length > 1)) return undefined;
+  const objects = members.map((member): Doc => [' & ', group(['{', indent([line, member![1]!, ': ', typeNode(member![2]!).doc]), ifBreak(';'), line, '}'])]);
+  return group([typeNode(parts[0]!).doc, ...objects]);
 }
 
 /**

@@ -1,6 +1,6 @@
 import { camelCase, codeStringLiteral, commentText, stringLiteral } from '../../model/names.js';
 import type { ApiModel, ChannelModel, MessageModel, OperationModel } from '../../model/types.js';
-import { callStatement, Code, commentAt, declaration, intersectionAlias, literalNode, methodSignature, objectBody, typeAlias, typedMember, unionAlias, type LiteralNode, type Parameter } from '../../view/code-layout.js';
+import { callStatement, Code, commentAt, declaration, literalNode, methodSignature, objectBody, typeAlias, typedMember, unionAlias, type LiteralNode, type Parameter } from '../../view/code-layout.js';
 import type { AddressPart, ChannelView, CoreView, OperationView } from '../../view/core-view.js';
 
 /**
@@ -298,11 +298,15 @@ function operationView(
       `export type ${typeStem}Handler`,
       `KafkaHandler<${operation.payloadTypeQualified}, ${operation.headersTypeQualified}, ${contextKeyType}, ${contextParametersType}, ${reply?.payloadTypeQualified ?? 'void'}>`,
     ),
-    optionsAlias: intersectionAlias(`export type ${typeStem}Options`, `${operation.isSend && reply ? 'KafkaRequestOptions' : 'KafkaPublishOptions'}<${operation.headersTypeQualified}, ${keyType}>`, [
-      ...(keyRequired ? [['key', keyType] as [string, string]] : []),
-      ...(channel.hasParameters ? [['parameters', operation.parametersTypeQualified] as [string, string]] : []),
-      ...(operation.headersRequired ? [['headers', operation.headersTypeQualified] as [string, string]] : []),
-    ]),
+    optionsAlias: typeAlias(
+      `export type ${typeStem}Options`,
+      [
+        `${operation.isSend && reply ? 'KafkaRequestOptions' : 'KafkaPublishOptions'}<${operation.headersTypeQualified}, ${keyType}>`,
+        ...(keyRequired ? [`{ key: ${keyType} }`] : []),
+        ...(channel.hasParameters ? [`{ parameters: ${operation.parametersTypeQualified} }`] : []),
+        ...(operation.headersRequired ? [`{ headers: ${operation.headersTypeQualified} }`] : []),
+      ].join(' & '),
+    ),
     deadLettersMember: typedMember('  ', `readonly ${operation.methodName}`, `DeadLetters<${operation.payloadTypeQualified}, ${operation.headersTypeQualified}, KafkaDeadLetterOrigin>`),
     keyType,
     contextKeyType,

@@ -1,7 +1,8 @@
 import { documentError } from '../../errors.js';
-import { commentText, stringLiteral, words } from '../../model/names.js';
+import { commentText, words } from '../../model/names.js';
 import type { ApiModel, OperationModel } from '../../model/types.js';
 import { operationKindFlags, type OperationKindFlags } from '../../view/operation-kind.js';
+import { callStatement, callWithLastObject, Code, commentAt, declaration, literalNode, methodSignature, objectBody, typedMember, type Parameter } from '../../view/code-layout.js';
 import { parseAddress, type AddressPart, type CoreView, type OperationView } from '../../view/core-view.js';
 
 /**
@@ -11,8 +12,12 @@ import { parseAddress, type AddressPart, type CoreView, type OperationView } fro
  */
 export interface NatsView extends CoreView {
   natsOperations: NatsOperationView[];
-  /** Array literal of the document's NATS servers (`host:port`), the client's default. */
-  defaultServersLiteral: string;
+  /** `const allOperations: ... = [...];`, for declareTopology(). */
+  allOperationsDeclaration: string;
+  /** Whether any operation subscribes: the dead-letter queues interface has members. */
+  hasDeadLetters: boolean;
+  /** `createClient`'s connect statement, with the document's NATS servers (`host:port`) as the client's default. */
+  connectStatement: string;
   /** The document's title and version, safe inside a comment. */
   documentComment: string;
 }
@@ -23,18 +28,25 @@ export interface NatsOperationView extends OperationKindFlags {
   constName: string;
   /** Name of the constant holding the reply description (request and respond only). */
   replyConstName: string;
-  /** String literal: the subject filter of the channel, parameters as `*` (or `null`). */
-  wildcardLiteral: string;
-  /** Expression of the SubjectCodec that maps the document's address to a NATS subject and back. */
-  subjectCodecExpression: string;
-  /** String literal of the queue group from the `nats` operation binding, or `undefined`. */
-  queueLiteral: string;
-  /** `'core'` / `'jetstream'` from the binding's `x-delivery`, or `undefined` (the client's default). */
-  deliveryLiteral: string;
-  /** String literal: base name of the JetStream stream that stores the channel. */
-  streamLiteral: string;
-  /** String literal: default durable consumer name (from the queue binding, else the operation). */
-  durableLiteral: string;
+  /**
+   * The properties of the operation's NATS description, laid out: its kind, the subject filter of
+   * the channel (parameters as `*`, or `null`), the SubjectCodec that maps the document's address to
+   * a NATS subject and back, the queue group of the `nats` operation binding, `'core'` or
+   * `'jetstream'` from the binding's `x-delivery` (else the client's default), the base name of the
+   * JetStream stream that stores the channel, and the default durable consumer name (from the queue
+   * binding, else the operation).
+   */
+  body: string;
+  /** `export const <replyConstName>: NatsReplySpec<...> = {...};` (request and respond only). */
+  replyDeclaration: string;
+  /** The client method's signature up to its body's `{`, indented for the class. */
+  signature: string;
+  /** The method's body: the `return` of the transport's call. */
+  call: string;
+  /** The `deadLetters` interface member of a subscribe operation. */
+  deadLettersMember: string;
+  /** The operation's comment, indented for the class. */
+  comment: string;
   /** Documentation lines placed in comments. */
   subjectComment: string;
 }
@@ -45,10 +57,17 @@ export function buildNatsView(model: ApiModel, view: CoreView): NatsView {
   const streamNames = new Map<string, string>();
   const natsOperations = model.operations.map((operation, index) => operationView(operation, view.operations[index]!, streamNames));
   const servers = model.servers.filter((server) => /^nats|^tls$/i.test(server.protocol)).map((server) => server.host);
+  const defaults = { servers: [...new Set(servers)], source: new Code(view.sourceLiteral), name: new Code(view.titleLiteral), validate: new Code(view.validateByDefault) };
   return {
     ...view,
     natsOperations,
-    defaultServersLiteral: `[${[...new Set(servers)].map((host) => stringLiteral(host)).join(', ')}]`,
+    allOperationsDeclaration: declaration(
+      'const allOperations',
+      'Array<NatsOperation<unknown, unknown, unknown>>',
+      literalNode(natsOperations.map((operation) => new Code(operation.constName))),
+    ),
+    hasDeadLetters: natsOperations.some((operation) => operation.isSubscribe),
+    connectStatement: callWithLastObject('  ', 'const transport = await NatsTransport.connect', ['options'], literalNode(defaults), ';'),
     documentComment: commentText(`"${view.title}" ${model.info.version}`),
   };
 }
@@ -68,19 +87,65 @@ function operationView(operation: OperationModel, core: OperationView, streamNam
   // Channels with the same subject filter share one stream, named after the first of them.
   const wildcard = subject.wildcard ?? `~${core.channel.name}`;
   if (!streamNames.has(wildcard)) streamNames.set(wildcard, uniqueStreamName(words(core.channel.name).join('_').toUpperCase() || 'EVENTS', streamNames));
+  const constName = `${core.name}Nats`;
+  const replyConstName = `${core.name}Reply`;
+  const orUndefined = (value: string | undefined) => value ?? new Code('undefined');
   return {
     operation: core,
     ...flags,
-    constName: `${core.name}Nats`,
-    replyConstName: `${core.name}Reply`,
-    wildcardLiteral: subject.wildcard === null ? 'null' : stringLiteral(subject.wildcard),
-    subjectCodecExpression: subject.codec,
-    queueLiteral: queue === undefined ? 'undefined' : stringLiteral(queue),
-    deliveryLiteral: delivery === undefined ? 'undefined' : stringLiteral(delivery as string),
-    streamLiteral: stringLiteral(streamNames.get(wildcard)!),
-    durableLiteral: stringLiteral(durableName(queue ?? operation.name)),
+    constName,
+    replyConstName,
+    body: objectBody(
+      '  ',
+      Object.entries({
+        kind: flags.kind,
+        wildcard: subject.wildcard,
+        subjects: new Code(subject.codec),
+        queue: orUndefined(queue),
+        delivery: orUndefined(delivery as string | undefined),
+        stream: streamNames.get(wildcard)!,
+        durable: durableName(queue ?? operation.name),
+      }).map(([key, value]) => [key, literalNode(value)]),
+    ),
+    replyDeclaration: core.reply ? replyDeclaration(core, replyConstName) : '',
+    signature: methodSignature('  ', core.methodName, ...signatureOf(core, flags)),
+    call: transportCall(core, flags, constName, replyConstName),
+    deadLettersMember: typedMember('  ', `readonly ${core.methodName}`, `DeadLetters<${core.payloadTypeQualified}, ${core.headersTypeQualified}, NatsDeadLetterOrigin>`),
+    comment: commentAt('  ', core.comment),
     subjectComment: subject.wildcard === null ? 'no subject in the document (pass `subject`)' : commentText(`subject \`${subject.wildcard}\``),
   };
+}
+
+/** The reply's spec: what a request's reply carries and how it is checked. */
+function replyDeclaration(core: OperationView, replyConstName: string): string {
+  const reply = core.reply!;
+  const spec = {
+    operation: new Code(core.idLiteral),
+    eventType: new Code(reply.eventTypeExpression),
+    contentType: new Code(reply.contentTypeLiteral),
+    validatePayload: new Code(reply.payloadValidatorExpression),
+  };
+  return declaration(`export const ${replyConstName}`, `NatsReplySpec<${reply.payloadTypeQualified}>`, literalNode(spec), true);
+}
+
+/** A client method's parameters and return type: publish, request, subscribe or respond. */
+function signatureOf(core: OperationView, flags: OperationKindFlags): [Parameter[], string] {
+  const types = `${core.payloadTypeQualified}, ${core.headersTypeQualified}, ${core.parametersTypeQualified}`;
+  const consumerOptions = { name: 'options', type: 'NatsConsumerOptions', defaultValue: '{}' };
+  if (flags.isSubscribe) return [[{ name: 'handler', type: `NatsHandler<${types}>` }, consumerOptions], 'Promise<NatsSubscription>'];
+  if (flags.isRespond) return [[{ name: 'handler', type: `NatsResponder<${types}, ${core.reply!.payloadTypeQualified}>` }, consumerOptions], 'Promise<NatsSubscription>'];
+  const extras = [core.channel.hasParameters ? ` & { parameters: ${core.parametersTypeQualified} }` : '', core.headersRequired ? ` & { headers: ${core.headersTypeQualified} }` : ''].join('');
+  const options = { name: core.optionsRequired ? 'options' : 'options?', type: `${flags.isRequest ? 'NatsRequestOptions' : 'NatsPublishOptions'}<${core.headersTypeQualified}>${extras}` };
+  return [[{ name: 'payload', type: core.payloadTypeQualified }, options], flags.isRequest ? `Promise<NatsReply<${core.reply!.payloadTypeQualified}>>` : 'Promise<NatsPublishResult>'];
+}
+
+/** `return this.#transport.<verb>(...)`: what a client method does. */
+function transportCall(core: OperationView, flags: OperationKindFlags, constName: string, replyConstName: string): string {
+  const options = core.channel.hasParameters ? 'options' : 'options ?? {}';
+  if (flags.isSubscribe) return callStatement('    ', 'return this.#transport.subscribe', [constName, 'handler', 'options'], ';');
+  if (flags.isRespond) return callStatement('    ', 'return this.#transport.respond', [constName, replyConstName, 'handler', 'options'], ';');
+  if (flags.isRequest) return callStatement('    ', 'return this.#transport.request', [constName, replyConstName, 'payload', options], ';');
+  return callStatement('    ', 'return this.#transport.publish', [constName, 'payload', options], ';');
 }
 
 /**
