@@ -2,7 +2,8 @@ import { documentError } from '../../errors.js';
 import { commentText, words } from '../../model/names.js';
 import type { ApiModel, OperationModel } from '../../model/types.js';
 import { operationKindFlags, type OperationKindFlags } from '../../view/operation-kind.js';
-import { callStatement, callWithLastObject, Code, commentAt, declaration, literalNode, methodSignature, objectBody, typedMember, type Parameter } from '../../view/code-layout.js';
+import { clientMethod, type ClientMethodView } from '../../view/client-method.js';
+import { callWithLastObject, Code, commentAt, declaration, literalNode, objectBody, typedMember } from '../../view/code-layout.js';
 import { parseAddress, type AddressPart, type CoreView, type OperationView } from '../../view/core-view.js';
 
 /**
@@ -22,7 +23,7 @@ export interface NatsView extends CoreView {
   documentComment: string;
 }
 
-export interface NatsOperationView extends OperationKindFlags {
+export interface NatsOperationView extends OperationKindFlags, ClientMethodView {
   operation: OperationView;
   /** Name of the constant holding the operation's NATS description in the generated client. */
   constName: string;
@@ -37,12 +38,6 @@ export interface NatsOperationView extends OperationKindFlags {
    * binding, else the operation).
    */
   body: string;
-  /** `export const <replyConstName>: NatsReplySpec<...> = {...};` (request and respond only). */
-  replyDeclaration: string;
-  /** The client method's signature up to its body's `{`, indented for the class. */
-  signature: string;
-  /** The method's body: the `return` of the transport's call. */
-  call: string;
   /** The `deadLetters` interface member of a subscribe operation. */
   deadLettersMember: string;
   /** The operation's comment, indented for the class. */
@@ -107,45 +102,11 @@ function operationView(operation: OperationModel, core: OperationView, streamNam
         durable: durableName(queue ?? operation.name),
       }).map(([key, value]) => [key, literalNode(value)]),
     ),
-    replyDeclaration: core.reply ? replyDeclaration(core, replyConstName) : '',
-    signature: methodSignature('  ', core.methodName, ...signatureOf(core, flags)),
-    call: transportCall(core, flags, constName, replyConstName),
+    ...clientMethod('Nats', core, flags, constName, replyConstName),
     deadLettersMember: typedMember('  ', `readonly ${core.methodName}`, `DeadLetters<${core.payloadTypeQualified}, ${core.headersTypeQualified}, NatsDeadLetterOrigin>`),
     comment: commentAt('  ', core.comment),
     subjectComment: subject.wildcard === null ? 'no subject in the document (pass `subject`)' : commentText(`subject \`${subject.wildcard}\``),
   };
-}
-
-/** The reply's spec: what a request's reply carries and how it is checked. */
-function replyDeclaration(core: OperationView, replyConstName: string): string {
-  const reply = core.reply!;
-  const spec = {
-    operation: new Code(core.idLiteral),
-    eventType: new Code(reply.eventTypeExpression),
-    contentType: new Code(reply.contentTypeLiteral),
-    validatePayload: new Code(reply.payloadValidatorExpression),
-  };
-  return declaration(`export const ${replyConstName}`, `NatsReplySpec<${reply.payloadTypeQualified}>`, literalNode(spec), true);
-}
-
-/** A client method's parameters and return type: publish, request, subscribe or respond. */
-function signatureOf(core: OperationView, flags: OperationKindFlags): [Parameter[], string] {
-  const types = `${core.payloadTypeQualified}, ${core.headersTypeQualified}, ${core.parametersTypeQualified}`;
-  const consumerOptions = { name: 'options', type: 'NatsConsumerOptions', defaultValue: '{}' };
-  if (flags.isSubscribe) return [[{ name: 'handler', type: `NatsHandler<${types}>` }, consumerOptions], 'Promise<NatsSubscription>'];
-  if (flags.isRespond) return [[{ name: 'handler', type: `NatsResponder<${types}, ${core.reply!.payloadTypeQualified}>` }, consumerOptions], 'Promise<NatsSubscription>'];
-  const extras = [core.channel.hasParameters ? ` & { parameters: ${core.parametersTypeQualified} }` : '', core.headersRequired ? ` & { headers: ${core.headersTypeQualified} }` : ''].join('');
-  const options = { name: core.optionsRequired ? 'options' : 'options?', type: `${flags.isRequest ? 'NatsRequestOptions' : 'NatsPublishOptions'}<${core.headersTypeQualified}>${extras}` };
-  return [[{ name: 'payload', type: core.payloadTypeQualified }, options], flags.isRequest ? `Promise<NatsReply<${core.reply!.payloadTypeQualified}>>` : 'Promise<NatsPublishResult>'];
-}
-
-/** `return this.#transport.<verb>(...)`: what a client method does. */
-function transportCall(core: OperationView, flags: OperationKindFlags, constName: string, replyConstName: string): string {
-  const options = core.channel.hasParameters ? 'options' : 'options ?? {}';
-  if (flags.isSubscribe) return callStatement('    ', 'return this.#transport.subscribe', [constName, 'handler', 'options'], ';');
-  if (flags.isRespond) return callStatement('    ', 'return this.#transport.respond', [constName, replyConstName, 'handler', 'options'], ';');
-  if (flags.isRequest) return callStatement('    ', 'return this.#transport.request', [constName, replyConstName, 'payload', options], ';');
-  return callStatement('    ', 'return this.#transport.publish', [constName, 'payload', options], ';');
 }
 
 /**
