@@ -133,10 +133,23 @@ export function typeNode(text: string): TypeNode {
   if (intersection) return { doc: intersection, hug: false, generic: false };
   const reference = /^([A-Za-z_$][\w$.]*)<(.*)>$/s.exec(text);
   const args = reference ? splitTopLevel(reference[2]!, ',') : undefined;
-  if (!reference || !args || splitTopLevel(text, '|')!.length > 1 || splitTopLevel(text, '&')!.length > 1) {
-    return { doc: text, hug: /^[A-Za-z_$][\w$.]*$/.test(text) || (text.startsWith('{') && splitTopLevel(text, '|')!.length === 1), generic: false };
+  const union = unionMembers(text);
+  // A hugged union is printed `A<...> | null` on one line, its members' own type arguments breaking.
+  if (huggedUnion(union)) return { doc: join(' | ', union.map((member) => typeNode(member).doc)), hug: true, generic: false };
+  if (!reference || !args || union.length > 1 || splitTopLevel(text, '&')!.length > 1) {
+    return { doc: text, hug: /^[A-Za-z_$][\w$.]*$/.test(text) || (text.startsWith('{') && union.length === 1), generic: false };
   }
   return { doc: typeArgumentsDoc(reference[1]!, args.map((arg) => typeNode(arg.trim()))), hug: false, generic: true };
+}
+
+function unionMembers(text: string): string[] {
+  return splitTopLevel(text, '|')?.map((member) => member.trim()) ?? [text];
+}
+
+/** union-type.js's `shouldHugUnionType`: one object type or reference, the other members `void` or `null`. */
+function huggedUnion(members: string[]): boolean {
+  const others = members.filter((member) => member !== 'void' && member !== 'null');
+  return members.length > 1 && others.length === 1 && (/^[A-Za-z_$][\w$.]*(<.*>)?$/s.test(others[0]!) || others[0]!.startsWith('{'));
 }
 
 /** `Name<...>`: type-parameters.js (no trailing comma in type arguments). */
@@ -248,6 +261,8 @@ export function objectBody(indentation: string, entries: Array<[string, LiteralN
 
 /** `head = Type;` (a type alias): assignment.js's "fluid" layout; the type's arguments break when too long. */
 export function typeAlias(head: string, type: string): string {
+  const union = unionMembers(type);
+  if (union.length > 1 && !huggedUnion(union)) return unionAlias(head, union);
   return printDoc([fluidAssignment(head, ' =', typeNode(type).doc), ';']);
 }
 
@@ -266,13 +281,14 @@ function intersectionDoc(text: string): Doc | undefined {
 }
 
 /**
- * `head = A | B | C;`: a type alias of a union (union-type.js). On one line when it fits, else one
- * member per line, each after `| `, indented under the alias.
+ * `head = A | B | C;`: a type alias of a union of literal types. assignment.js breaks after the `=`
+ * first ("break-after-operator"); union-type.js then puts the members on that next line, else one
+ * per line after `| `.
  */
 export function unionAlias(head: string, members: string[]): string {
   if (members.length < 2) return typeAlias(head, members.join(''));
-  const union = group(indent([ifBreak([line, '| ']), join([line, '| '], members)]));
-  return printDoc([fluidAssignment(head, ' =', union), ';']);
+  const union = group(members.map((member, index): Doc => (index === 0 ? [ifBreak('| '), member] : [line, '| ', member])));
+  return printDoc([group([group(head), ' =', group(indent([line, union]))]), ';']);
 }
 
 /**
