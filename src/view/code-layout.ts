@@ -58,22 +58,19 @@ function keyText(key: string): string {
 }
 
 /** The document prettier builds for a literal. */
-export function literalDoc(node: LiteralNode): Doc {
+function literalDoc(node: LiteralNode): Doc {
   switch (node.kind) {
     case 'object':
       return objectDoc(node.entries.map(([key, value]) => propertyDoc(keyText(key), value)));
     case 'array':
       return arrayDoc(node);
-    case 'opaque':
-      // A `{ ... }` written as code can break: prettier would, the text here cannot.
-      return node.text;
     default:
       return node.text;
   }
 }
 
 /** object.js: `{ a, b }` on one line, else one property per line with a trailing comma. */
-export function objectDoc(properties: Doc[], shouldBreak = false): Doc {
+function objectDoc(properties: Doc[], shouldBreak = false): Doc {
   if (properties.length === 0) return '{}';
   return group(['{', indent([line, join([',', line], properties)]), ifBreak(','), line, '}'], { shouldBreak });
 }
@@ -99,7 +96,7 @@ function arrayDoc(node: Extract<LiteralNode, { kind: 'array' }>): Doc {
  * the colon; a string or a member chain moves to the next line when too long ("break-after-operator");
  * `true`, numbers never move; anything else moves only when even its first line does not fit ("fluid").
  */
-export function propertyDoc(key: string, value: LiteralNode): Doc {
+function propertyDoc(key: string, value: LiteralNode): Doc {
   const valueDoc = literalDoc(value);
   const shortKey = key.length < 2 + 3;
   if (value.kind === 'opaque' || shortKey || (value.kind === 'keyword' && value.text !== 'null' && value.text !== 'undefined')) {
@@ -128,7 +125,7 @@ interface TypeNode {
  * when too long (a lone simple argument is never broken); a union, an intersection or an object type
  * is kept as written, unbreakable.
  */
-export function typeNode(text: string): TypeNode {
+function typeNode(text: string): TypeNode {
   const intersection = intersectionDoc(text);
   if (intersection) return { doc: intersection, hug: false, generic: false };
   const reference = /^([A-Za-z_$][\w$.]*)<(.*)>$/s.exec(text);
@@ -191,7 +188,8 @@ export function declaration(head: string, type: string, value: LiteralNode, expa
   const annotation = typeNode(type);
   const left: Doc = [head, ': ', annotation.doc];
   const right = expanded && value.kind === 'object' ? expandedObjectDoc(value) : literalDoc(value);
-  const complex = annotation.generic && typeArgumentCount(type) > 1 && typeArgumentsOf(type).some((arg) => typeNode(arg).generic);
+  const args = typeArgumentsOf(type);
+  const complex = annotation.generic && args.length > 1 && args.some((arg) => typeNode(arg).generic);
   const doc = complex ? group([left, ' =', ' ', group(right)]) : fluidAssignment(left, ' =', right);
   return printDoc([doc, ';']);
 }
@@ -199,10 +197,6 @@ export function declaration(head: string, type: string, value: LiteralNode, expa
 function typeArgumentsOf(type: string): string[] {
   const reference = /^[A-Za-z_$][\w$.]*<(.*)>$/s.exec(type);
   return (reference ? splitTopLevel(reference[1]!, ',') ?? [] : []).map((arg) => arg.trim());
-}
-
-function typeArgumentCount(type: string): number {
-  return typeArgumentsOf(type).length;
 }
 
 /** `head: Type;` (an interface member): its type's arguments break when too long. */

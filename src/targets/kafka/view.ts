@@ -20,6 +20,8 @@ export interface KafkaView extends CoreView {
     defaultBrokersDeclaration: string;
     /** Whether any receive operation has dead letters (one without a reply). */
     hasDeadLetters: boolean;
+    /** Whether any operation has a reply (a request, or a receive that answers). */
+    hasReplies: boolean;
     /** kafkajs `clientId` default (string literal). */
     clientIdLiteral: string;
     /** The default client id as comment text. */
@@ -126,6 +128,7 @@ export function buildKafkaView(model: ApiModel, core: CoreView): KafkaView {
       requests: operations.filter((o) => o.operation.isSend && o.reply),
       defaultBrokersDeclaration: declaration('export const DEFAULT_BROKERS', 'readonly string[]', literalNode(kafkaServers(model))),
       hasDeadLetters: operations.some((o) => o.operation.isReceive && !o.reply),
+      hasReplies: operations.some((o) => o.reply !== undefined),
       clientIdLiteral: codeStringLiteral(clientIdOf(model)),
       clientIdComment: commentText(stringLiteral(clientIdOf(model))),
       channelNamesAlias: unionAlias('export type KafkaChannelName', channels.length === 0 ? ['never'] : channels.map((c) => c.nameLiteral)),
