@@ -91,15 +91,25 @@ async function runJobs(jobs: FormatJob[], work: (job: FormatJob, format: FormatF
 
 /**
  * A file its generator wrote in prettier's form is kept as it is when nothing in it can have been
- * laid out wrongly: every line within the print width (a longer one is a case the view's layout does
- * not model), only ASCII (prettier counts some characters twice in a line's width) and no trailing
- * whitespace (prettier drops it).
+ * laid out wrongly: every line of code within the print width (a longer one is a case the view's
+ * layout does not model) and only ASCII (prettier counts some characters twice in a line's width),
+ * and no trailing whitespace (prettier drops it). A line of a comment may be longer or hold other
+ * characters: prettier prints comments as they are (only re-indenting the ` * ` lines of a block
+ * comment, which the templates and the view write in place), so its width decides no layout.
  */
-function inPrettierForm(body: string): boolean {
-  if (!body.endsWith('\n') || /[^\x00-\x7f]|[ \t]\n/.test(body)) return false;
+export function inPrettierForm(body: string): boolean {
+  if (!body.endsWith('\n') || /[ \t]\n/.test(body)) return false;
+  let inComment = false;
   let start = 0;
   for (let end = body.indexOf('\n'); end !== -1; start = end + 1, end = body.indexOf('\n', start)) {
-    if (end - start > PRETTIER_OPTIONS.printWidth) return false;
+    const text = body.slice(start, end).trimStart();
+    // Strings cannot span lines, so a line of generated code that starts with `/*` starts a comment.
+    const opens: boolean = inComment || text.startsWith('/*');
+    const closes: boolean = opens && text.includes('*/', inComment ? 0 : 2);
+    // Only a line that is all comment may be long: one with code after the comment's end is measured.
+    const comment = text.startsWith('//') || (opens && (!closes || (text.endsWith('*/') && text.indexOf('*/', inComment ? 0 : 2) === text.length - 2)));
+    inComment = opens && !closes;
+    if (!comment && (end - start > PRETTIER_OPTIONS.printWidth || /[^\x00-\x7f]/.test(text))) return false;
   }
   return true;
 }

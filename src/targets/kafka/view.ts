@@ -1,5 +1,6 @@
-import { camelCase, commentText, stringLiteral } from '../../model/names.js';
+import { camelCase, codeStringLiteral, commentText, stringLiteral } from '../../model/names.js';
 import type { ApiModel, ChannelModel, MessageModel, OperationModel } from '../../model/types.js';
+import { callStatement, Code, commentAt, declaration, literalNode, methodSignature, objectBody, typeAlias, typedMember, unionAlias, type LiteralNode, type Parameter } from '../../view/code-layout.js';
 import type { AddressPart, ChannelView, CoreView, OperationView } from '../../view/core-view.js';
 
 /**
@@ -15,14 +16,18 @@ export interface KafkaView extends CoreView {
     sends: KafkaOperationView[];
     receives: KafkaOperationView[];
     requests: KafkaOperationView[];
-    /** Broker addresses of the document's kafka servers (array literal). */
-    defaultBrokersLiteral: string;
+    /** `export const DEFAULT_BROKERS ... = [...];`: broker addresses of the document's kafka servers. */
+    defaultBrokersDeclaration: string;
+    /** Whether any receive operation has dead letters (one without a reply). */
+    hasDeadLetters: boolean;
+    /** Whether any operation has a reply (a request, or a receive that answers). */
+    hasReplies: boolean;
     /** kafkajs `clientId` default (string literal). */
     clientIdLiteral: string;
     /** The default client id as comment text. */
     clientIdComment: string;
-    /** Union of channel names (string literal types), for the `topics` override option. */
-    channelNamesType: string;
+    /** `export type KafkaChannelName = ...;`: the union of channel names, for the `topics` override option. */
+    channelNamesAlias: string;
     /** The document title, safe in a comment. */
     titleComment: string;
   };
@@ -31,17 +36,16 @@ export interface KafkaView extends CoreView {
 export interface KafkaChannelView {
   name: string;
   nameLiteral: string;
-  /** The fixed topic (string literal) or `undefined` when it comes from the address or is unknown. */
-  topicLiteral: string;
   /** True when the topic is the address with its parameters filled in. */
   fromAddress: boolean;
   hasParameters: boolean;
-  partitionsLiteral: string;
-  replicasLiteral: string;
-  /** `[{ name, value }]` literal of the binding's topicConfiguration (Apache Kafka keys only). */
-  configEntriesLiteral: string;
-  /** Concrete topics of an address with enum-only parameters (array literal), for declareTopology(). */
-  enumeratedTopicsLiteral: string;
+  /**
+   * The properties of the channel's `KafkaChannel` entry, laid out: name, fixed topic (or
+   * `undefined` when it comes from the address or is unknown), partitions, replicas, config entries
+   * of the binding's topicConfiguration (Apache Kafka keys only), and the concrete topics of an
+   * address with enum-only parameters, for declareTopology().
+   */
+  body: string;
 }
 
 export interface KafkaOperationView {
@@ -53,38 +57,42 @@ export interface KafkaOperationView {
   fromAddress: boolean;
   /** Pascal form of the client method, for the operation's option and handler types. */
   typeStem: string;
+  /** The properties of the operation's `operation({...})` entry, laid out. */
+  body: string;
+  /** The client method's signature up to its body's `{`, indented for the class. */
+  signature: string;
+  /** The method's body: the `return` of the transport's call. */
+  call: string;
+  /** `export type <stem>Handler = KafkaHandler<...>;` for receive operations. */
+  handlerAlias: string;
+  /** `export type <stem>Options = ...;` for send and request operations. */
+  optionsAlias: string;
+  /** The `deadLetters` interface member of a receive operation without a reply. */
+  deadLettersMember: string;
   /** TypeScript type of the key a producer passes. */
   keyType: string;
   /** TypeScript type of the key a handler receives (decoded). */
   contextKeyType: string;
-  /** `{ kind, values }` literal describing the key schema. */
-  keySpecLiteral: string;
   keyRequired: boolean;
   /** The publish/request options object must be given (a required key or channel parameters). */
   optionsRequired: boolean;
-  /** Consumer group id from the operation binding (string literal) or `undefined`. */
-  groupIdLiteral: string;
   /** Parameters type in the handler context: `P | undefined`, or `Record<string, never>` without parameters. */
   contextParametersType: string;
   reply?: KafkaReplyView;
+  /** The operation's comment, indented for the class. */
   comment: string;
 }
 
 export interface KafkaReplyView {
   payloadTypeQualified: string;
-  payloadValidatorExpression: string;
-  eventTypeExpression: string;
-  contentTypeLiteral: string;
-  /** The header naming the reply topic (`$message.header#/replyTo` → `replyTo`), a string literal. */
-  replyToHeaderLiteral: string;
-  /** The reply channel's own topic (string literal), or `undefined`. */
-  replyTopicLiteral: string;
   /**
-   * The reply channel's address template (string literal) when its parameters are among the
-   * request's, so the reply topic is filled from the request's parameters; else `undefined`.
+   * The properties of the reply's spec, laid out: event type, content type, validator, the header
+   * naming the reply topic (`$message.header#/replyTo` → `replyTo`), the reply channel's own topic
+   * (or `undefined`), and the reply channel's address template when its parameters are among the
+   * request's, so the reply topic is filled from the request's parameters (else `undefined`).
    * Without either, replies go to `<request topic>.reply`.
    */
-  replyAddressLiteral: string;
+  body: string;
 }
 
 /** Header that carries the reply topic when the document does not name one. */
@@ -118,12 +126,12 @@ export function buildKafkaView(model: ApiModel, core: CoreView): KafkaView {
       sends: operations.filter((o) => o.operation.isSend && !o.reply),
       receives: operations.filter((o) => o.operation.isReceive),
       requests: operations.filter((o) => o.operation.isSend && o.reply),
-      defaultBrokersLiteral: `[${kafkaServers(model)
-        .map((host) => stringLiteral(host))
-        .join(', ')}]`,
-      clientIdLiteral: stringLiteral(clientIdOf(model)),
+      defaultBrokersDeclaration: declaration('export const DEFAULT_BROKERS', 'readonly string[]', literalNode(kafkaServers(model))),
+      hasDeadLetters: operations.some((o) => o.operation.isReceive && !o.reply),
+      hasReplies: operations.some((o) => o.reply !== undefined),
+      clientIdLiteral: codeStringLiteral(clientIdOf(model)),
       clientIdComment: commentText(stringLiteral(clientIdOf(model))),
-      channelNamesType: channels.length === 0 ? 'never' : channels.map((c) => c.nameLiteral).join(' | '),
+      channelNamesAlias: unionAlias('export type KafkaChannelName', channels.length === 0 ? ['never'] : channels.map((c) => c.nameLiteral)),
       titleComment: commentText(core.title),
     },
   };
@@ -152,31 +160,41 @@ function channelView(core: ChannelView, channel: ChannelModel): KafkaChannelView
   const fixedTopic = boundTopic ?? (channel.address !== null && !core.hasParameters ? channel.address : undefined);
   return {
     name: core.name,
-    nameLiteral: stringLiteral(core.name),
-    topicLiteral: fixedTopic === undefined ? 'undefined' : stringLiteral(fixedTopic),
+    nameLiteral: codeStringLiteral(core.name),
     fromAddress,
     hasParameters: core.hasParameters,
-    partitionsLiteral: positiveInteger(binding.partitions),
-    replicasLiteral: positiveInteger(binding.replicas),
-    configEntriesLiteral: configEntries(record(binding.topicConfiguration)),
-    enumeratedTopicsLiteral: `[${(fromAddress ? enumerateTopics(core.addressParts, channel) : []).map((t) => stringLiteral(t)).join(', ')}]`,
+    body: objectBody('    ', [
+      ['name', literalNode(core.name)],
+      ['topic', orUndefined(fixedTopic)],
+      ['fromAddress', literalNode(fromAddress)],
+      ['hasParameters', literalNode(core.hasParameters)],
+      ['partitions', literalNode(new Code(positiveInteger(binding.partitions)))],
+      ['replicas', literalNode(new Code(positiveInteger(binding.replicas)))],
+      ['configEntries', literalNode(configEntries(record(binding.topicConfiguration)))],
+      ['enumeratedTopics', literalNode(fromAddress ? enumerateTopics(core.addressParts, channel) : [])],
+    ]),
   };
+}
+
+/** A string, or `undefined` written out (a property the run-time code reads). */
+function orUndefined(value: string | undefined): LiteralNode {
+  return literalNode(value ?? new Code('undefined'));
 }
 
 /**
  * The binding's `topicConfiguration` as kafkajs config entries. `confluent.*` keys are left out:
  * Apache Kafka refuses unknown topic configs, and those only mean something to Confluent Server.
  */
-function configEntries(config: Record<string, unknown> | undefined): string {
-  if (!config) return '[]';
-  const entries: string[] = [];
+function configEntries(config: Record<string, unknown> | undefined): Array<{ name: string; value: string }> {
+  if (!config) return [];
+  const entries: Array<{ name: string; value: string }> = [];
   for (const name of Object.keys(config).sort()) {
     if (name.startsWith('confluent.')) continue;
     const raw = config[name];
     const value = Array.isArray(raw) ? raw.map(String).join(',') : typeof raw === 'string' || typeof raw === 'number' || typeof raw === 'boolean' ? String(raw) : undefined;
-    if (value !== undefined) entries.push(`{ name: ${stringLiteral(name)}, value: ${stringLiteral(value)} }`);
+    if (value !== undefined) entries.push({ name, value });
   }
-  return `[${entries.join(', ')}]`;
+  return entries;
 }
 
 /** Every concrete topic of an address whose parameters are all enums (none when one is open-ended). */
@@ -224,7 +242,7 @@ function operationKey(messageIds: string[], messages: Map<string, MessageModel>)
 function keyTypes(key: KeySpec | undefined): { keyType: string; contextKeyType: string } {
   if (!key || key.kind === 'bytes') return { keyType: 'string | Buffer', contextKeyType: 'string' };
   if (key.kind === 'number') return { keyType: 'number', contextKeyType: 'number' };
-  const type = key.values ? key.values.map((v) => stringLiteral(v)).join(' | ') : 'string';
+  const type = key.values ? key.values.map((v) => codeStringLiteral(v)).join(' | ') : 'string';
   return { keyType: type, contextKeyType: type };
 }
 
@@ -260,22 +278,63 @@ function operationView(
   const key = operationKey(model.messageIds, messages);
   const keyRequired = key !== undefined && key.kind !== 'bytes';
   const { keyType, contextKeyType } = keyTypes(key);
+  const typeStem = pascal(operation.methodName);
+  const optionsRequired = keyRequired || channel.hasParameters || operation.headersRequired;
+  const reply = operation.reply && model.reply ? replyView(operation, model, channels) : undefined;
+  const contextParametersType = channel.hasParameters ? `${operation.parametersTypeQualified} | undefined` : 'Record<string, never>';
   return {
     operation,
     channelName: channel.name,
     hasParameters: channel.hasParameters,
     fromAddress: channel.fromAddress,
-    typeStem: pascal(operation.methodName),
+    typeStem,
+    body: objectBody('    ', [
+      ['spec', literalNode(new Code(`specs.${operation.name}Spec`))],
+      ['channel', literalNode(new Code(`channels.${channel.name}`))],
+      ['key', literalNode(key?.values ? { kind: key.kind, values: key.values } : { kind: key?.kind ?? 'bytes' })],
+      ['groupId', orUndefined(groupIdOf(model))],
+      ['reply', literalNode(new Code(reply ? `replies.${operation.name}` : 'undefined'))],
+    ]),
+    signature: methodSignature('  ', operation.methodName, ...signatureOf(operation, typeStem, optionsRequired, reply)),
+    call: transportCall(operation, reply !== undefined),
+    handlerAlias: typeAlias(
+      `export type ${typeStem}Handler`,
+      `KafkaHandler<${operation.payloadTypeQualified}, ${operation.headersTypeQualified}, ${contextKeyType}, ${contextParametersType}, ${reply?.payloadTypeQualified ?? 'void'}>`,
+    ),
+    optionsAlias: typeAlias(
+      `export type ${typeStem}Options`,
+      [
+        `${operation.isSend && reply ? 'KafkaRequestOptions' : 'KafkaPublishOptions'}<${operation.headersTypeQualified}, ${keyType}>`,
+        ...(keyRequired ? [`{ key: ${keyType} }`] : []),
+        ...(channel.hasParameters ? [`{ parameters: ${operation.parametersTypeQualified} }`] : []),
+        ...(operation.headersRequired ? [`{ headers: ${operation.headersTypeQualified} }`] : []),
+      ].join(' & '),
+    ),
+    deadLettersMember: typedMember('  ', `readonly ${operation.methodName}`, `DeadLetters<${operation.payloadTypeQualified}, ${operation.headersTypeQualified}, KafkaDeadLetterOrigin>`),
     keyType,
     contextKeyType,
-    keySpecLiteral: key?.values ? `{ kind: '${key.kind}', values: [${key.values.map((v) => stringLiteral(v)).join(', ')}] }` : `{ kind: '${key?.kind ?? 'bytes'}' }`,
     keyRequired,
-    optionsRequired: keyRequired || channel.hasParameters || operation.headersRequired,
-    groupIdLiteral: groupIdOf(model) === undefined ? 'undefined' : stringLiteral(groupIdOf(model)!),
-    contextParametersType: channel.hasParameters ? `${operation.parametersTypeQualified} | undefined` : 'Record<string, never>',
-    reply: operation.reply && model.reply ? replyView(operation, model, channels) : undefined,
-    comment: operation.comment,
+    optionsRequired,
+    contextParametersType,
+    reply,
+    comment: commentAt('  ', operation.comment),
   };
+}
+
+/** `return this.#transport.<verb>(...)`: what a client method does. */
+function transportCall(operation: OperationView, hasReply: boolean): string {
+  const definition = `operations.${operation.name}`;
+  const replies = hasReply ? [`replies.${operation.name}`] : [];
+  if (operation.isReceive) return callStatement('    ', `return this.#transport.${hasReply ? 'respond' : 'subscribe'}`, [definition, ...replies, 'handler', 'options'], ';');
+  if (hasReply) return callStatement('    ', 'return this.#transport.request', [definition, ...replies, 'payload', 'options'], ';');
+  return callStatement('    ', 'return this.#send', [definition, 'payload', 'options'], ';');
+}
+
+/** A client method's parameters and return type: publish, request or consume. */
+function signatureOf(operation: OperationView, typeStem: string, optionsRequired: boolean, reply: KafkaReplyView | undefined): [Parameter[], string] {
+  if (operation.isReceive) return [[{ name: 'handler', type: `${typeStem}Handler` }, { name: 'options', type: `${typeStem}Options`, defaultValue: '{}' }], 'Promise<KafkaSubscription>'];
+  const parameters = [{ name: 'payload', type: operation.payloadTypeQualified }, { name: 'options', type: `${typeStem}Options`, defaultValue: optionsRequired ? undefined : '{}' }];
+  return [parameters, reply ? `Promise<KafkaReply<${reply.payloadTypeQualified}>>` : 'Promise<PublishedEvent>'];
 }
 
 function replyView(operation: OperationView, model: OperationModel, channels: Map<string, ChannelModel>): KafkaReplyView {
@@ -296,11 +355,13 @@ function replyView(operation: OperationView, model: OperationModel, channels: Ma
       : undefined;
   return {
     payloadTypeQualified: reply.payloadTypeQualified,
-    payloadValidatorExpression: reply.payloadValidatorExpression,
-    eventTypeExpression: reply.eventTypeExpression,
-    contentTypeLiteral: reply.contentTypeLiteral,
-    replyToHeaderLiteral: stringLiteral(headerName ?? DEFAULT_REPLY_TO_HEADER),
-    replyTopicLiteral: staticTopic === undefined ? 'undefined' : stringLiteral(staticTopic),
-    replyAddressLiteral: templated === undefined ? 'undefined' : stringLiteral(templated),
+    body: objectBody('    ', [
+      ['eventType', literalNode(new Code(reply.eventTypeExpression))],
+      ['contentType', literalNode(new Code(reply.contentTypeLiteral))],
+      ['validatePayload', literalNode(new Code(reply.payloadValidatorExpression))],
+      ['replyToHeader', literalNode(headerName ?? DEFAULT_REPLY_TO_HEADER)],
+      ['topic', orUndefined(staticTopic)],
+      ['address', orUndefined(templated)],
+    ]),
   };
 }

@@ -1,6 +1,8 @@
 import { documentError } from '../../errors.js';
-import { commentText, stringLiteral } from '../../model/names.js';
+import { commentText } from '../../model/names.js';
 import type { ApiModel, OperationModel, ServerModel } from '../../model/types.js';
+import { clientMethod, type ClientMethodView } from '../../view/client-method.js';
+import { Code, commentAt, literalNode, objectBody } from '../../view/code-layout.js';
 import type { AddressPart, CoreView, OperationView } from '../../view/core-view.js';
 import { operationKindFlags, type OperationKindFlags } from '../../view/operation-kind.js';
 
@@ -12,30 +14,31 @@ import { operationKindFlags, type OperationKindFlags } from '../../view/operatio
  */
 export interface MqttView extends CoreView {
   mqttOperations: MqttOperationView[];
-  /** Array literal of the document's MQTT brokers (`mqtt://host:port`), the client's default. */
-  defaultServersLiteral: string;
-  /** `'5.0'` or `'3.1.1'`: the first MQTT server's protocol version (default 5.0). */
-  mqttVersionLiteral: string;
-  /** Object literal of the first MQTT server's binding (SessionDefaults). */
-  sessionLiteral: string;
+  /**
+   * The properties of `createClient`'s defaults, laid out: the document's MQTT brokers
+   * (`mqtt://host:port`), source, name, validation, the first MQTT server's protocol version
+   * (`'5.0'` or `'3.1.1'`, default 5.0) and its binding (SessionDefaults).
+   */
+  connectBody: string;
   /** The document's title and version, safe inside a comment. */
   documentComment: string;
 }
 
-export interface MqttOperationView extends OperationKindFlags {
+export interface MqttOperationView extends OperationKindFlags, ClientMethodView {
   operation: OperationView;
   /** Name of the constant holding the operation's MQTT description in the generated client. */
   constName: string;
   /** Name of the constant holding the reply description (request and respond only). */
   replyConstName: string;
-  /** String literal: the topic filter of the channel, each level holding a parameter as `+` (or `null`). */
-  filterLiteral: string;
-  /** Expression of the TopicCodec that maps the document's address to an MQTT topic and back. */
-  topicCodecExpression: string;
-  /** `0`, `1`, `2` from the binding, or `undefined` (the client's default). */
-  qosLiteral: string;
-  retainLiteral: string;
-  messageExpiryLiteral: string;
+  /**
+   * The properties of the operation's MQTT description, laid out: its kind, the topic filter of the
+   * channel (each level holding a parameter as `+`, or `null`), the TopicCodec that maps the
+   * document's address to an MQTT topic and back, and the binding's qos (`0`, `1`, `2`), retain and
+   * message expiry, each `undefined` when not given (the client's default).
+   */
+  body: string;
+  /** The operation's comment, indented for the class. */
+  comment: string;
   /** Documentation placed in comments. */
   topicComment: string;
 }
@@ -47,12 +50,18 @@ export function buildMqttView(model: ApiModel, view: CoreView): MqttView {
   // A host with a `{variable}` cannot be used as it is written: such servers are left out.
   const urls = servers.filter((server) => !server.host.includes('{')).map(brokerUrl);
   const first = servers[0];
+  const defaults = {
+    servers: [...new Set(urls)],
+    source: new Code(view.sourceLiteral),
+    name: new Code(view.titleLiteral),
+    validate: new Code(view.validateByDefault),
+    mqttVersion: first ? versionOf(first) : '5.0',
+    session: first ? sessionDefaults(first) : {},
+  };
   return {
     ...view,
     mqttOperations: model.operations.map((operation, index) => operationView(operation, view.operations[index]!)),
-    defaultServersLiteral: `[${[...new Set(urls)].map((url) => stringLiteral(url)).join(', ')}]`,
-    mqttVersionLiteral: stringLiteral(first ? versionOf(first) : '5.0'),
-    sessionLiteral: first ? sessionLiteral(first) : '{}',
+    connectBody: objectBody('    ', Object.entries(defaults).map(([key, value]) => [key, literalNode(value)])),
     documentComment: commentText(`"${view.title}" ${model.info.version}`),
   };
 }
@@ -81,16 +90,25 @@ function operationView(operation: OperationModel, core: OperationView): MqttOper
   if (expiry !== undefined && !isNonNegativeInteger(expiry))
     throw documentError('E_MQTT_BINDING', `the mqtt binding's messageExpiryInterval of operation "${operation.id}" must be a whole number of seconds`, at('messageExpiryInterval'));
   const topic = topicOf(core.channel.addressParts, core.channel.addressLiteral === 'null', operation);
+  const constName = `${core.name}Mqtt`;
+  const replyConstName = `${core.name}Reply`;
+  const orUndefined = (value: unknown) => value ?? new Code('undefined');
+  const description = {
+    kind: flags.kind,
+    filter: topic.filter,
+    topics: new Code(topic.codec),
+    qos: orUndefined(qos),
+    retain: orUndefined(retain),
+    messageExpirySeconds: orUndefined(expiry),
+  };
   return {
     operation: core,
     ...flags,
-    constName: `${core.name}Mqtt`,
-    replyConstName: `${core.name}Reply`,
-    filterLiteral: topic.filter === null ? 'null' : stringLiteral(topic.filter),
-    topicCodecExpression: topic.codec,
-    qosLiteral: qos === undefined ? 'undefined' : String(qos),
-    retainLiteral: retain === undefined ? 'undefined' : String(retain),
-    messageExpiryLiteral: expiry === undefined ? 'undefined' : String(expiry),
+    constName,
+    replyConstName,
+    body: objectBody('  ', Object.entries(description).map(([key, value]) => [key, literalNode(value)])),
+    ...clientMethod('Mqtt', core, flags, constName, replyConstName),
+    comment: commentAt('  ', core.comment),
     topicComment: topic.filter === null ? 'no topic in the document (pass `mqttTopic`)' : commentText(`topic \`${topic.filter}\``),
   };
 }
@@ -121,24 +139,24 @@ function topicOf(parts: AddressPart[], isNull: boolean, operation: OperationMode
 }
 
 /** The server binding as SessionDefaults (client id, clean session, session expiry, keep-alive, last will). */
-function sessionLiteral(server: ServerModel): string {
+function sessionDefaults(server: ServerModel): Record<string, unknown> {
   const binding = server.bindings.mqtt ?? {};
   const at = (field: string) => ({ file: server.origin.file, pointer: `${server.origin.pointer}/bindings/mqtt/${field}` });
-  const fields: string[] = [];
+  const fields: Record<string, unknown> = {};
   const text = (name: string, value: unknown, field: string) => {
     if (value === undefined) return;
     if (typeof value !== 'string') throw documentError('E_MQTT_BINDING', `the mqtt server binding's ${field} must be text`, at(field));
-    fields.push(`${name}: ${stringLiteral(value)}`);
+    fields[name] = value;
   };
   const seconds = (name: string, value: unknown, field: string) => {
     if (value === undefined) return;
     if (!isNonNegativeInteger(value)) throw documentError('E_MQTT_BINDING', `the mqtt server binding's ${field} must be a whole number of seconds`, at(field));
-    fields.push(`${name}: ${value}`);
+    fields[name] = value;
   };
   text('clientId', binding.clientId, 'clientId');
   if (binding.cleanSession !== undefined) {
     if (typeof binding.cleanSession !== 'boolean') throw documentError('E_MQTT_BINDING', `the mqtt server binding's cleanSession must be true or false`, at('cleanSession'));
-    fields.push(`cleanSession: ${binding.cleanSession}`);
+    fields.cleanSession = binding.cleanSession;
   }
   seconds('sessionExpirySeconds', binding.sessionExpiryInterval, 'sessionExpiryInterval');
   seconds('keepAliveSeconds', binding.keepAlive, 'keepAlive');
@@ -148,9 +166,9 @@ function sessionLiteral(server: ServerModel): string {
       throw documentError('E_MQTT_BINDING', `the mqtt server binding's lastWill needs a topic`, at('lastWill'));
     const qos = will.qos === 0 || will.qos === 1 || will.qos === 2 ? will.qos : 1;
     const payload = typeof will.message === 'string' ? will.message : '';
-    fields.push(`lastWill: { topic: ${stringLiteral(will.topic)}, payload: ${stringLiteral(payload)}, qos: ${qos}, retain: ${will.retain === true} }`);
+    fields.lastWill = { topic: will.topic, payload, qos, retain: will.retain === true };
   }
-  return `{ ${fields.join(', ')} }`;
+  return fields;
 }
 
 function isNonNegativeInteger(value: unknown): value is number {

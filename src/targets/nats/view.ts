@@ -1,7 +1,9 @@
 import { documentError } from '../../errors.js';
-import { commentText, stringLiteral, words } from '../../model/names.js';
+import { commentText, words } from '../../model/names.js';
 import type { ApiModel, OperationModel } from '../../model/types.js';
 import { operationKindFlags, type OperationKindFlags } from '../../view/operation-kind.js';
+import { clientMethod, type ClientMethodView } from '../../view/client-method.js';
+import { callWithLastObject, Code, commentAt, declaration, literalNode, objectBody, typedMember } from '../../view/code-layout.js';
 import { parseAddress, type AddressPart, type CoreView, type OperationView } from '../../view/core-view.js';
 
 /**
@@ -11,30 +13,35 @@ import { parseAddress, type AddressPart, type CoreView, type OperationView } fro
  */
 export interface NatsView extends CoreView {
   natsOperations: NatsOperationView[];
-  /** Array literal of the document's NATS servers (`host:port`), the client's default. */
-  defaultServersLiteral: string;
+  /** `const allOperations: ... = [...];`, for declareTopology(). */
+  allOperationsDeclaration: string;
+  /** Whether any operation subscribes: the dead-letter queues interface has members. */
+  hasDeadLetters: boolean;
+  /** `createClient`'s connect statement, with the document's NATS servers (`host:port`) as the client's default. */
+  connectStatement: string;
   /** The document's title and version, safe inside a comment. */
   documentComment: string;
 }
 
-export interface NatsOperationView extends OperationKindFlags {
+export interface NatsOperationView extends OperationKindFlags, ClientMethodView {
   operation: OperationView;
   /** Name of the constant holding the operation's NATS description in the generated client. */
   constName: string;
   /** Name of the constant holding the reply description (request and respond only). */
   replyConstName: string;
-  /** String literal: the subject filter of the channel, parameters as `*` (or `null`). */
-  wildcardLiteral: string;
-  /** Expression of the SubjectCodec that maps the document's address to a NATS subject and back. */
-  subjectCodecExpression: string;
-  /** String literal of the queue group from the `nats` operation binding, or `undefined`. */
-  queueLiteral: string;
-  /** `'core'` / `'jetstream'` from the binding's `x-delivery`, or `undefined` (the client's default). */
-  deliveryLiteral: string;
-  /** String literal: base name of the JetStream stream that stores the channel. */
-  streamLiteral: string;
-  /** String literal: default durable consumer name (from the queue binding, else the operation). */
-  durableLiteral: string;
+  /**
+   * The properties of the operation's NATS description, laid out: its kind, the subject filter of
+   * the channel (parameters as `*`, or `null`), the SubjectCodec that maps the document's address to
+   * a NATS subject and back, the queue group of the `nats` operation binding, `'core'` or
+   * `'jetstream'` from the binding's `x-delivery` (else the client's default), the base name of the
+   * JetStream stream that stores the channel, and the default durable consumer name (from the queue
+   * binding, else the operation).
+   */
+  body: string;
+  /** The `deadLetters` interface member of a subscribe operation. */
+  deadLettersMember: string;
+  /** The operation's comment, indented for the class. */
+  comment: string;
   /** Documentation lines placed in comments. */
   subjectComment: string;
 }
@@ -45,10 +52,17 @@ export function buildNatsView(model: ApiModel, view: CoreView): NatsView {
   const streamNames = new Map<string, string>();
   const natsOperations = model.operations.map((operation, index) => operationView(operation, view.operations[index]!, streamNames));
   const servers = model.servers.filter((server) => /^nats|^tls$/i.test(server.protocol)).map((server) => server.host);
+  const defaults = { servers: [...new Set(servers)], source: new Code(view.sourceLiteral), name: new Code(view.titleLiteral), validate: new Code(view.validateByDefault) };
   return {
     ...view,
     natsOperations,
-    defaultServersLiteral: `[${[...new Set(servers)].map((host) => stringLiteral(host)).join(', ')}]`,
+    allOperationsDeclaration: declaration(
+      'const allOperations',
+      'Array<NatsOperation<unknown, unknown, unknown>>',
+      literalNode(natsOperations.map((operation) => new Code(operation.constName))),
+    ),
+    hasDeadLetters: natsOperations.some((operation) => operation.isSubscribe),
+    connectStatement: callWithLastObject('  ', 'const transport = await NatsTransport.connect', ['options'], literalNode(defaults), ';'),
     documentComment: commentText(`"${view.title}" ${model.info.version}`),
   };
 }
@@ -68,17 +82,29 @@ function operationView(operation: OperationModel, core: OperationView, streamNam
   // Channels with the same subject filter share one stream, named after the first of them.
   const wildcard = subject.wildcard ?? `~${core.channel.name}`;
   if (!streamNames.has(wildcard)) streamNames.set(wildcard, uniqueStreamName(words(core.channel.name).join('_').toUpperCase() || 'EVENTS', streamNames));
+  const constName = `${core.name}Nats`;
+  const replyConstName = `${core.name}Reply`;
+  const orUndefined = (value: string | undefined) => value ?? new Code('undefined');
   return {
     operation: core,
     ...flags,
-    constName: `${core.name}Nats`,
-    replyConstName: `${core.name}Reply`,
-    wildcardLiteral: subject.wildcard === null ? 'null' : stringLiteral(subject.wildcard),
-    subjectCodecExpression: subject.codec,
-    queueLiteral: queue === undefined ? 'undefined' : stringLiteral(queue),
-    deliveryLiteral: delivery === undefined ? 'undefined' : stringLiteral(delivery as string),
-    streamLiteral: stringLiteral(streamNames.get(wildcard)!),
-    durableLiteral: stringLiteral(durableName(queue ?? operation.name)),
+    constName,
+    replyConstName,
+    body: objectBody(
+      '  ',
+      Object.entries({
+        kind: flags.kind,
+        wildcard: subject.wildcard,
+        subjects: new Code(subject.codec),
+        queue: orUndefined(queue),
+        delivery: orUndefined(delivery as string | undefined),
+        stream: streamNames.get(wildcard)!,
+        durable: durableName(queue ?? operation.name),
+      }).map(([key, value]) => [key, literalNode(value)]),
+    ),
+    ...clientMethod('Nats', core, flags, constName, replyConstName),
+    deadLettersMember: typedMember('  ', `readonly ${core.methodName}`, `DeadLetters<${core.payloadTypeQualified}, ${core.headersTypeQualified}, NatsDeadLetterOrigin>`),
+    comment: commentAt('  ', core.comment),
     subjectComment: subject.wildcard === null ? 'no subject in the document (pass `subject`)' : commentText(`subject \`${subject.wildcard}\``),
   };
 }

@@ -1,5 +1,6 @@
-import { commentText, propertyKey, stringLiteral, words } from '../../model/names.js';
+import { commentText, words } from '../../model/names.js';
 import type { ApiModel, ChannelModel, JsonSchema, MessageModel, OperationModel, ServerModel } from '../../model/types.js';
+import { callStatement, callWithLastObject, Code, commentAt, declaration, literalNode, methodSignature, typedMember, type Parameter } from '../../view/code-layout.js';
 import { parseAddress, type CoreView, type OperationView } from '../../view/core-view.js';
 import {
   readChannelBinding,
@@ -19,9 +20,13 @@ import {
  */
 export interface RabbitView extends CoreView {
   rabbit: {
-    /** `DocumentTopology` literal: service name, default URLs, exchanges and queues to declare. */
-    topologyLiteral: string;
+    /** `export const topology: DocumentTopology = ...;`: service name, default URLs, exchanges and queues to declare. */
+    topologyDeclaration: string;
     routes: RouteView[];
+    /** Whether any operation receives: the dead-letter queues interface has members. */
+    hasDeadLetters: boolean;
+    /** `createClient`'s connect statement, laid out as prettier prints it. */
+    connectStatement: string;
     /** Markdown-ish lines describing each operation's destination, for the generated module comment. */
     routingTable: string;
   };
@@ -31,28 +36,23 @@ export type RouteKind = 'send' | 'request' | 'receive' | 'respond';
 
 export interface RouteView {
   constName: string;
-  /** `SendRoute<...>` and friends, fully typed. */
-  routeType: string;
-  /** The route object literal. */
-  literal: string;
+  /** `const <constName>: SendRoute<...> = { ... };` (or another route type), laid out as prettier prints it. */
+  declaration: string;
   methodName: string;
+  /** The method's signature up to its body's `{`, indented for the class. */
+  signature: string;
+  /** The `deadLetters` interface member of a receive operation, indented for the interface. */
+  deadLettersMember: string;
   isSend: boolean;
   isRequest: boolean;
   isReceive: boolean;
   isRespond: boolean;
-  /** The operation's summary and description (comment-safe; may be empty). */
+  /** The operation's summary and description (comment-safe, indented for the class; may be empty). */
   summary: string;
   /** Where the method publishes or consumes (comment-safe). */
   targetComment: string;
-  payloadType: string;
-  headersType: string;
-  replyType: string;
-  /** The whole options parameter of the method, e.g. `options: SendOptions<types.H> & { parameters: types.P }`. */
-  optionsParameter: string;
-  /** Expression passing the options on (`options` or `options ?? {}`). */
-  optionsArgument: string;
-  /** The handler parameter's type, for receive operations. */
-  handlerType: string;
+  /** The method's body: the `return` of the transport's call. */
+  call: string;
 }
 
 /** A route's address: where it goes, as data the run-time code reads. */
@@ -87,13 +87,25 @@ export function buildRabbitView(model: ApiModel, core: CoreView): RabbitView {
   return {
     ...core,
     rabbit: {
-      topologyLiteral: tsLiteral({
-        serviceName,
-        defaultUrls: defaultUrls(model.servers, bindingVhost(model)),
-        exchanges: addressing.exchanges(),
-        queues: addressing.fixedQueues(),
-      }),
+      topologyDeclaration: declaration(
+        'export const topology',
+        'DocumentTopology',
+        literalNode({
+          serviceName,
+          defaultUrls: defaultUrls(model.servers, bindingVhost(model)),
+          exchanges: addressing.exchanges(),
+          queues: addressing.fixedQueues(),
+        }),
+      ),
       routes,
+      hasDeadLetters: routes.some((route) => route.isReceive),
+      connectStatement: callWithLastObject(
+        '  ',
+        'const transport = await RabbitTransport.connect',
+        ['topology', 'options'],
+        literalNode({ source: new Code(core.sourceLiteral), validate: new Code(core.validateByDefault) }),
+        ';',
+      ),
       routingTable: commentText(routingTable(core.operations, model.operations, addressing)),
     },
   };
@@ -211,27 +223,41 @@ function routeView(view: OperationView, operation: OperationModel, addressing: A
   const operationMessages = messagesOf(operation.messageIds, messages);
   const target = addressing.destination(operation.channelId);
   const types = signatureTypes(view, operationMessages, model);
+  const constName = `${view.name}Route`;
+  const options = optionsSignature(kind, types);
   return {
-    constName: `${view.name}Route`,
-    routeType: routeType(kind, types),
-    literal: routeLiteral(view, operation, target, addressing, messages),
+    constName,
+    declaration: declaration(`const ${constName}`, routeType(kind, types), literalNode(routeLiteral(view, operation, target, addressing, messages))),
     methodName: view.methodName,
+    signature: methodSignature('  ', view.methodName, [firstParameter(kind, types), options.parameter], returnType(kind, types)),
+    deadLettersMember: typedMember('  ', `readonly ${view.methodName}`, `DeadLetters<${types.payload}, ${types.headers}, RabbitDeadLetterOrigin>`),
     isSend: kind === 'send',
     isRequest: kind === 'request',
     isReceive: kind === 'receive',
     isRespond: kind === 'respond',
-    summary: view.comment,
-    targetComment: commentText(describeTarget(view, target)),
-    payloadType: types.payload,
-    headersType: types.headers,
-    replyType: types.reply,
-    ...optionsSignature(kind, types),
-    handlerType: kind === 'respond' ? `RequestHandler<${types.payload}, ${types.headers}, ${types.parameters}, ${types.reply}>` : `EventHandler<${types.payload}, ${types.headers}, ${types.parameters}>`,
+    summary: commentAt('  ', view.comment),
+    targetComment: commentAt('  ', commentText(describeTarget(view, target))),
+    call: callStatement('    ', `return this.#transport.${TRANSPORT_METHODS[kind]}`, [constName, kind === 'send' || kind === 'request' ? 'payload' : 'handler', options.argument], ';'),
   };
 }
 
+const TRANSPORT_METHODS: Record<RouteKind, string> = { send: 'publish', request: 'request', receive: 'subscribe', respond: 'respond' };
+
+/** The payload a send or request method takes, or the handler a receive or respond method takes. */
+function firstParameter(kind: RouteKind, types: SignatureTypes): Parameter {
+  if (kind === 'send' || kind === 'request') return { name: 'payload', type: types.payload };
+  const handler = kind === 'respond' ? `RequestHandler<${types.payload}, ${types.headers}, ${types.parameters}, ${types.reply}>` : `EventHandler<${types.payload}, ${types.headers}, ${types.parameters}>`;
+  return { name: 'handler', type: handler };
+}
+
+function returnType(kind: RouteKind, types: SignatureTypes): string {
+  if (kind === 'send') return 'Promise<Published>';
+  if (kind === 'request') return `Promise<RabbitReply<${types.reply}>>`;
+  return 'Promise<Subscription>';
+}
+
 /** The route object: the operation's spec, where it publishes or consumes, its fixed AMQP properties, its reply. */
-function routeLiteral(view: OperationView, operation: OperationModel, target: Destination, addressing: Addressing, messages: Map<string, MessageModel>): string {
+function routeLiteral(view: OperationView, operation: OperationModel, target: Destination, addressing: Addressing, messages: Map<string, MessageModel>): Record<string, unknown> {
   const binding = readOperationBinding(operation.bindings, operation.origin);
   const route: Record<string, unknown> = { spec: new Code(`operations.${view.name}Spec`) };
   if (view.isSend) {
@@ -242,7 +268,7 @@ function routeLiteral(view: OperationView, operation: OperationModel, target: De
     route.ack = binding.ack ?? true;
   }
   if (view.reply) route.reply = replyLiteral(view, operation, addressing, messagesOf(operation.reply?.messageIds ?? [], messages));
-  return tsLiteral(route);
+  return route;
 }
 
 function messagesOf(ids: string[], messages: Map<string, MessageModel>): MessageModel[] {
@@ -284,12 +310,12 @@ function routeType(kind: RouteKind, types: SignatureTypes): string {
 }
 
 /** The options parameter: required when channel parameters or required headers must be given. */
-function optionsSignature(kind: RouteKind, types: SignatureTypes): { optionsParameter: string; optionsArgument: string } {
-  if (kind === 'receive' || kind === 'respond') return { optionsParameter: `options: SubscribeOptions<${types.parameters}> = {}`, optionsArgument: 'options' };
+function optionsSignature(kind: RouteKind, types: SignatureTypes): { parameter: Parameter; argument: string } {
+  if (kind === 'receive' || kind === 'respond') return { parameter: { name: 'options', type: `SubscribeOptions<${types.parameters}>`, defaultValue: '{}' }, argument: 'options' };
   const extras = [types.hasParameters ? `parameters: ${types.parameters}` : '', types.headersRequired ? `headers: ${types.headers}` : ''].filter(Boolean);
   const base = `${kind === 'request' ? 'RequestOptions' : 'SendOptions'}<${types.headers}>`;
-  if (extras.length === 0) return { optionsParameter: `options: ${base} = {}`, optionsArgument: 'options' };
-  return { optionsParameter: `options: ${base} & { ${extras.join('; ')} }`, optionsArgument: 'options' };
+  if (extras.length === 0) return { parameter: { name: 'options', type: base, defaultValue: '{}' }, argument: 'options' };
+  return { parameter: { name: 'options', type: `${base} & { ${extras.join('; ')} }` }, argument: 'options' };
 }
 
 function publishProperties(binding: ReturnType<typeof readOperationBinding>): Record<string, unknown> {
@@ -307,23 +333,22 @@ function messageProperties(messages: MessageModel[]): Record<string, unknown> {
   return { messageType: agreed('messageType'), contentEncoding: agreed('contentEncoding') };
 }
 
-function replyLiteral(view: OperationView, operation: OperationModel, addressing: Addressing, replyMessages: MessageModel[]): Code {
+function replyLiteral(view: OperationView, operation: OperationModel, addressing: Addressing, replyMessages: MessageModel[]): Record<string, unknown> {
   const reply = view.reply!;
   const channelId = operation.reply?.channelId;
   // A reply channel with an address of its own is where replies go when a request names no reply-to.
   const destination = channelId && reply.channel && reply.channel.addressLiteral !== 'null' && !reply.channel.hasParameters ? addressing.destination(channelId) : undefined;
   // `$message.header#/replyTo`: a responder also reads that header when a request has no reply-to property.
   const replyToHeader = /^\$message\.header#\/(.+)$/.exec(operation.reply?.addressLocation ?? '')?.[1]?.replace(/~1/g, '/').replace(/~0/g, '~');
-  const fields = [
-    `operation: ${view.idLiteral}`,
-    `eventType: ${reply.eventTypeExpression}`,
-    `contentType: ${reply.contentTypeLiteral}`,
-    `validatePayload: ${reply.payloadValidatorExpression}`,
-    `properties: ${tsLiteral(messageProperties(replyMessages))}`,
-    ...(destination ? [`destination: ${tsLiteral(destination)}`] : []),
-    ...(replyToHeader ? [`replyToHeader: ${stringLiteral(replyToHeader)}`] : []),
-  ];
-  return new Code(`{ ${fields.join(', ')} }`);
+  return {
+    operation: new Code(view.idLiteral),
+    eventType: new Code(reply.eventTypeExpression),
+    contentType: new Code(reply.contentTypeLiteral),
+    validatePayload: new Code(reply.payloadValidatorExpression),
+    properties: messageProperties(replyMessages),
+    destination,
+    replyToHeader,
+  };
 }
 
 function describeTarget(view: OperationView, target: Destination): string {
@@ -351,23 +376,4 @@ function routingTable(views: OperationView[], operations: OperationModel[], addr
 
 function templateText(template: Template): string {
   return template.map((part) => (typeof part === 'string' ? part : `{${part.parameter}}`)).join('');
-}
-
-/** A piece of TypeScript placed as is inside a literal (an expression the view built itself). */
-class Code {
-  constructor(readonly text: string) {}
-}
-
-/** Plain data as a TypeScript literal: strings through stringLiteral, keys through propertyKey. */
-export function tsLiteral(value: unknown): string {
-  if (value instanceof Code) return value.text;
-  if (typeof value === 'string') return stringLiteral(value);
-  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return `[${value.map(tsLiteral).join(', ')}]`;
-  if (typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>).filter(([, item]) => item !== undefined);
-    return `{ ${entries.map(([key, item]) => `${propertyKey(key)}: ${tsLiteral(item)}`).join(', ')} }`;
-  }
-  throw new TypeError(`cannot write ${typeof value} as a literal`);
 }
