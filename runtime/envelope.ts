@@ -100,48 +100,97 @@ const REQUIRED = ['id', 'source', 'type'] as const;
  * tracing must never cost an event.
  */
 export function readEnvelope(raw: Record<string, unknown>): ValidationResult<CloudEventAttributes> {
-  return readAttributes(raw, ATTRIBUTE_NAMES);
+  return readAttributes(raw, RAW_READER);
 }
 
-/** The same, straight from a message's headers (one pass, no intermediate object): what consumers call. */
+/** The same, straight from a message's headers (one pass, no intermediate object). */
 export function readEnvelopeHeaders(
   headers: Record<string, unknown>,
   mapping: HeaderMapping,
 ): ValidationResult<CloudEventAttributes> {
-  return readAttributes(headers, headerNames(mapping));
+  return readAttributes(headers, headerReader(mapping));
+}
+
+/** `readEnvelopeHeaders` for one mapping, its reader looked up once (a consumer's): what consumers call. */
+export function envelopeHeaderReader(
+  mapping: HeaderMapping,
+): (headers: Record<string, unknown>) => ValidationResult<CloudEventAttributes> {
+  const reader = headerReader(mapping);
+  return (headers) => readAttributes(headers, reader);
 }
 
 /** The last `time` found valid: events of the same millisecond carry the same text, checked once. */
 let validTime = '';
 
-/** Reads attribute `ATTRIBUTE_NAMES[i]` from `source[keys[i]]`; issues are allocated only for a bad envelope. */
+/** How attribute `ATTRIBUTE_NAMES[i]` is read from `source[keys[i]]`. */
+interface AttributeReader {
+  keys: readonly string[];
+  /** The attributes when every one present is a string of an allowed length, else undefined. */
+  copy(source: Record<string, unknown>): Record<string, string> | undefined;
+}
+
+/**
+ * One read per attribute, each at its own place in the code: a loop reading every header name at one
+ * place makes that read megamorphic, about 0.1 µs more per event.
+ */
+function attributeReader(keys: readonly string[]): AttributeReader {
+  const [
+    specversion,
+    id,
+    source,
+    type,
+    time,
+    datacontenttype,
+    dataschema,
+    subject,
+    traceparent,
+    tracestate,
+    correlationid,
+  ] = keys as [string, string, string, string, string, string, string, string, string, string, string];
+  const copy = (from: Record<string, unknown>): Record<string, string> | undefined => {
+    const out: Record<string, string> = {};
+    return take(out, 'specversion', from[specversion]) &&
+      take(out, 'id', from[id]) &&
+      take(out, 'source', from[source]) &&
+      take(out, 'type', from[type]) &&
+      take(out, 'time', from[time]) &&
+      take(out, 'datacontenttype', from[datacontenttype]) &&
+      take(out, 'dataschema', from[dataschema]) &&
+      take(out, 'subject', from[subject]) &&
+      take(out, 'traceparent', from[traceparent]) &&
+      take(out, 'tracestate', from[tracestate]) &&
+      take(out, 'correlationid', from[correlationid])
+      ? out
+      : undefined;
+  };
+  return { keys, copy };
+}
+
+/** Copies a present, well-formed attribute; false for one the slow path must describe. */
+function take(out: Record<string, string>, name: string, value: unknown): boolean {
+  if (value === undefined || value === null) return true;
+  if (typeof value !== 'string' || value.length > MAX_ATTRIBUTE_LENGTH) return false;
+  out[name] = value;
+  return true;
+}
+
+/** Reads the attributes; issues are allocated only for a bad envelope. */
 function readAttributes(
   source: Record<string, unknown>,
-  keys: readonly string[],
+  reader: AttributeReader,
 ): ValidationResult<CloudEventAttributes> {
   let issues: ValidationIssue[] | undefined;
-  const out: Record<string, string> = {};
-  for (let i = 0; i < keys.length; i++) {
-    const name = ATTRIBUTE_NAMES[i]!;
-    const value = source[keys[i]!];
-    if (value === undefined || value === null) continue;
-    if (typeof value !== 'string') {
-      (issues ??= []).push({ pointer: `/${name}`, rule: 'type', message: `must be a string` });
-      continue;
-    }
-    if (value.length > MAX_ATTRIBUTE_LENGTH) {
-      (issues ??= []).push({
-        pointer: `/${name}`,
-        rule: 'maxLength',
-        message: `must NOT be longer than ${MAX_ATTRIBUTE_LENGTH} characters`,
-      });
-      continue;
-    }
-    out[name] = value;
+  let out = reader.copy(source);
+  if (out === undefined) {
+    out = {};
+    issues = copyDescribingIssues(source, reader.keys, out);
   }
-  for (const name of REQUIRED) {
-    if (!out[name])
-      (issues ??= []).push({ pointer: `/${name}`, rule: 'required', message: `must have a non-empty ${name}` });
+  // The three named at once (not a loop of keyed reads) on the path every good event takes.
+  if (!out.id || !out.source || !out.type) {
+    for (const name of REQUIRED) {
+      if (!out[name])
+        (issues ??= []).push({ pointer: `/${name}`, rule: 'required', message: `must have a non-empty ${name}` });
+    }
   }
   if (out.specversion !== '1.0')
     (issues ??= []).push({ pointer: '/specversion', rule: 'const', message: 'must be "1.0"' });
@@ -156,6 +205,34 @@ function readAttributes(
   }
   if (issues !== undefined) return { ok: false, issues };
   return { ok: true, value: out as unknown as CloudEventAttributes };
+}
+
+/** The slow path of a bad envelope: copies what is well-formed into `out` and describes the rest. */
+function copyDescribingIssues(
+  source: Record<string, unknown>,
+  keys: readonly string[],
+  out: Record<string, string>,
+): ValidationIssue[] {
+  const issues: ValidationIssue[] = [];
+  for (let i = 0; i < keys.length; i++) {
+    const name = ATTRIBUTE_NAMES[i]!;
+    const value = source[keys[i]!];
+    if (value === undefined || value === null) continue;
+    if (typeof value !== 'string') {
+      issues.push({ pointer: `/${name}`, rule: 'type', message: `must be a string` });
+      continue;
+    }
+    if (value.length > MAX_ATTRIBUTE_LENGTH) {
+      issues.push({
+        pointer: `/${name}`,
+        rule: 'maxLength',
+        message: `must NOT be longer than ${MAX_ATTRIBUTE_LENGTH} characters`,
+      });
+      continue;
+    }
+    out[name] = value;
+  }
+  return issues;
 }
 
 /**
@@ -194,6 +271,18 @@ export function envelopeFromHeaders(headers: Record<string, unknown>, mapping: H
     if (value !== undefined) raw[ATTRIBUTE_NAMES[i]!] = value;
   }
   return raw;
+}
+
+const RAW_READER = attributeReader(ATTRIBUTE_NAMES);
+const HEADER_READERS = new WeakMap<HeaderMapping, AttributeReader>();
+
+function headerReader(mapping: HeaderMapping): AttributeReader {
+  let reader = HEADER_READERS.get(mapping);
+  if (reader === undefined) {
+    reader = attributeReader(headerNames(mapping));
+    HEADER_READERS.set(mapping, reader);
+  }
+  return reader;
 }
 
 /** Per mapping, the header of each attribute (parallel to ATTRIBUTE_NAMES): worked out once, not per event. */

@@ -2,6 +2,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import { fullFormats } from 'ajv-formats/dist/formats.js';
 import { encodeJson } from '../../runtime/codec.js';
+import { ConsumerPipeline, type DecodedEvent, type InboundEvent } from '../../runtime/consumer.js';
 import {
   createEnvelope,
   envelopeFromHeaders,
@@ -275,5 +276,62 @@ describe('prepareOutbound', () => {
     expect(event.headers).toMatchObject({ tenant: 'acme', 'ce-id': 'e-1', 'ce-type': 'thing', 'ce-source': '/test' });
     expect(headers).toEqual({ tenant: 'acme' });
     expect(new TextDecoder().decode(event.body)).toBe('{"n":1}');
+  });
+});
+
+describe('the consumer pipeline: copies of events in flight', () => {
+  const mapping = { prefix: 'ce_' };
+  const spec = {
+    operation: 'onTest',
+    mapping,
+    validatePayload: (data: unknown) => ({ ok: true as const, value: data }),
+    validateHeaders: (data: unknown) => ({ ok: true as const, value: data }),
+  };
+  const eventWithId = (id: string): InboundEvent => ({
+    body: new TextEncoder().encode('{"n":1}'),
+    headers: envelopeToHeaders(createEnvelope({ id, type: 'test', source: 'test' }), mapping),
+    deliveryAttempt: 1,
+  });
+  const signal = new AbortController().signal;
+  /** A promise that handlers wait on until `release()`: keeps their events in flight. */
+  const heldOpen = () => {
+    let release = () => {};
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    return { gate, release };
+  };
+
+  // 40 at once: past the few ids kept in an array, into the Set, and back once they are done.
+  it('skips a copy of any event in flight, however many are, and forgets each once it is done', async () => {
+    const pipeline = new ConsumerPipeline(spec, { idempotencyStore: false });
+    const { gate, release } = heldOpen();
+    const runs: string[] = [];
+    const handler = async (decoded: DecodedEvent<unknown, unknown>) => {
+      runs.push(decoded.envelope.id);
+      await gate;
+    };
+    const ids = Array.from({ length: 40 }, (_, i) => `event-${i}`);
+    const first = ids.map((id) => pipeline.process(eventWithId(id), handler, 'in-process', signal));
+    for (const id of [ids[3]!, ids[39]!]) {
+      const copy = await pipeline.process(eventWithId(id), handler, 'in-process', signal);
+      expect(copy).toEqual({ action: 'ack', duplicate: true });
+    }
+    release();
+    expect((await Promise.all(first)).every((o) => o.action === 'ack' && !o.duplicate)).toBe(true);
+    // No store: once done, an id is no longer in flight, so its next copy runs again.
+    for (const id of [ids[3]!, ids[39]!]) {
+      const again = await pipeline.process(eventWithId(id), handler, 'in-process', signal);
+      expect(again).toEqual({ action: 'ack', duplicate: false });
+    }
+    expect(runs).toHaveLength(42);
+  });
+
+  it('hands a copy back on a redelivering broker while the event is in flight', async () => {
+    const pipeline = new ConsumerPipeline(spec, { idempotencyStore: false });
+    const { gate, release } = heldOpen();
+    const first = pipeline.process(eventWithId('a'), () => gate, 'redelivery', signal);
+    const copy = await pipeline.process(eventWithId('a'), async () => {}, 'redelivery', signal);
+    expect(copy).toMatchObject({ action: 'retry', error: 'the same event is being handled' });
+    release();
+    expect(await first).toEqual({ action: 'ack', duplicate: false });
   });
 });
