@@ -86,7 +86,6 @@ function compiledModule(model: ApiModel, typeNames: string[], coerce: boolean, h
   // Identical schemas (the same inline header set on many messages, say) share one compiled function.
   const canonical = new Map<string, string>();
   const aliases: string[] = [];
-  let flatSources = 0;
   for (const name of typeNames) {
     const text = JSON.stringify(model.schemas[name]);
     const first = canonical.get(text) ?? name;
@@ -94,7 +93,6 @@ function compiledModule(model: ApiModel, typeNames: string[], coerce: boolean, h
       canonical.set(text, name);
       try {
         ajv.getSchema(`${SCHEMA_ID}#/definitions/${name}`);
-        flatSources = flattenSources(ajv, flatSources);
       } catch (error) {
         const origin = model.schemaOrigins[name];
         throw documentError('E_SCHEMA_INVALID', `schema ${name} cannot be compiled: ${(error as Error).message}`, origin);
@@ -110,29 +108,6 @@ function compiledModule(model: ApiModel, typeNames: string[], coerce: boolean, h
   code = code.replace(/\/\*# sourceURL=[^\n]*?\*\/;?/g, '');
   code = compactErrorCode(code, JSON.stringify(model.schemas));
   return `${header}import { equal, formats, ucs2length } from '../runtime/formats.js';\n${code}`;
-}
-
-/**
- * ajv keeps each compiled function's source (for the standalone code) as the rope of small strings
- * it was built from: several times the size of the text, alive until the last schema is compiled
- * (at 2,000 channels about 150 MB of the peak). A flat copy holds the same text in its own size.
- * ajv's schema cache is internal (and only grows, in order): without it, nothing is flattened and
- * the output is the same. Returns how many cached schemas are done.
- */
-function flattenSources(ajv: Ajv, done: number): number {
-  const cache = (ajv as unknown as { _cache?: Map<unknown, { validate?: { source?: { validateCode?: unknown } } }> })._cache;
-  if (!cache || cache.size === done) return done;
-  let index = 0;
-  for (const env of cache.values()) {
-    const source = index++ >= done ? env.validate?.source : undefined;
-    if (source && typeof source.validateCode === 'string') source.validateCode = flatCopy(source.validateCode);
-  }
-  return cache.size;
-}
-
-/** A flat copy of a string (V8 keeps a string built by `+` as a tree of its parts until it is read whole). */
-function flatCopy(text: string): string {
-  return JSON.parse(JSON.stringify(text)) as string;
 }
 
 /**
