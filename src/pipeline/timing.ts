@@ -1,7 +1,8 @@
 /**
  * Stage timings, printed to stderr when CODEGEN_TIMINGS=1: where a run spends its time. Two lines:
  * wall-clock per stage, and CPU time (user + system) per stage — on a busy machine the second is
- * the one that still says where the work is.
+ * the one that still says where the work is. A third line gives the resident set and the JS heap in
+ * use (MB) at the end of each stage: what a stage still holds when the next one starts.
  */
 export interface StageTimer {
   lap(stage: string): void;
@@ -10,7 +11,7 @@ export interface StageTimer {
 
 export function stageTimer(): StageTimer {
   const enabled = process.env.CODEGEN_TIMINGS === '1';
-  const laps: Array<[string, number, number]> = [];
+  const laps: Array<[string, number, number, number, number]> = [];
   let last = performance.now();
   let lastCpu = enabled ? process.cpuUsage() : undefined;
   return {
@@ -18,7 +19,8 @@ export function stageTimer(): StageTimer {
       if (!enabled) return;
       const now = performance.now();
       const cpu = process.cpuUsage(lastCpu);
-      laps.push([stage, now - last, (cpu.user + cpu.system) / 1000]);
+      const memory = process.memoryUsage();
+      laps.push([stage, now - last, (cpu.user + cpu.system) / 1000, memory.rss / 2 ** 20, memory.heapUsed / 2 ** 20]);
       last = now;
       lastCpu = process.cpuUsage();
     },
@@ -29,7 +31,9 @@ export function stageTimer(): StageTimer {
         return `${title}: ${laps.map((lap) => `${lap[0]}=${lap[at].toFixed(1)}`).join(' ')} total=${total.toFixed(1)} process=${processMs.toFixed(0)}\n`;
       };
       const cpu = process.cpuUsage();
-      process.stderr.write(line('timings (ms)', 1, performance.now()) + line('cpu timings (ms)', 2, (cpu.user + cpu.system) / 1000));
+      const memory = laps.map((lap) => `${lap[0]}=${lap[3].toFixed(0)}/${lap[4].toFixed(0)}`).join(' ');
+      const peak = process.resourceUsage().maxRSS / 1024;
+      process.stderr.write(line('timings (ms)', 1, performance.now()) + line('cpu timings (ms)', 2, (cpu.user + cpu.system) / 1000) + `memory (rss/heap MB): ${memory} peak-rss=${peak.toFixed(0)}\n`);
     },
   };
 }
