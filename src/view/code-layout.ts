@@ -188,10 +188,14 @@ export function declaration(head: string, type: string, value: LiteralNode, expa
   const annotation = typeNode(type);
   const left: Doc = [head, ': ', annotation.doc];
   const right = expanded && value.kind === 'object' ? expandedObjectDoc(value) : literalDoc(value);
-  const args = typeArgumentsOf(type);
-  const complex = annotation.generic && args.length > 1 && args.some((arg) => typeNode(arg).generic);
-  const doc = complex ? group([left, ' =', ' ', group(right)]) : fluidAssignment(left, ' =', right);
+  const doc = breaksTypeArgumentsFirst(type) ? group([left, ' =', ' ', group(right)]) : fluidAssignment(left, ' =', right);
   return printDoc([doc, ';']);
+}
+
+/** Whether prettier breaks a declaration's type arguments before moving its value to the next line ("break-lhs"). */
+export function breaksTypeArgumentsFirst(type: string): boolean {
+  const args = typeArgumentsOf(type);
+  return typeNode(type).generic && args.length > 1 && args.some((arg) => typeNode(arg).generic);
 }
 
 function typeArgumentsOf(type: string): string[] {

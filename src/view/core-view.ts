@@ -1,4 +1,5 @@
 import { camelCase, cloudEventsTypeOf, codeStringLiteral, commentText, pascalCase, stringLiteral, UniqueNames } from '../model/names.js';
+import { breaksTypeArgumentsFirst } from './code-layout.js';
 import { arrowConcatenation, listLayout, typedObjectDeclaration } from './prettier-form.js';
 import type { ApiModel, ChannelModel, JsonSchema, MessageModel, OperationModel } from '../model/types.js';
 
@@ -139,9 +140,11 @@ export interface OperationView {
 export interface OperationLayout {
   /** `const xAddressPattern = new RegExp(...);` */
   addressPattern: string;
-  /** `export const xSpec: OperationSpec<...> = {` */
+  /** `export const xSpec: OperationSpec<...> = {`, or up to `=` when the object starts on the next line. */
   specHead: string;
-  /** `  buildAddress: (parameters) => ...,` */
+  /** The spec object starts on the next line, one level deeper (templates/partials/operation-spec.hbs placed indented). */
+  specOnNextLine: boolean;
+  /** `  buildAddress: (parameters) => ...,`, laid out at the depth the object is placed at, written relative to it. */
   buildAddress: string;
 }
 
@@ -316,10 +319,16 @@ function operationView(
 }
 
 function operationLayout(name: string, channel: ChannelView, specTypes: string[]): OperationLayout {
+  const spec = typedObjectDeclaration(`export const ${name}Spec: OperationSpec<`, specTypes, breaksTypeArgumentsFirst(`OperationSpec<${specTypes.join(', ')}>`));
+  // The partial is placed two spaces deeper when the object starts on the next line, and Handlebars
+  // indents every line it writes: the arrow is laid out at its real depth, then written without those two spaces.
+  const depth = spec.objectOnNextLine ? '    ' : '  ';
+  const buildAddress = arrowConcatenation(depth, `buildAddress: (${channel.addressBuilderParameter}) =>`, channel.addressOperands, ',');
   return {
     addressPattern: listLayout('', { open: `const ${name}AddressPattern = new RegExp(`, items: [channel.addressPatternLiteral], close: ');', padded: false, trailingComma: true }),
-    specHead: typedObjectDeclaration(`export const ${name}Spec: OperationSpec<`, specTypes),
-    buildAddress: arrowConcatenation('  ', `buildAddress: (${channel.addressBuilderParameter}) =>`, channel.addressOperands, ','),
+    specHead: spec.head,
+    specOnNextLine: spec.objectOnNextLine,
+    buildAddress: spec.objectOnNextLine ? buildAddress.replace(/^ {2}/gm, '') : buildAddress,
   };
 }
 

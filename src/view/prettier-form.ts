@@ -51,14 +51,22 @@ export function arrowConcatenation(indent: string, head: string, operands: strin
   return `${indent}${head}\n${operands.map((operand, index) => `${inner}${operand}${index < operands.length - 1 ? ' +' : tail}`).join('\n')}`;
 }
 
+/** How `typedObjectDeclaration` laid out a declaration's first line(s). */
+export interface TypedObjectHead {
+  /** Up to `= {`, or up to `=` when the object starts on the next line. */
+  head: string;
+  /** The object goes on the next line, one level deeper (its lines indented two more spaces). */
+  objectOnNextLine: boolean;
+}
+
 /**
  * `open<A, B> = {`, a declaration with a type annotation, assigned an object: prettier keeps it on
  * one line when it fits, and breaks the type arguments when even `open<A, B> =` does not. In between
- * (only ` {` overflows) it moves the whole object to the next line, indented one more level: the
- * template's object is not laid out for that, so the line is left too wide and prettier formats the file.
+ * (only ` {` overflows) it moves the whole object to the next line, indented one more level, unless
+ * it breaks the type arguments first (`breakTypeArgumentsFirst`, code-layout.ts `breaksTypeArgumentsFirst`).
  */
-export function typedObjectDeclaration(open: string, typeArguments: string[]): string {
+export function typedObjectDeclaration(open: string, typeArguments: string[], breakTypeArgumentsFirst: boolean): TypedObjectHead {
   const beforeObject = `${open}${typeArguments.join(', ')}> =`;
-  if (fits(beforeObject) && !fits(`${beforeObject} {`)) return `${beforeObject} {`;
-  return listLayout('', { open, items: typeArguments, close: '> = {', padded: false, trailingComma: false });
+  if (!breakTypeArgumentsFirst && fits(beforeObject) && !fits(`${beforeObject} {`)) return { head: beforeObject, objectOnNextLine: true };
+  return { head: listLayout('', { open, items: typeArguments, close: '> = {', padded: false, trailingComma: false }), objectOnNextLine: false };
 }
