@@ -126,14 +126,15 @@ interface TypeNode {
  * is kept as written, unbreakable.
  */
 function typeNode(text: string): TypeNode {
-  const intersection = intersectionDoc(text);
+  const intersected = splitTopLevel(text, '&');
+  const intersection = intersectionDoc(intersected);
   if (intersection) return { doc: intersection, hug: false, generic: false };
   const reference = /^([A-Za-z_$][\w$.]*)<(.*)>$/s.exec(text);
   const args = reference ? splitTopLevel(reference[2]!, ',') : undefined;
   const union = unionMembers(text);
   // A hugged union is printed `A<...> | null` on one line, its members' own type arguments breaking.
   if (huggedUnion(union)) return { doc: join(' | ', union.map((member) => typeNode(member).doc)), hug: true, generic: false };
-  if (!reference || !args || union.length > 1 || splitTopLevel(text, '&')!.length > 1) {
+  if (!reference || !args || union.length > 1 || intersected!.length > 1) {
     return { doc: text, hug: /^[A-Za-z_$][\w$.]*$/.test(text) || (text.startsWith('{') && union.length === 1), generic: false };
   }
   return { doc: typeArgumentsDoc(reference[1]!, args.map((arg) => typeNode(arg.trim()))), hug: false, generic: true };
@@ -291,9 +292,10 @@ export function typeAlias(head: string, type: string): string {
  * `Base<...> & { key: Type } & ...`: a type that is not an object type intersected with object types
  * of one member each (anything else is not modelled). Prettier's intersection printing joins them
  * with ` & ` and no indent; each object type breaks open on its own when its line does not fit.
+ * `intersected`: the type split at its top-level `&`s (undefined when its brackets do not balance).
  */
-function intersectionDoc(text: string): Doc | undefined {
-  const parts = splitTopLevel(text, '&')?.map((part) => part.trim());
+function intersectionDoc(intersected: string[] | undefined): Doc | undefined {
+  const parts = intersected?.map((part) => part.trim());
   if (!parts || parts.length < 2 || parts[0]!.startsWith('{')) return undefined;
   const members = parts.slice(1).map((part) => /^\{ ([A-Za-z_$][\w$]*\??): (.*) \}$/s.exec(part));
   if (members.some((member) => !member || splitTopLevel(member[2]!, ';')!.length > 1)) return undefined;
