@@ -126,14 +126,15 @@ interface TypeNode {
  * is kept as written, unbreakable.
  */
 function typeNode(text: string): TypeNode {
-  const intersection = intersectionDoc(text);
+  const intersected = splitTopLevel(text, '&');
+  const intersection = intersectionDoc(intersected);
   if (intersection) return { doc: intersection, hug: false, generic: false };
   const reference = /^([A-Za-z_$][\w$.]*)<(.*)>$/s.exec(text);
   const args = reference ? splitTopLevel(reference[2]!, ',') : undefined;
   const union = unionMembers(text);
   // A hugged union is printed `A<...> | null` on one line, its members' own type arguments breaking.
   if (huggedUnion(union)) return { doc: join(' | ', union.map((member) => typeNode(member).doc)), hug: true, generic: false };
-  if (!reference || !args || union.length > 1 || splitTopLevel(text, '&')!.length > 1) {
+  if (!reference || !args || union.length > 1 || intersected!.length > 1) {
     return { doc: text, hug: /^[A-Za-z_$][\w$.]*$/.test(text) || (text.startsWith('{') && union.length === 1), generic: false };
   }
   return { doc: typeArgumentsDoc(reference[1]!, args.map((arg) => typeNode(arg.trim()))), hug: false, generic: true };
@@ -157,26 +158,53 @@ function typeArgumentsDoc(name: string, args: TypeNode[]): Doc {
 
 /** `text` split at `separator` outside brackets and quotes; undefined when the brackets do not balance. */
 function splitTopLevel(text: string, separator: string): string[] | undefined {
+  // A name or a keyword, the most common type argument: nothing to scan.
+  if (PLAIN.test(text)) return [text];
+  // Char codes in a switch, not `'<({['.includes(char)`: this runs over every type of every client method.
+  const separatorCode = separator.charCodeAt(0);
   const parts: string[] = [];
   let depth = 0;
   let start = 0;
-  let quote: string | undefined;
+  let quote = 0;
   for (let i = 0; i < text.length; i++) {
-    const char = text[i]!;
-    if (quote) {
-      if (char === '\\') i++;
-      else if (char === quote) quote = undefined;
-    } else if (char === "'" || char === '"') quote = char;
-    else if ('<({['.includes(char)) depth++;
-    else if ('>)}]'.includes(char) && !(char === '>' && text[i - 1] === '=')) depth--;
-    else if (char === separator && depth === 0) {
+    const code = text.charCodeAt(i);
+    if (quote !== 0) {
+      if (code === 92 /* \\ */) i++;
+      else if (code === quote) quote = 0;
+      continue;
+    }
+    switch (code) {
+      case 39 /* ' */:
+      case 34 /* " */:
+        quote = code;
+        continue;
+      case 60 /* < */:
+      case 40 /* ( */:
+      case 123 /* { */:
+      case 91 /* [ */:
+        depth++;
+        continue;
+      case 62 /* > */:
+        if (text.charCodeAt(i - 1) !== 61 /* = */ && --depth < 0) return undefined;
+        continue;
+      case 41 /* ) */:
+      case 125 /* } */:
+      case 93 /* ] */:
+        if (--depth < 0) return undefined;
+        continue;
+    }
+    if (code === separatorCode && depth === 0) {
       parts.push(text.slice(start, i));
       start = i + 1;
     }
-    if (depth < 0) return undefined;
   }
-  return depth === 0 && !quote ? [...parts, text.slice(start)] : undefined;
+  if (depth !== 0 || quote !== 0) return undefined;
+  parts.push(text.slice(start));
+  return parts;
 }
+
+/** Text without brackets, quotes or separators. */
+const PLAIN = /^[\w$. ]*$/;
 
 /**
  * `head name: Type = literal;` (e.g. `const fooRoute: SendRoute<A, B, C> = { ... };`): assignment.js
@@ -268,9 +296,10 @@ export function typeAlias(head: string, type: string): string {
  * `Base<...> & { key: Type } & ...`: a type that is not an object type intersected with object types
  * of one member each (anything else is not modelled). Prettier's intersection printing joins them
  * with ` & ` and no indent; each object type breaks open on its own when its line does not fit.
+ * `intersected`: the type split at its top-level `&`s (undefined when its brackets do not balance).
  */
-function intersectionDoc(text: string): Doc | undefined {
-  const parts = splitTopLevel(text, '&')?.map((part) => part.trim());
+function intersectionDoc(intersected: string[] | undefined): Doc | undefined {
+  const parts = intersected?.map((part) => part.trim());
   if (!parts || parts.length < 2 || parts[0]!.startsWith('{')) return undefined;
   const members = parts.slice(1).map((part) => /^\{ ([A-Za-z_$][\w$]*\??): (.*) \}$/s.exec(part));
   if (members.some((member) => !member || splitTopLevel(member[2]!, ';')!.length > 1)) return undefined;
