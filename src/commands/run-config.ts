@@ -82,7 +82,10 @@ export async function runConfigCommand(files: string[], flags: RunConfigFlags, i
     try {
       const concurrency = concurrencyOf(flags);
       const cacheDir = cacheEnabled(flags, io) ? defaultCacheDir(io.cwd, io.env) : undefined;
-      const parallel = { threads: Math.min(concurrency, os.availableParallelism?.() ?? 1), afterMs: 300, cacheDir };
+      // Threads join a run still going after 300 ms (`CODEGEN_THREADS_AFTER_MS` changes that, for tests:
+      // a cold entry can now take less than that, so a test could not otherwise be sure to see them).
+      const afterMs = Number(io.env.CODEGEN_THREADS_AFTER_MS ?? 300);
+      const parallel = { threads: Math.min(concurrency, os.availableParallelism?.() ?? 1), afterMs, cacheDir };
       const outcome = await runEntries(entries, { mode, cache, cwd: io.cwd }, concurrency, (entry, n) => progress.update(`${n}/${entries.length} ${shownPath(entry.document, io)}`), parallel);
       results = outcome.results;
       threads = outcome.threads;

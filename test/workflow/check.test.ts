@@ -241,7 +241,8 @@ describe('codegen --check', () => {
       { document: 'asyncapi.yaml', out: 'b', targets: ['nats'] },
       { document: 'asyncapi.yaml', out: 'c', targets: ['rabbitmq'] },
     ]));
-    const cold = { ...process.env, NO_COLOR: '1', CODEGEN_CACHE: '0' };
+    // Threads join once the run has taken CODEGEN_THREADS_AFTER_MS (300 by default; three cold entries can take less).
+    const cold = { ...process.env, NO_COLOR: '1', CODEGEN_CACHE: '0', CODEGEN_THREADS_AFTER_MS: '0' };
     const { stdout } = await execFileAsync(process.execPath, [BIN, '--json'], { cwd: dir, env: cold });
     const result = JSON.parse(stdout);
     expect(result.threads).toBeGreaterThanOrEqual(1);
