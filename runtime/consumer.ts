@@ -416,12 +416,9 @@ export class ConsumerPipeline<T, H> {
 /** A handled event's outcome: the same object every time (outcomes are read, never changed). */
 const HANDLED: Outcome = Object.freeze({ action: 'ack', duplicate: false });
 
-/**
- * An event's trace id, for logs: its CONSUMER span's, else its envelope's (whose traceparent the envelope
- * read already checked, so it is not checked again). Worked out only when a log is written, not per event.
- */
+/** An event's trace id, for logs: its CONSUMER span's, else its envelope's. Worked out only when a log is written, not per event. */
 function traceIdFrom(span: ProcessSpan | undefined, envelope: CloudEventAttributes): string | undefined {
-  return span?.traceId ?? envelope.traceparent?.slice(3, 35);
+  return span?.traceId ?? traceIdOf(envelope.traceparent);
 }
 
 /** Headers the application set, with the envelope's own taken out. */

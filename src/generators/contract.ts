@@ -52,13 +52,13 @@ export interface Generator {
 
 /**
  * Renders every template of a folder (`templates/<folder>/x.ts.hbs` → `<outputFolder>/x.ts`).
- * `prettierForm`: the folder's built-in templates and its view write prettier's form (a user's template need not).
+ * Built-in templates and their views write prettier's form (a user's template need not), so their files may skip prettier.
  */
-export function renderFolder(context: GeneratorContext, folder: string, outputFolder: string, view: object, prettierForm = false): GeneratedFile[] {
+export function renderFolder(context: GeneratorContext, folder: string, outputFolder: string, view: object): GeneratedFile[] {
   return context.renderer.list(folder).map((name) => ({
     path: joinOutput(outputFolder, name.slice(folder.length + 1).replace(/\.hbs$/, '')),
     content: context.renderer.render(name, view),
-    ...(prettierForm && context.renderer.isBuiltIn(name) ? { prettierForm: true } : {}),
+    ...(context.renderer.isBuiltIn(name) ? { prettierForm: true } : {}),
   }));
 }
 
@@ -69,12 +69,12 @@ function joinOutput(folder: string, file: string): string {
 /**
  * A broker target's files: its templates (`templates/<name>/` → `<out>/<name>/`), an index that
  * exports the client and the run-time's public surface (`runtime/<name>/index.ts`), and the run-time
- * source (`runtime/<name>/` → `<out>/runtime/<name>/`). `prettierForm`: the target's templates and
- * view lay out its client as prettier prints it (src/view/code-layout.ts), so it may skip prettier.
+ * source (`runtime/<name>/` → `<out>/runtime/<name>/`). A target's view lays out its client as prettier
+ * prints it (src/view/code-layout.ts), so the client may skip prettier.
  */
-export function targetFiles(context: GeneratorContext, name: string, view: object, prettierForm = false): GeneratedFile[] {
+export function targetFiles(context: GeneratorContext, name: string, view: object): GeneratedFile[] {
   return [
-    ...renderFolder(context, name, name, view, prettierForm),
+    ...renderFolder(context, name, name, view),
     { path: `${name}/index.ts`, content: context.renderer.render('core/target-index.ts.hbs', { ...context.view, targetName: name }), prettierForm: context.renderer.isBuiltIn('core/target-index.ts.hbs') },
     ...context.runtime.folder(name, context.view),
   ];

@@ -8,6 +8,6 @@ import { buildKafkaView } from './view.js';
 export const kafkaTarget: Generator = {
   name: 'kafka',
   generate(context) {
-    return targetFiles(context, 'kafka', buildKafkaView(context.model, context.view), true);
+    return targetFiles(context, 'kafka', buildKafkaView(context.model, context.view));
   },
 };

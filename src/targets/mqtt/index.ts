@@ -9,6 +9,6 @@ import { buildMqttView } from './view.js';
 export const mqttTarget: Generator = {
   name: 'mqtt',
   generate(context) {
-    return targetFiles(context, 'mqtt', buildMqttView(context.model, context.view), true);
+    return targetFiles(context, 'mqtt', buildMqttView(context.model, context.view));
   },
 };

@@ -9,6 +9,6 @@ import { buildNatsView } from './view.js';
 export const natsTarget: Generator = {
   name: 'nats',
   generate(context) {
-    return targetFiles(context, 'nats', buildNatsView(context.model, context.view), true);
+    return targetFiles(context, 'nats', buildNatsView(context.model, context.view));
   },
 };

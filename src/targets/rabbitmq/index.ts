@@ -8,6 +8,6 @@ import { buildRabbitView } from './view.js';
 export const rabbitmqTarget: Generator = {
   name: 'rabbitmq',
   generate(context) {
-    return targetFiles(context, 'rabbitmq', buildRabbitView(context.model, context.view), true);
+    return targetFiles(context, 'rabbitmq', buildRabbitView(context.model, context.view));
   },
 };
